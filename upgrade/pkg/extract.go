@@ -1,0 +1,170 @@
+package pkg
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+
+	"omflow-upgrade/upgrade/outcome"
+)
+
+// PayloadDir is where Extract puts the payload, laid out relative to the installation
+// root; BaseDir holds the base copies of config files (pack -base), laid out the same way.
+func PayloadDir(dir string) string { return filepath.Join(dir, "payload") }
+func BaseDir(dir string) string    { return filepath.Join(dir, "base") }
+
+// ExtractTemp makes a new private folder (mode 0700) in parent and extracts the package
+// into it; see Extract. On error the folder is removed. Give a parent on the
+// installation's file system so that files can later be renamed into place.
+func (p *Package) ExtractTemp(ctx context.Context, parent string) (string, error) {
+	dir, err := os.MkdirTemp(parent, ".omflow-upgrade-extract-")
+	if err != nil {
+		return "", fmt.Errorf("extract package %q: %w", p.Path, err)
+	}
+	if err := p.Extract(ctx, dir); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
+}
+
+// Extract writes the package's members into dir, which must exist and be empty, and
+// nowhere else: manifest.json, its signature, PayloadDir(dir) and BaseDir(dir); for a
+// legacy patch, the archive's members as they are (Legacy.Script is then the script's
+// path below dir). Payload files get the manifest's permission bits and are synced.
+// Every member is checked again as it is written (the file may have changed since Open);
+// on error the content of dir is undefined and the caller removes it.
+func (p *Package) Extract(ctx context.Context, dir string) (err error) {
+	defer func() {
+		if err != nil && ctx.Err() == nil {
+			err = outcome.Unusable(fmt.Errorf("extract package %q: %w", p.Path, err))
+		} else if err != nil {
+			err = fmt.Errorf("extract package %q: %w", p.Path, err)
+		}
+	}()
+	if ents, err := os.ReadDir(dir); err != nil {
+		return err
+	} else if len(ents) > 0 {
+		return fmt.Errorf("folder %q is not empty", dir)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	f, err := os.Open(p.Path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+
+	var (
+		exp     expectation
+		modes   = map[string]fs.FileMode{}
+		members = map[string]member{}
+		links   []*entry
+		done    int64
+		total   int64
+	)
+	if p.Manifest != nil {
+		exp = expect(p.Manifest)
+		for _, f := range p.Manifest.Files {
+			modes[payloadPrefix+f.Path] = fs.FileMode(f.Mode)
+		}
+		total = p.Manifest.PayloadSize()
+	}
+	err = walkArchive(ctx, f, p.Format, p.opts.limits(), func(e *entry) error {
+		if exp != nil {
+			if err := exp.check(e); err != nil {
+				return err
+			}
+		}
+		members[e.name] = member{typ: e.typ}
+		switch e.typ {
+		case entryDir:
+			return root.MkdirAll(e.name, 0o755)
+		case entryLink:
+			links = append(links, e) // last: no file may be written through a link
+			return nil
+		}
+		mode := e.mode
+		if m, ok := modes[e.name]; ok {
+			mode = m
+		} else if exp != nil {
+			mode = 0o644
+		}
+		var body io.Reader = e.body
+		var manifest bytes.Buffer
+		if exp != nil && e.name == ManifestName {
+			body = io.TeeReader(body, &manifest)
+		}
+		blob, err := writeMember(root, e.name, mode, body)
+		if err != nil {
+			return err
+		}
+		if exp != nil && e.name == ManifestName && !bytes.Equal(manifest.Bytes(), p.manifestRaw) {
+			return errors.New("the manifest changed since the package was opened")
+		}
+		if e.name != ManifestName && e.name != SignatureName {
+			if exp != nil {
+				if err := exp.checkMember(e.name, member{typ: entryFile, blob: blob}); err != nil {
+					return err
+				}
+			}
+			done += blob.Size
+			if p.opts.Progress != nil {
+				p.opts.Progress(done, total)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range links {
+		if err := root.MkdirAll(path.Dir(e.name), 0o755); err != nil {
+			return err
+		}
+		if err := root.Symlink(e.link, e.name); err != nil {
+			return err
+		}
+	}
+	if exp != nil {
+		if _, ok := members[ManifestName]; !ok {
+			return errors.New("the manifest is gone since the package was opened")
+		}
+		return exp.complete(members)
+	}
+	return nil
+}
+
+// writeMember writes a new file below root, hashing what it writes.
+func writeMember(root *os.Root, name string, mode fs.FileMode, body io.Reader) (Blob, error) {
+	if err := root.MkdirAll(path.Dir(name), 0o755); err != nil {
+		return Blob{}, err
+	}
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return Blob{}, err
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), body)
+	if err == nil {
+		err = f.Chmod(mode.Perm())
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return Blob{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, err
+}
