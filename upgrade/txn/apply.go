@@ -1,0 +1,354 @@
+package txn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"omflow-upgrade/upgrade/outcome"
+)
+
+// paths of one op: the live file, the original's backup, the staged copy.
+func (t *Txn) paths(op Op) (target, backup, staged string) {
+	p := filepath.FromSlash(op.Path)
+	return filepath.Join(t.root, p),
+		filepath.Join(t.BackupDir(), "files", p),
+		filepath.Join(t.StagingDir(), p)
+}
+
+// Apply moves the files: for each op the original goes to the backup and the staged copy
+// to its place, by rename only. Any failure, or ctx ending, rolls everything back: the
+// error is then an *outcome.FailedError (RolledBack says whether the tree is as it was).
+func (t *Txn) Apply(ctx context.Context) error {
+	if t.j == nil || t.done || t.j.Reached(PhaseApplying) {
+		return errors.New("txn: Apply needs a prepared run")
+	}
+	err := t.apply(ctx)
+	if err == nil {
+		return nil
+	}
+	return t.Rollback(context.WithoutCancel(ctx), err)
+}
+
+func (t *Txn) apply(ctx context.Context) error {
+	if err := t.setPhase(PhaseApplying); err != nil {
+		return err
+	}
+	for _, d := range t.j.MkDirs {
+		p := filepath.Join(t.root, filepath.FromSlash(d.Path))
+		if err := os.Mkdir(p, d.Mode); err != nil && !os.IsExist(err) {
+			return fmt.Errorf("create folder %q: %w", p, err)
+		}
+		// The umask must not decide the mode.
+		if err := os.Chmod(p, d.Mode); err != nil {
+			return fmt.Errorf("create folder %q: %w", p, err)
+		}
+	}
+	made := make(map[string]bool)
+	total := int64(len(t.j.Ops))
+	for i, op := range t.j.Ops {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("cancelled after %d of %d files: %w", i, total, err)
+		}
+		t.opt.hook("op", i)
+		target, backup, staged := t.paths(op)
+		if op.Kind == Replace || op.Kind == Delete {
+			if dir := filepath.Dir(backup); !made[dir] {
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					return fmt.Errorf("back up %q: %w", target, err)
+				}
+				made[dir] = true
+			}
+			if err := os.Rename(target, backup); err != nil {
+				return fmt.Errorf("back up %q: %w", target, err)
+			}
+		}
+		if op.Kind == Replace || op.Kind == Add {
+			if err := os.Rename(staged, target); err != nil {
+				return fmt.Errorf("put %q in place: %w", target, err)
+			}
+		}
+		t.opt.progress(int64(i+1), total)
+	}
+	for i := len(t.j.RmDirs) - 1; i >= 0; i-- {
+		p := filepath.Join(t.root, filepath.FromSlash(t.j.RmDirs[i].Path))
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			t.opt.logf("folder %s stays: %v", p, err)
+		}
+	}
+	if err := syncFS(t.root); err != nil {
+		return err
+	}
+	if err := t.setPhase(PhaseApplied); err != nil {
+		return err
+	}
+	t.opt.hook("applied", 0)
+	return nil
+}
+
+// Rollback puts the tree back exactly as it was before the run and ends the run. cause
+// is why (nil when the caller has none). The result: nil when cause is nil and the tree
+// is back; *outcome.FailedError{RolledBack: true, Err: cause} when the tree is back;
+// *outcome.FailedError{RolledBack: false, Manual: ...} when some files could not be put
+// back, naming them. A committed run cannot be rolled back (see UndoLast).
+func (t *Txn) Rollback(ctx context.Context, cause error) error {
+	if t.j == nil || t.done {
+		if cause == nil {
+			return nil
+		}
+		return cause
+	}
+	if t.j.Phase == PhaseCommitted {
+		return errors.New("txn: the run is committed; use UndoLast")
+	}
+	left, err := t.rollback(ctx)
+	if err == nil {
+		t.done = true
+		if cause == nil {
+			return nil
+		}
+		return &outcome.FailedError{RolledBack: true, Err: cause}
+	}
+	if cause == nil {
+		cause = err
+	} else {
+		cause = fmt.Errorf("%w; rollback: %v", cause, err)
+	}
+	return &outcome.FailedError{RolledBack: false, Err: cause, Manual: t.manual(left)}
+}
+
+// rollback undoes every op whose state shows it started, newest first, then cleans up.
+// It can be repeated after a crash at any point.
+func (t *Txn) rollback(ctx context.Context) (left []string, err error) {
+	if t.j.Reached(PhaseApplying) && t.j.Phase != PhaseRollingBack {
+		if err := t.setPhase(PhaseRollingBack); err != nil {
+			return nil, err
+		}
+	}
+	var errs []error
+	// Folders an undo removed come back first: files return into them.
+	for _, d := range t.j.RmDirs {
+		p := filepath.Join(t.root, filepath.FromSlash(d.Path))
+		if err := os.Mkdir(p, d.Mode); err == nil {
+			os.Chmod(p, d.Mode)
+		} else if !os.IsExist(err) {
+			errs = append(errs, fmt.Errorf("make folder %q again: %w", p, err))
+		}
+	}
+	n := len(t.j.Ops)
+	for k := n - 1; k >= 0; k-- {
+		op := t.j.Ops[k]
+		t.opt.hook("rollback-op", n-1-k)
+		target, backup, staged := t.paths(op)
+		switch op.Kind {
+		case Replace, Delete:
+			has, err := exists(backup)
+			if err != nil {
+				errs = append(errs, err)
+				left = append(left, op.Path)
+				continue
+			}
+			if has {
+				if err := os.Rename(backup, target); err != nil {
+					errs = append(errs, fmt.Errorf("put back %q: %w", target, err))
+					left = append(left, op.Path)
+				}
+			}
+		case Add:
+			if hasStaged, _ := exists(staged); hasStaged {
+				continue // never moved
+			}
+			if err := removeFile(target); err != nil {
+				errs = append(errs, fmt.Errorf("remove added %q: %w", target, err))
+				left = append(left, op.Path)
+			}
+		}
+		t.opt.progress(int64(n-k), int64(n))
+	}
+	for i := len(t.j.MkDirs) - 1; i >= 0; i-- {
+		p := filepath.Join(t.root, filepath.FromSlash(t.j.MkDirs[i].Path))
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			errs = append(errs, fmt.Errorf("remove created folder %q: %w", p, err))
+		}
+	}
+	if len(errs) > 0 {
+		return left, errors.Join(errs...)
+	}
+	if err := syncFS(t.root); err != nil {
+		return nil, err
+	}
+	// Everything is back: what remains of the run can go, the journal last.
+	if err := os.RemoveAll(t.BackupDir()); err != nil {
+		return nil, fmt.Errorf("remove backup folder %q: %w", t.BackupDir(), err)
+	}
+	if t.j.Kind == KindApply {
+		if err := os.RemoveAll(t.StagingDir()); err != nil {
+			return nil, fmt.Errorf("remove staging folder %q: %w", t.StagingDir(), err)
+		}
+	}
+	if err := removeFile(t.journalPath()); err != nil {
+		return nil, fmt.Errorf("remove journal %q: %w", t.journalPath(), err)
+	}
+	t.opt.logf("run %s rolled back", t.id)
+	return nil, nil
+}
+
+// manual says what a failed rollback left and what to do by hand.
+func (t *Txn) manual(left []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the installation %s is partly changed. ", t.root)
+	if len(left) > 0 {
+		fmt.Fprintf(&b, "%d file(s) are not back: ", len(left))
+		for i, p := range left {
+			if i == 10 {
+				fmt.Fprintf(&b, "and %d more", len(left)-10)
+				break
+			}
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(p)
+		}
+		fmt.Fprintf(&b, ". The originals are under %s (same relative paths): move each back over its place by hand. ", filepath.Join(t.BackupDir(), "files"))
+	}
+	fmt.Fprintf(&b, "Then run \"omflow-upgrade recover\", which finishes the rollback from the journal %s.", t.journalPath())
+	return b.String()
+}
+
+// Commit ends the run keeping its result: the journal goes beside the backup, the
+// staging folder and the live journal are removed, backups beyond Options.Keep are
+// pruned. It returns the backup's folder ("" for an undo, which keeps none).
+func (t *Txn) Commit(ctx context.Context) (string, error) {
+	if t.j == nil || t.done {
+		return "", errors.New("txn: Commit outside a run")
+	}
+	if t.j.Phase != PhaseCommitted {
+		if !t.j.CanFinish() {
+			return "", fmt.Errorf("txn: run %s cannot be committed in phase %s", t.id, t.j.Phase)
+		}
+		if err := t.setPhase(PhaseCommitted); err != nil {
+			return "", err
+		}
+	}
+	t.opt.hook("commit", 0)
+	dir, err := t.finishCommit()
+	if err != nil {
+		return "", err
+	}
+	t.done = true
+	return dir, nil
+}
+
+// finishCommit does what follows the committed phase; it can be repeated after a crash.
+func (t *Txn) finishCommit() (string, error) {
+	keep := t.BackupDir()
+	switch t.j.Kind {
+	case KindUndo:
+		if err := t.markUndone(t.j.Undoes); err != nil {
+			return "", err
+		}
+		keep = ""
+		if err := os.RemoveAll(t.BackupDir()); err != nil {
+			return "", fmt.Errorf("remove %q: %w", t.BackupDir(), err)
+		}
+	default:
+		if err := writeJournal(filepath.Join(t.BackupDir(), journalName), t.j); err != nil {
+			return "", err
+		}
+	}
+	if err := os.RemoveAll(t.StagingDir()); err != nil {
+		return "", fmt.Errorf("remove staging folder %q: %w", t.StagingDir(), err)
+	}
+	t.opt.hook("commit-cleanup", 0)
+	if err := syncFS(t.stateDir); err != nil {
+		return "", err
+	}
+	if err := removeFile(t.journalPath()); err != nil {
+		return "", fmt.Errorf("remove journal %q: %w", t.journalPath(), err)
+	}
+	if err := syncDir(t.stateDir); err != nil {
+		return "", err
+	}
+	t.opt.logf("run %s committed", t.id)
+	t.prune()
+	return keep, nil
+}
+
+// Close ends the run: a committed run is finished, any change not committed is rolled
+// back, and the lock is released. Call it (deferred) on every path.
+func (t *Txn) Close() error {
+	if t == nil || t.lock == nil {
+		return nil
+	}
+	var err error
+	if !t.done {
+		switch {
+		case t.j == nil:
+			os.RemoveAll(t.StagingDir())
+		case t.j.Phase == PhaseCommitted:
+			_, err = t.finishCommit()
+		default:
+			err = t.Rollback(context.Background(), nil)
+		}
+		t.done = true
+	}
+	lerr := t.lock.release()
+	t.lock = nil
+	// Leave no empty state folder behind.
+	os.Remove(t.backupsDir())
+	os.Remove(t.stateDir)
+	if err != nil {
+		return err
+	}
+	return lerr
+}
+
+// Resume takes the lock and reopens an interrupted run, or returns nil, nil when there is
+// none. The caller reads Journal() (phase, its own Data), then either finishes the run
+// (Commit, allowed when Journal().CanFinish()) or rolls it back (Rollback); Close rolls
+// back whatever was neither. A run already committed is finished by Commit or Close.
+func Resume(ctx context.Context, stateDir, root string, opt Options) (*Txn, error) {
+	t, err := open(ctx, stateDir, root, opt)
+	if err != nil {
+		return nil, err
+	}
+	j, err := Pending(t.stateDir)
+	if err != nil || j == nil {
+		t.lock.release()
+		return nil, err
+	}
+	if j.Kind == KindApply || j.Kind == KindUndo {
+		if rel, _ := filepath.Rel(t.root, j.Root); rel != "." {
+			t.lock.release()
+			return nil, fmt.Errorf("journal %q: the run was on %q, not %q", t.journalPath(), j.Root, t.root)
+		}
+	}
+	t.id, t.j = j.ID, j
+	t.opt.logf("found interrupted %s run %s (%s -> %s), phase %s, started %s", j.Kind, j.ID, j.From, j.To, j.Phase, j.Started.Format(time.RFC3339))
+	return t, nil
+}
+
+// Recover brings an interrupted run to an end without asking: a committed run is
+// finished, anything else is rolled back. It returns the journal it found (nil when no
+// run was pending). Callers that may finish a run (its health check had passed) use
+// Resume instead.
+func Recover(ctx context.Context, stateDir, root string, opt Options) (*Journal, error) {
+	t, err := Resume(ctx, stateDir, root, opt)
+	if err != nil || t == nil {
+		return nil, err
+	}
+	j := t.Journal()
+	if j.Phase == PhaseCommitted {
+		_, err = t.Commit(ctx)
+	} else {
+		err = t.Rollback(ctx, nil)
+	}
+	if cerr := t.Close(); err == nil {
+		err = cerr
+	}
+	return j, err
+}

@@ -1,0 +1,144 @@
+package txn
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Kind is what an operation does to one root-relative file.
+type Kind string
+
+const (
+	Add     Kind = "add"     // a new file: staged copy renamed into place
+	Replace Kind = "replace" // original renamed into the backup, staged copy into place
+	Delete  Kind = "delete"  // original renamed into the backup
+)
+
+// Op is one file of a transaction. Path is root-relative and slash-separated; the staged
+// copy of an Add or Replace is at the same path inside the staging folder.
+type Op struct {
+	Kind Kind   `json:"kind"`
+	Path string `json:"path"`
+}
+
+// Run kinds.
+const (
+	KindApply = "apply" // a file transaction (an update)
+	KindUndo  = "undo"  // the undo of a committed apply
+	KindTree  = "tree"  // a full-tree backup around an in-place patch
+)
+
+// Phases that the engine writes. Callers add their own with Mark (e.g. "healthy").
+const (
+	PhasePrepared    = "prepared"
+	PhaseApplying    = "applying"
+	PhaseApplied     = "applied"
+	PhaseCommitted   = "committed"
+	PhaseRollingBack = "rolling-back"
+)
+
+// PhaseMark is one journaled phase.
+type PhaseMark struct {
+	Name string    `json:"name"`
+	At   time.Time `json:"at"`
+}
+
+// Dir is a folder the run creates or removes, root-relative.
+type Dir struct {
+	Path string      `json:"path"`
+	Mode fs.FileMode `json:"mode"`
+}
+
+// Journal is the record of one run: written and synced before the first change, kept
+// beside the backup after commit. The state of each file is not journaled: renames being
+// atomic, it is read from the file system (target, backup copy, staged copy).
+type Journal struct {
+	Format  int         `json:"format"`
+	ID      string      `json:"id"`
+	Kind    string      `json:"kind"`
+	Root    string      `json:"root"`
+	From    string      `json:"from"`
+	To      string      `json:"to"`
+	Started time.Time   `json:"started"`
+	Phase   string      `json:"phase"`
+	Phases  []PhaseMark `json:"phases"`
+	// Staging is the folder of staged copies, relative to the state folder.
+	Staging string `json:"staging"`
+	// Undoes is the backup an undo run puts back.
+	Undoes string `json:"undoes,omitempty"`
+	// Undone is set on a kept backup's journal once it has been undone.
+	Undone   bool      `json:"undone,omitempty"`
+	UndoneAt time.Time `json:"undone_at,omitzero"`
+	// MkDirs are created before the files move (parents first) and removed by a rollback
+	// when empty; RmDirs are removed after the files move when empty, and made again by a
+	// rollback.
+	MkDirs []Dir `json:"mkdirs,omitempty"`
+	RmDirs []Dir `json:"rmdirs,omitempty"`
+	Ops    []Op  `json:"ops,omitempty"`
+	// Entries are the root's top-level names saved by a full-tree backup.
+	Entries []string `json:"entries,omitempty"`
+	// Data is the caller's own, kept as given (e.g. what the orchestration needs to
+	// finish or undo the run: the service, the version file).
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// Reached tells whether the run has journaled the phase.
+func (j *Journal) Reached(phase string) bool {
+	for _, p := range j.Phases {
+		if p.Name == phase {
+			return true
+		}
+	}
+	return false
+}
+
+// CanFinish tells whether every file of the run is in place and no rollback has begun:
+// only then may an interrupted run be finished instead of rolled back.
+func (j *Journal) CanFinish() bool {
+	return j.Reached(PhaseApplied) && !j.Reached(PhaseRollingBack)
+}
+
+const journalName = "journal.json"
+
+func journalPath(stateDir string) string { return filepath.Join(stateDir, journalName) }
+
+func readJournal(path string) (*Journal, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	j := new(Journal)
+	if err := json.Unmarshal(b, j); err != nil {
+		return nil, fmt.Errorf("journal %q: %w", path, err)
+	}
+	if j.ID == "" || j.Kind == "" {
+		return nil, fmt.Errorf("journal %q: no run id or kind", path)
+	}
+	return j, nil
+}
+
+func writeJournal(path string, j *Journal) error {
+	b, err := json.MarshalIndent(j, "", " ")
+	if err != nil {
+		return fmt.Errorf("journal %q: %w", path, err)
+	}
+	return writeFileAtomic(path, append(b, '\n'))
+}
+
+// Pending reports an interrupted run waiting for recovery, or nil. It creates, changes
+// and leaves nothing (a read-only command may call it).
+func Pending(stateDir string) (*Journal, error) {
+	j, err := readJournal(journalPath(stateDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return j, nil
+}

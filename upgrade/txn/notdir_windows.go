@@ -1,0 +1,5 @@
+//go:build windows
+
+package txn
+
+func isNotDir(error) bool { return false }

@@ -1,0 +1,5 @@
+package txn
+
+import "errors"
+
+func (t *Txn) prepareTreeUndo(old *Journal) error { return errors.New("not yet") }

@@ -1,0 +1,437 @@
+// Package txn is the file transaction of an update (SPEC 4.4): one run per installation
+// (an OS-held lock), a journal written and synced before the first change, backup and
+// apply by rename only (never a file rewritten in place), automatic rollback, recovery
+// after a crash, kept backups and their undo, and the full-tree backup that wraps a
+// legacy in-place patch.
+//
+// Everything lives in the state folder the caller names (ROOT/.omflow-upgrade):
+//
+//	lock                 the holder (pid, host, command, start), OS-locked while held
+//	journal.json         the run in progress or interrupted; absent otherwise
+//	staging-<id>/        the payload, extracted by the caller, root-relative paths
+//	backups/<id>/files/  the originals the run replaced or deleted
+//	backups/<id>/tree/   a full-tree backup (legacy patches)
+//	backups/<id>/journal.json  the run's journal, once committed
+//
+// The journal is written at each phase, not per file: since a rename is atomic, each
+// file's state is read back from the file system. For a Replace, the original is first
+// renamed to the backup, then the staged copy to the target; so "backup present" means
+// the original must go back, whatever the target holds. A rollback renames every backup
+// present over its target, removes every added file whose staged copy is gone, and
+// removes the folders the run created; repeating it after a crash does no harm.
+//
+// A typical update (the orchestration adds the service and the version file):
+//
+//	t, err := txn.Begin(ctx, stateDir, root, opt)   // lock; refuses if a run is pending
+//	defer t.Close()                                 // rolls back anything not committed
+//	extract the payload into t.StagingDir()
+//	err = t.Prepare(ctx, txn.Plan{From, To, Ops, Data})  // preflight + journal
+//	stop the service
+//	err = t.Apply(ctx)                              // renames; rolled back on failure
+//	start, health check; on failure: t.Rollback(ctx, cause), start the old service
+//	t.Mark(ctx, "healthy"); write the version file
+//	backup, err := t.Commit(ctx)
+package txn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"omflow-upgrade/upgrade/outcome"
+)
+
+// Options tune a run. The zero value works.
+type Options struct {
+	// Command names the run in the lock (e.g. "apply"), for the message another run
+	// shows; default: the program's arguments.
+	Command string
+	// Keep is how many committed backups to keep (default 3).
+	Keep int
+	// NeedBytes is the space the caller's staged payload will take (checked by Begin,
+	// before the caller extracts anything).
+	NeedBytes int64
+	// DirMode is the mode of folders the run creates (default 0755).
+	DirMode fs.FileMode
+	// Logf receives one line per action worth a log line.
+	Logf func(format string, args ...any)
+	// Progress receives files done and total while files move.
+	Progress func(done, total int64)
+	// Hook, for tests, is called at named points: "journal" (before the journal is first
+	// written), "prepared", "op" (before op i of Apply), "applied", "rollback-op" (before
+	// op i of a rollback), "commit" (after the committed phase is journaled),
+	// "commit-cleanup" (before the live journal is removed), "tree-copied", "tree-swap".
+	Hook func(point string, i int)
+}
+
+func (o *Options) logf(format string, args ...any) {
+	if o.Logf != nil {
+		o.Logf(format, args...)
+	}
+}
+
+func (o *Options) hook(point string, i int) {
+	if o.Hook != nil {
+		o.Hook(point, i)
+	}
+}
+
+func (o *Options) progress(done, total int64) {
+	if o.Progress != nil {
+		o.Progress(done, total)
+	}
+}
+
+// Plan is what an update does, given to Prepare.
+type Plan struct {
+	From, To string
+	Ops      []Op
+	// Data is kept in the journal as given, for the caller at recovery.
+	Data json.RawMessage
+}
+
+// Txn is one run holding the installation's lock.
+type Txn struct {
+	stateDir, root string
+	opt            Options
+	lock           *lockFile
+	id             string
+	j              *Journal // nil until Prepare
+	done           bool     // committed or rolled back: nothing left to do
+}
+
+// journalMargin is room for the journal and the folders' metadata.
+const journalMargin = 1 << 20
+
+// Begin takes the installation's lock and opens a run with a fresh staging folder. It
+// refuses (outcome.RefusedError) when another live run holds the lock ("lock-held"),
+// when an interrupted run waits for recovery ("interrupted-run"), or when the file
+// system lacks opt.NeedBytes ("disk-space").
+func Begin(ctx context.Context, stateDir, root string, opt Options) (*Txn, error) {
+	t, err := open(ctx, stateDir, root, opt)
+	if err != nil {
+		return nil, err
+	}
+	if j, err := Pending(stateDir); err != nil || j != nil {
+		t.lock.release()
+		if err != nil {
+			return nil, err
+		}
+		return nil, &outcome.RefusedError{Reason: "interrupted-run",
+			Err: fmt.Errorf("an interrupted %s run %s (%s -> %s, phase %s) waits for recover", j.Kind, j.ID, j.From, j.To, j.Phase)}
+	}
+	t.cleanOrphans()
+	if err := t.checkSpace(opt.NeedBytes); err != nil {
+		t.lock.release()
+		return nil, err
+	}
+	if err := os.MkdirAll(t.StagingDir(), 0o755); err != nil {
+		t.lock.release()
+		return nil, fmt.Errorf("create staging folder %q: %w", t.StagingDir(), err)
+	}
+	return t, nil
+}
+
+func open(ctx context.Context, stateDir, root string, opt Options) (*Txn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	root, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	stateDir, err = filepath.Abs(stateDir)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
+		if err == nil {
+			err = errors.New("not a folder")
+		}
+		return nil, outcome.Unusable(fmt.Errorf("installation %q: %w", root, err))
+	}
+	if opt.Command == "" {
+		opt.Command = strings.Join(os.Args, " ")
+	}
+	if opt.Keep <= 0 {
+		opt.Keep = 3
+	}
+	if opt.DirMode == 0 {
+		opt.DirMode = 0o755
+	}
+	l, err := acquireLock(stateDir, opt.Command)
+	if err != nil {
+		return nil, err
+	}
+	return &Txn{stateDir: stateDir, root: root, opt: opt, lock: l, id: newID(stateDir)}, nil
+}
+
+func newID(stateDir string) string {
+	for {
+		id := time.Now().UTC().Format("20060102-150405.000000")
+		if ok, _ := exists(filepath.Join(stateDir, "backups", id)); !ok {
+			return id
+		}
+		time.Sleep(time.Microsecond)
+	}
+}
+
+func (t *Txn) checkSpace(need int64) error {
+	free, err := freeSpace(t.stateDir)
+	if err != nil {
+		return err
+	}
+	if free >= 0 && free < need+journalMargin {
+		return &outcome.RefusedError{Reason: "disk-space",
+			Err: fmt.Errorf("%q has %d MB free, the update needs %d MB", t.stateDir, free>>20, (need+journalMargin+(1<<20)-1)>>20)}
+	}
+	return nil
+}
+
+// cleanOrphans removes what a run killed before its journal left behind: staging
+// folders and backup folders without a journal. Called with the lock held and no
+// journal pending.
+func (t *Txn) cleanOrphans() {
+	ents, _ := os.ReadDir(t.stateDir)
+	for _, e := range ents {
+		if e.IsDir() && strings.HasPrefix(e.Name(), "staging-") {
+			p := filepath.Join(t.stateDir, e.Name())
+			t.opt.logf("removing staging folder %s of a run that ended before it began", p)
+			os.RemoveAll(p)
+		}
+	}
+	ents, _ = os.ReadDir(t.backupsDir())
+	for _, e := range ents {
+		p := filepath.Join(t.backupsDir(), e.Name())
+		if ok, _ := exists(filepath.Join(p, journalName)); !ok {
+			t.opt.logf("removing backup folder %s of a run that never committed", p)
+			os.RemoveAll(p)
+		}
+	}
+}
+
+// ID is the run's id (also its backup folder's name).
+func (t *Txn) ID() string { return t.id }
+
+// StagingDir is where the caller extracts the payload, root-relative paths, before
+// Prepare. It is on the state folder's file system, so renames reach the root.
+func (t *Txn) StagingDir() string {
+	if t.j != nil {
+		return filepath.Join(t.stateDir, t.j.Staging)
+	}
+	return filepath.Join(t.stateDir, "staging-"+t.id)
+}
+
+// BackupDir is where the run's originals are kept.
+func (t *Txn) BackupDir() string { return filepath.Join(t.backupsDir(), t.id) }
+
+func (t *Txn) backupsDir() string { return filepath.Join(t.stateDir, "backups") }
+
+// Journal is a copy of the run's journal (nil before Prepare).
+func (t *Txn) Journal() *Journal {
+	if t.j == nil {
+		return nil
+	}
+	c := *t.j
+	return &c
+}
+
+func (t *Txn) journalPath() string { return journalPath(t.stateDir) }
+
+// setPhase journals a phase (synced) before the step it announces.
+func (t *Txn) setPhase(name string) error {
+	t.j.Phase = name
+	t.j.Phases = append(t.j.Phases, PhaseMark{Name: name, At: time.Now().UTC()})
+	if err := writeJournal(t.journalPath(), t.j); err != nil {
+		return err
+	}
+	t.opt.logf("run %s: phase %s", t.id, name)
+	return nil
+}
+
+// Mark journals a phase of the caller's own (e.g. "healthy"), synced, so a recovery
+// knows how far the run got.
+func (t *Txn) Mark(ctx context.Context, phase string) error {
+	if t.j == nil || t.done {
+		return errors.New("txn: Mark outside a prepared run")
+	}
+	return t.setPhase(phase)
+}
+
+// checkRel validates a root-relative slash path.
+func checkRel(p string) error {
+	if p == "" || strings.Contains(p, "\\") || path.IsAbs(p) || path.Clean(p) != p || !filepath.IsLocal(filepath.FromSlash(p)) {
+		return fmt.Errorf("path %q is not a clean root-relative path", p)
+	}
+	return nil
+}
+
+// Prepare checks the plan against the installation, changing nothing, then writes and
+// syncs the journal. A problem found is a refusal naming the file; nothing was changed.
+// An Add whose target exists becomes a Replace; a Replace whose target is gone becomes
+// an Add; a Delete whose target is gone is dropped (each logged).
+func (t *Txn) Prepare(ctx context.Context, p Plan) error {
+	if t.j != nil {
+		return errors.New("txn: Prepare called twice")
+	}
+	j := &Journal{Format: 1, ID: t.id, Kind: KindApply, Root: t.root, From: p.From, To: p.To,
+		Started: time.Now().UTC(), Staging: "staging-" + t.id, Data: p.Data}
+	if err := t.preflight(ctx, j, p.Ops); err != nil {
+		return err
+	}
+	return t.writeFirstJournal(j)
+}
+
+func (t *Txn) writeFirstJournal(j *Journal) error {
+	t.opt.hook("journal", 0)
+	if err := os.MkdirAll(t.BackupDir(), 0o755); err != nil {
+		return fmt.Errorf("create backup folder %q: %w", t.BackupDir(), err)
+	}
+	t.j = j
+	if err := t.setPhase(PhasePrepared); err != nil {
+		t.j = nil
+		return err
+	}
+	t.opt.hook("prepared", 0)
+	return nil
+}
+
+func refuse(reason string, err error) error { return &outcome.RefusedError{Reason: reason, Err: err} }
+
+func (t *Txn) preflight(ctx context.Context, j *Journal, ops []Op) error {
+	stateRel, _ := filepath.Rel(t.root, t.stateDir)
+	stateRel = filepath.ToSlash(stateRel)
+	staging := filepath.Join(t.stateDir, j.Staging)
+	seen := make(map[string]bool, len(ops))
+	dirsOK := make(map[string]bool) // existing folders checked writable
+	mk := make(map[string]bool)     // folders to create
+	var need int64
+	out := make([]Op, 0, len(ops))
+	for _, op := range ops {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := checkRel(op.Path); err != nil {
+			return outcome.Unusable(err)
+		}
+		if op.Path == stateRel || strings.HasPrefix(op.Path, stateRel+"/") {
+			return outcome.Unusable(fmt.Errorf("path %q is inside the upgrade's state folder", op.Path))
+		}
+		if seen[op.Path] {
+			return outcome.Unusable(fmt.Errorf("path %q appears twice in the update", op.Path))
+		}
+		seen[op.Path] = true
+		target := filepath.Join(t.root, filepath.FromSlash(op.Path))
+		fi, err := os.Lstat(target)
+		present := err == nil
+		if err != nil && !isNotExist(err) {
+			return refuse("target", fmt.Errorf("check %q: %w", target, err))
+		}
+		if present && !(fi.Mode().IsRegular() || fi.Mode()&fs.ModeSymlink != 0) {
+			return refuse("target", fmt.Errorf("%q is a %s, the update expects a file there", target, kindOf(fi)))
+		}
+		switch op.Kind {
+		case Add, Replace:
+			if present && op.Kind == Add {
+				t.opt.logf("%s exists already: replacing it", op.Path)
+				op.Kind = Replace
+			} else if !present && op.Kind == Replace {
+				t.opt.logf("%s is missing: adding it", op.Path)
+				op.Kind = Add
+			}
+			src := filepath.Join(staging, filepath.FromSlash(op.Path))
+			sfi, err := os.Lstat(src)
+			if err != nil {
+				return refuse("staging", fmt.Errorf("staged copy of %q: %w", op.Path, err))
+			}
+			if !sfi.Mode().IsRegular() && sfi.Mode()&fs.ModeSymlink == 0 {
+				return refuse("staging", fmt.Errorf("staged copy %q is a %s", src, kindOf(sfi)))
+			}
+			if err := t.checkDir(staging, path.Dir(op.Path), dirsOK, nil); err != nil {
+				return err
+			}
+		case Delete:
+			if !present {
+				t.opt.logf("%s is gone already: nothing to delete", op.Path)
+				continue
+			}
+		default:
+			return outcome.Unusable(fmt.Errorf("path %q: unknown action %q", op.Path, op.Kind))
+		}
+		if err := t.checkDir(t.root, path.Dir(op.Path), dirsOK, mk); err != nil {
+			return err
+		}
+		need += int64(len(op.Path)) + 64
+		out = append(out, op)
+	}
+	j.Ops = out
+	for d := range mk {
+		j.MkDirs = append(j.MkDirs, Dir{Path: d, Mode: t.opt.DirMode})
+	}
+	// Parents first: a parent's path sorts before its children's.
+	sort.Slice(j.MkDirs, func(a, b int) bool { return j.MkDirs[a].Path < j.MkDirs[b].Path })
+	return t.checkSpace(need)
+}
+
+// checkDir checks that files can be renamed into and out of base/rel, or, when it does
+// not exist and mk is given, that it can be created (and records it in mk).
+func (t *Txn) checkDir(base, rel string, ok, mk map[string]bool) error {
+	key := base + "\x00" + rel
+	if ok[key] {
+		return nil
+	}
+	dir := filepath.Join(base, filepath.FromSlash(rel))
+	fi, err := os.Lstat(dir)
+	switch {
+	case err == nil && fi.Mode()&fs.ModeSymlink != 0:
+		fi, err = os.Stat(dir)
+		if err == nil && !fi.IsDir() {
+			return refuse("target", fmt.Errorf("%q is not a folder", dir))
+		}
+	case err == nil && !fi.IsDir():
+		return refuse("target", fmt.Errorf("%q is a %s, the update expects a folder there", dir, kindOf(fi)))
+	case err != nil && isNotExist(err) && mk != nil && rel != ".":
+		if err := t.checkDir(base, path.Dir(rel), ok, mk); err != nil {
+			return err
+		}
+		mk[rel] = true
+		ok[key] = true
+		return nil
+	}
+	if err != nil {
+		return refuse("target", fmt.Errorf("check folder %q: %w", dir, err))
+	}
+	if err := checkWritable(dir); err != nil {
+		return refuse("read-only", err)
+	}
+	ok[key] = true
+	return nil
+}
+
+func isNotExist(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || isNotDir(err)
+}
+
+func kindOf(fi fs.FileInfo) string {
+	switch m := fi.Mode(); {
+	case m.IsDir():
+		return "folder"
+	case m&fs.ModeSymlink != 0:
+		return "symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
+}
