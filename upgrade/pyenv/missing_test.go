@@ -32,8 +32,8 @@ func TestMissingFixtures(t *testing.T) {
 			name: "1.1 venv against 1.2 venv",
 			old:  "old38", new: "new311",
 			want: []Package{
-				{"cx-Oracle", "8.3.0"},   // an .egg-info file
-				{"omflow-ext", "0.3"},    // an .egg-link editable
+				{"cx-Oracle", "8.3.0"}, // an .egg-info file
+				{"omflow-ext", "0.3"},  // an .egg-link editable
 				{"zope.interface", "5.4.0"},
 			},
 		},

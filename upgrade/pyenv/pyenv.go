@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -146,7 +147,8 @@ func sitePackagesOf(dir string) (dirs []string, python string) {
 	} {
 		matches, _ := filepath.Glob(pattern)
 		for _, m := range matches {
-			if fi, err := os.Stat(m); err == nil && fi.IsDir() && !contains(dirs, m) {
+			// lib64 is often a link to lib: one folder, read once.
+			if fi, err := os.Stat(m); err == nil && fi.IsDir() && !sameAsAny(m, dirs) {
 				dirs = append(dirs, m)
 			}
 		}
@@ -154,9 +156,13 @@ func sitePackagesOf(dir string) (dirs []string, python string) {
 	return dirs, python
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
+func sameAsAny(dir string, dirs []string) bool {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return false
+	}
+	for _, d := range dirs {
+		if di, err := os.Stat(d); err == nil && os.SameFile(fi, di) {
 			return true
 		}
 	}
@@ -176,9 +182,27 @@ func holdsMetadata(dir string) bool {
 	return false
 }
 
-// pyvenvVersion reads "version = 3.11.2" (or version_info) from dir/pyvenv.cfg.
+// pyvenvVersion is the Python version of the environment dir is, or is inside of
+// (lib/python3.11/site-packages): "version = 3.11.2" (or version_info) from its
+// pyvenv.cfg, else the "python3.11" folder name on the way up.
 func pyvenvVersion(dir string) string {
-	data, err := os.ReadFile(filepath.Join(dir, "pyvenv.cfg"))
+	for d, i := dir, 0; i < 4; d, i = filepath.Dir(d), i+1 {
+		if v := readPyvenvCfg(filepath.Join(d, "pyvenv.cfg")); v != "" {
+			return v
+		}
+	}
+	for d, i := dir, 0; i < 4; d, i = filepath.Dir(d), i+1 {
+		if m := pythonDirVersion.FindStringSubmatch(filepath.Base(d)); m != nil {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+var pythonDirVersion = regexp.MustCompile(`^python(3\.\d+)$`)
+
+func readPyvenvCfg(path string) string {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return ""
 	}

@@ -1,0 +1,220 @@
+package pyenv
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// systemPython is Debian's interpreter (python3-venv, python3-pip); "python3" on PATH may
+// be a shim of some other Python.
+const systemPython = "/usr/bin/python3"
+
+var testTemp string // removed after all tests
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "pyenv-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	testTemp = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// needPython skips when Debian's python3 with venv is absent (CI installs python3-venv
+// and python3-pip).
+func needPython(t testing.TB) {
+	t.Helper()
+	if _, err := os.Stat(systemPython); err != nil {
+		t.Skipf("needs %s (apt-get install python3-venv python3-pip): %v", systemPython, err)
+	}
+}
+
+func run(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), "PIP_DISABLE_PIP_VERSION_CHECK=1", "PIP_NO_INPUT=1", "PYTHONDONTWRITEBYTECODE=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// makeVenv creates a venv with /usr/bin/python3 -m venv.
+func makeVenv(t testing.TB, dir string, args ...string) string {
+	t.Helper()
+	needPython(t)
+	run(t, systemPython, append(append([]string{"-m", "venv"}, args...), dir)...)
+	return filepath.Join(dir, "bin", "python")
+}
+
+type wheelSpec struct {
+	name, version string
+	files         map[string]string // extra files, path inside the wheel -> content
+}
+
+var wheelNameEscape = regexp.MustCompile(`[^\w\d.]+`)
+
+// buildWheel writes a pure-Python wheel of spec into dir and returns its path: a zip of
+// the module, NAME-VER.dist-info/{METADATA,WHEEL,RECORD}, and spec.files.
+func buildWheel(t testing.TB, dir string, spec wheelSpec) string {
+	t.Helper()
+	escaped := wheelNameEscape.ReplaceAllString(spec.name, "_")
+	info := escaped + "-" + spec.version + ".dist-info"
+	module := strings.ToLower(strings.NewReplacer("-", "_", ".", "_").Replace(spec.name))
+	files := map[string]string{
+		module + "_mod.py": fmt.Sprintf("VERSION = %q\n", spec.version),
+		info + "/METADATA": fmt.Sprintf("Metadata-Version: 2.1\nName: %s\nVersion: %s\nSummary: test wheel\n", spec.name, spec.version),
+		info + "/WHEEL":    "Wheel-Version: 1.0\nGenerator: pyenv-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+	}
+	for k, v := range spec.files {
+		files[k] = v
+	}
+	names := make([]string, 0, len(files))
+	for k := range files {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	var record strings.Builder
+	for _, n := range names {
+		w, err := zw.Create(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(files[n]))
+		sum := sha256.Sum256([]byte(files[n]))
+		fmt.Fprintf(&record, "%s,sha256=%s,%d\n", n, base64.RawURLEncoding.EncodeToString(sum[:]), len(files[n]))
+	}
+	record.WriteString(info + "/RECORD,,\n")
+	w, err := zw.Create(info + "/RECORD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(record.String()))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, escaped+"-"+spec.version+"-py3-none-any.whl")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// writeDistInfo writes NAME-VER.dist-info/METADATA straight into a site-packages folder,
+// the way installers leave it.
+func writeDistInfo(t testing.TB, site, name, version string) {
+	t.Helper()
+	dir := filepath.Join(site, wheelNameEscape.ReplaceAllString(name, "_")+"-"+version+".dist-info")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	meta := fmt.Sprintf("Metadata-Version: 2.1\nName: %s\nVersion: %s\n", name, version)
+	if err := os.WriteFile(filepath.Join(dir, "METADATA"), []byte(meta), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pipList is what `python -m pip list --format=json` shows: name -> version.
+func pipList(t testing.TB, python string) map[string]string {
+	t.Helper()
+	out := run(t, python, "-m", "pip", "list", "--format=json", "--disable-pip-version-check")
+	var rows []struct{ Name, Version string }
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "["):]), &rows); err != nil {
+		t.Fatalf("pip list: %v\n%s", err, out)
+	}
+	m := map[string]string{}
+	for _, r := range rows {
+		m[r.Name] = r.Version
+	}
+	return m
+}
+
+// listed is what Open found, spelled as pip list prints it (PEP 440 normal versions).
+func listed(env *Env) map[string]string {
+	m := map[string]string{}
+	for _, d := range env.Dists {
+		m[d.Name] = ParseVersion(d.Version).String()
+	}
+	return m
+}
+
+// once builds a shared fixture once per test binary.
+type once[T any] struct {
+	sync.Once
+	v   T
+	err string
+}
+
+func (o *once[T]) get(t testing.TB, build func(t testing.TB) T) T {
+	t.Helper()
+	o.Do(func() {
+		ft := &fixtureT{TB: t}
+		func() {
+			defer func() {
+				if r := recover(); r != nil && r != errFixture {
+					panic(r)
+				}
+			}()
+			o.v = build(ft)
+		}()
+		o.err = ft.msg
+	})
+	if o.err != "" {
+		t.Fatalf("shared fixture: %s", o.err)
+	}
+	return o.v
+}
+
+// fixtureT records a shared fixture's failure so that every test using it fails, not
+// only the first.
+type fixtureT struct {
+	testing.TB
+	msg string
+}
+
+var errFixture = fmt.Errorf("fixture failed")
+
+func (f *fixtureT) Fatal(args ...any) { f.msg = fmt.Sprint(args...); panic(errFixture) }
+func (f *fixtureT) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	panic(errFixture)
+}
+func (f *fixtureT) Skipf(format string, args ...any) { f.TB.Skipf(format, args...) }
+
+func runQuiet(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	return string(out), err
+}
+
+// pipListPath is `pip list --path DIR`: what pip finds in that one folder.
+func pipListPath(t testing.TB, python, dir string) map[string]string {
+	t.Helper()
+	out := run(t, python, "-m", "pip", "list", "--format=json", "--disable-pip-version-check", "--path", dir)
+	var rows []struct{ Name, Version string }
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "["):]), &rows); err != nil {
+		t.Fatalf("pip list: %v\n%s", err, out)
+	}
+	m := map[string]string{}
+	for _, r := range rows {
+		m[r.Name] = r.Version
+	}
+	return m
+}

@@ -1,0 +1,156 @@
+package pyenv
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// namesVenv is a real venv holding the names that trip readers: packages installed by pip
+// from wheels (Django, python_ldap, zope.interface, ruamel.yaml), metadata written as other
+// installers leave it (an .egg-info folder and file, a non-normal version), a legacy
+// editable (setup.py develop: .egg-link) and a PEP 660 editable (__editable__ .pth), with
+// Debian's dist-packages visible through --system-site-packages.
+var namesVenv once[string]
+
+func buildNamesVenv(t testing.TB) string {
+	dir := filepath.Join(testTemp, "names")
+	python := makeVenv(t, dir, "--without-pip", "--system-site-packages")
+	site := sitePackagesDir(t, dir)
+	wheels := filepath.Join(testTemp, "names-wheels")
+	os.MkdirAll(wheels, 0o755)
+	for _, w := range []wheelSpec{
+		{name: "Django", version: "4.2"}, // shadows Debian's python3-django when present
+		{name: "python_ldap", version: "3.4.3"},
+		{name: "zope.interface", version: "5.5.2"},
+		{name: "ruamel.yaml", version: "0.17.21"},
+	} {
+		buildWheel(t, wheels, w)
+	}
+	run(t, python, "-m", "pip", "install", "--no-index", "--find-links", wheels,
+		"Django==4.2", "python-ldap==3.4.3", "zope.interface==5.5.2", "ruamel.yaml==0.17.21")
+
+	writeDistInfo(t, site, "Odd_Name", "1.0.0-RC1")
+	mustWrite(t, filepath.Join(site, "PyMySQL-1.0.2-py3.11.egg-info", "PKG-INFO"), "Metadata-Version: 2.1\nName: PyMySQL\nVersion: 1.0.2\n")
+	mustWrite(t, filepath.Join(site, "cx_Oracle-8.3.0-py3.11.egg-info"), "Metadata-Version: 1.1\nName: cx-Oracle\nVersion: 8.3.0\n")
+
+	legacy := filepath.Join(testTemp, "legacy-proj")
+	mustWrite(t, filepath.Join(legacy, "setup.py"), "from setuptools import setup\nsetup(name='legacy_proj', version='0.5', py_modules=['legacy_proj'])\n")
+	mustWrite(t, filepath.Join(legacy, "legacy_proj.py"), "")
+	modern := filepath.Join(testTemp, "modern-proj")
+	mustWrite(t, filepath.Join(modern, "pyproject.toml"), "[build-system]\nrequires = ['setuptools>=64']\nbuild-backend = 'setuptools.build_meta'\n\n[project]\nname = 'Modern.Proj'\nversion = '2.0'\n\n[tool.setuptools]\npy-modules = ['modern_proj']\n")
+	mustWrite(t, filepath.Join(modern, "modern_proj.py"), "")
+	run(t, python, "-m", "pip", "install", "--no-index", "--no-build-isolation", "-e", legacy, "-e", modern)
+	return python
+}
+
+func sitePackagesDir(t testing.TB, venv string) string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(venv, "lib", "python3*", "site-packages"))
+	if len(m) != 1 {
+		t.Fatalf("site-packages of %s: %v", venv, m)
+	}
+	return m[0]
+}
+
+func mustWrite(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenAgreesWithPipList(t *testing.T) {
+	needPython(t)
+	python := namesVenv.get(t, buildNamesVenv)
+	venv := filepath.Dir(filepath.Dir(python))
+	site := sitePackagesDir(t, venv)
+	ctx := context.Background()
+
+	t.Run("interpreter", func(t *testing.T) {
+		env, err := Open(ctx, python, Options{Logf: t.Logf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if env.Interpreter != python || env.Python == "" || env.SitePackages[0] != site {
+			t.Errorf("env = %+v, want interpreter %s, its version, %s first", env, python, site)
+		}
+		if got, want := listed(env), pipList(t, python); !reflect.DeepEqual(got, want) {
+			t.Errorf("Open and pip list differ:\n only Open: %v\n only pip:  %v", diffMaps(got, want), diffMaps(want, got))
+		}
+		// The tricky ones are really there, spelled as installed.
+		for name, want := range map[string]struct {
+			version, kind string
+			editable      bool
+		}{
+			"Django":         {"4.2", KindDistInfo, false},
+			"python_ldap":    {"3.4.3", KindDistInfo, false},
+			"zope.interface": {"5.5.2", KindDistInfo, false},
+			"ruamel.yaml":    {"0.17.21", KindDistInfo, false},
+			"Odd_Name":       {"1.0.0-RC1", KindDistInfo, false},
+			"PyMySQL":        {"1.0.2", KindEggInfo, false},
+			"cx-Oracle":      {"8.3.0", KindEggInfo, false},
+			"legacy-proj":    {"0.5", KindEggLink, true}, // setuptools spells it so in PKG-INFO
+			"Modern.Proj":    {"2.0", KindDistInfo, true},
+		} {
+			d, ok := env.Lookup(name)
+			if !ok || d.Name != name || d.Version != want.version || d.Kind != want.kind || d.Editable != want.editable || d.Location != site {
+				t.Errorf("Lookup(%s) = %+v, %v; want %+v in %s", name, d, ok, want, site)
+			}
+		}
+	})
+	t.Run("site-packages folder", func(t *testing.T) {
+		env, err := Open(ctx, site, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := listed(env)
+		pathOnly := pipListPath(t, python, site)
+		if !reflect.DeepEqual(got, pathOnly) {
+			t.Errorf("Open(%s) and pip list --path differ:\n only Open: %v\n only pip:  %v", site, diffMaps(got, pathOnly), diffMaps(pathOnly, got))
+		}
+		if env.Python == "" {
+			t.Errorf("Python version not read from pyvenv.cfg")
+		}
+	})
+	t.Run("venv root", func(t *testing.T) {
+		env, err := Open(ctx, venv, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(env.SitePackages, []string{site}) {
+			t.Errorf("SitePackages = %v, want [%s]", env.SitePackages, site)
+		}
+	})
+}
+
+// TestOpenAgreesWithPipListSystem compares on Debian's own Python, whose dist-packages
+// hold what apt installed (.egg-info folders beside .dist-info, the odd duplicate).
+func TestOpenAgreesWithPipListSystem(t *testing.T) {
+	needPython(t)
+	if out, err := runQuiet(systemPython, "-m", "pip", "--version"); err != nil {
+		t.Skipf("needs pip for %s (apt-get install python3-pip): %v %s", systemPython, err, out)
+	}
+	env, err := Open(context.Background(), systemPython, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := listed(env), pipList(t, systemPython); !reflect.DeepEqual(got, want) {
+		t.Errorf("Open and pip list differ:\n only Open: %v\n only pip:  %v", diffMaps(got, want), diffMaps(want, got))
+	}
+}
+
+func diffMaps(a, b map[string]string) map[string]string {
+	d := map[string]string{}
+	for k, v := range a {
+		if b[k] != v {
+			d[k] = v
+		}
+	}
+	return d
+}
