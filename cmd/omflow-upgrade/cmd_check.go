@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"path/filepath"
+
+	"omflow-upgrade/upgrade"
+	"omflow-upgrade/upgrade/install"
+)
+
+// installFlags are the flags of every command that works on an installation.
+type installFlags struct {
+	root, pubkey, control, healthURL, python string
+	allowUnsigned                            bool
+}
+
+func (f *installFlags) register(fs *flag.FlagSet, withKey bool) {
+	fs.StringVar(&f.root, "root", install.DefaultRoot(), "OMFLOW installation root")
+	fs.StringVar(&f.control, "control", "", "control command (overrides omflow-upgrade.json)")
+	fs.StringVar(&f.healthURL, "health-url", "", "URL that answers 200 when OMFLOW runs (overrides omflow-upgrade.json)")
+	fs.StringVar(&f.python, "python", "", "interpreter that runs manage.py (overrides omflow-upgrade.json)")
+	if withKey {
+		fs.StringVar(&f.pubkey, "pubkey", "", "minisign public key packages must be signed with (default: the built-in release key)")
+		fs.BoolVar(&f.allowUnsigned, "allow-unsigned", false, "accept unsigned or tampered packages and legacy patch.sh tarballs (dangerous)")
+	}
+}
+
+// options opens the run's log under the installation's logs/ (or the temp folder) and
+// returns the core's options.
+func (f *installFlags) options(c *cli) upgrade.Options {
+	logDir := ""
+	if in, err := install.Detect(f.root, install.Config{}); err == nil {
+		logDir = in.LogsDir()
+	}
+	o := upgrade.Options{Root: f.root, PublicKey: f.pubkey, AllowUnsigned: f.allowUnsigned, Log: c.openLog(logDir)}
+	if f.control != "" {
+		o.Override.Control = []string{f.control}
+	}
+	o.Override.HealthURL = f.healthURL
+	o.Override.Python = f.python
+	return o
+}
+
+func runCheck(ctx context.Context, c *cli, args []string) error {
+	fs := c.flags()
+	var f installFlags
+	f.register(fs, true)
+	files := fs.Bool("files", false, "also list every file the update adds, replaces or deletes")
+	choice := fs.String("config", "", "settle config conflicts: keep (yours stays) or new (the package's goes in)")
+	fs.BoolVar(&c.json, "json", false, "print JSON")
+	rest, err := c.parse(fs, args, 1, 1, "PACKAGE")
+	if err != nil {
+		return err
+	}
+	if err := checkChoice(*choice); err != nil {
+		return err
+	}
+	opt := f.options(c)
+	opt.ConfigChoice = *choice
+	if err := requireFile("package", rest[0]); err != nil {
+		return err
+	}
+	r, err := upgrade.Check(ctx, opt, rest[0], *files)
+	if r == nil {
+		return err
+	}
+	r.Log = c.log.Path
+	if c.json {
+		if perr := c.printJSON(r); perr != nil {
+			return perr
+		}
+	} else {
+		printCheck(c, r, *files)
+	}
+	if err != nil {
+		return &reported{err}
+	}
+	return nil
+}
+
+func checkChoice(choice string) error {
+	switch choice {
+	case "", "keep", "new":
+		return nil
+	}
+	return usageError("-config %q: give keep (your edited files stay) or new (the package's files go in)", choice)
+}
+
+func printCheck(c *cli, r *upgrade.CheckReport, files bool) {
+	c.printf("OMFLOW %s at %s -> update %s\n", r.Installed, r.Root, r.Update)
+	for _, ch := range r.Checks {
+		mark := "ok  "
+		switch {
+		case !ch.OK:
+			mark = "FAIL"
+		case ch.Warning:
+			mark = "warn"
+		}
+		c.printf("  [%s] %-12s %s\n", mark, ch.Name, ch.Message)
+	}
+	if files {
+		var total int64
+		for _, fa := range r.Files {
+			c.printf("  %-8s %10d  %s\n", fa.Action, fa.Size, filepath.FromSlash(fa.Path))
+			if fa.Action != "delete" {
+				total += fa.Size
+			}
+		}
+		c.printf("  %d files, %d bytes written\n", len(r.Files), total)
+	}
+	if r.Allowed {
+		c.printf("allowed (%s)\n", r.Reason)
+	} else if r.Requires != "" {
+		c.printf("refused (%s): install %s first\n", r.Reason, r.Requires)
+	} else {
+		c.printf("refused (%s)\n", r.Reason)
+	}
+	c.printf("log: %s\n", r.Log)
+}
+
+func runStatus(ctx context.Context, c *cli, args []string) error {
+	fs := c.flags()
+	var f installFlags
+	f.register(fs, false)
+	fs.BoolVar(&c.json, "json", false, "print JSON")
+	if _, err := c.parse(fs, args, 0, 0, ""); err != nil {
+		return err
+	}
+	r, err := upgrade.Status(ctx, f.options(c))
+	if err != nil {
+		return err
+	}
+	r.Log = c.log.Path
+	if c.json {
+		return c.printJSON(r)
+	}
+	c.printf("OMFLOW %s at %s\nservice: %s, healthy: %v (%s)\n", r.Version, r.Root, r.Service, r.Healthy, r.Health)
+	if r.Pending != nil {
+		c.printf("INTERRUPTED RUN: %s -> %s stopped at %s; run omflow-upgrade recover -root %s\n", r.Pending.From, r.Pending.To, r.Pending.Phase, r.Root)
+	}
+	if r.Fenced {
+		c.printf("the service's automatic start is disabled until the interrupted run is recovered\n")
+	}
+	for _, b := range r.Backups {
+		c.printf("backup %s: %s -> %s at %s (%s)\n", b.ID, b.From, b.To, b.Time.Format("2006-01-02 15:04"), b.Path)
+	}
+	if len(r.Backups) == 0 {
+		c.printf("no backups kept\n")
+	}
+	c.printf("log: %s\n", r.Log)
+	return nil
+}

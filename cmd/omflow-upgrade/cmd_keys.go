@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"omflow-upgrade/upgrade/outcome"
+	"omflow-upgrade/upgrade/pkg"
+)
+
+func runKeygen(ctx context.Context, c *cli, args []string) error {
+	fs := c.flags()
+	out := fs.String("out", "", "folder for omflow-upgrade.pub and omflow-upgrade.key")
+	fs.BoolVar(&c.json, "json", false, "print JSON")
+	if _, err := c.parse(fs, args, 0, 0, ""); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageError("keygen: -out DIR is required")
+	}
+	log := c.openLog("")
+	pub, key, err := pkg.GenerateKey(*out)
+	if err != nil {
+		return outcome.Unusable(err)
+	}
+	log.Logf("keygen: wrote %s and %s", pub, key)
+	if c.json {
+		return c.printJSON(map[string]any{"ok": true, "public_key": pub, "secret_key": key, "log": log.Path})
+	}
+	c.printf("public key: %s\nsecret key: %s (not encrypted: keep it offline)\n", pub, key)
+	return nil
+}
+
+func runPack(ctx context.Context, c *cli, args []string) error {
+	fs := c.flags()
+	var o pkg.PackOptions
+	keyFile := fs.String("key", "", "minisign secret key")
+	fs.StringVar(&o.Version, "version", "", "version the package installs, a.b.c.d")
+	fs.StringVar(&o.From, "from", "", "feature version a.b.c the update upgrades from")
+	fs.StringVar(&o.Python, "python", "", "Python version the update requires, X.Y")
+	fs.StringVar(&o.LicenseDir, "license-dir", "", "folder of license texts, one per language (en.txt, zh-Hant.txt, ...)")
+	deleteList := fs.String("delete", "", "file listing root-relative paths the update removes")
+	configList := fs.String("config", "", "file listing root-relative config files")
+	dataList := fs.String("data", "", "file listing root-relative data files")
+	fs.StringVar(&o.BaseDir, "base", "", "the previous release, laid out as SRCDIR, for config base copies")
+	fs.StringVar(&o.Out, "out", "", "package to write (.tar.gz or .zip)")
+	fs.BoolVar(&c.json, "json", false, "print JSON")
+	rest, err := c.parse(fs, args, 1, 1, "SRCDIR")
+	if err != nil {
+		return err
+	}
+	o.SrcDir = rest[0]
+	switch {
+	case *keyFile == "":
+		return usageError("pack: -key KEYFILE is required")
+	case o.Version == "":
+		return usageError("pack: -version V is required")
+	case o.Out == "":
+		return usageError("pack: -out FILE.tar.gz is required")
+	}
+	log := c.openLog("")
+	o.Logf = log.Logf
+	for _, l := range []struct {
+		file string
+		dst  *[]string
+	}{{*deleteList, &o.Delete}, {*configList, &o.Config}, {*dataList, &o.Data}} {
+		if l.file == "" {
+			continue
+		}
+		if *l.dst, err = pkg.ReadList(l.file); err != nil {
+			return err
+		}
+	}
+	password := os.Getenv("OMFLOW_UPGRADE_KEY_PASSWORD")
+	if o.Key, err = pkg.LoadPrivateKey(*keyFile, password); err != nil {
+		return outcome.Unusable(err)
+	}
+	m, err := pkg.Pack(ctx, o)
+	if err != nil {
+		return err
+	}
+	log.Logf("pack: wrote %s (%s, %d files)", o.Out, m.Version, len(m.Files))
+	if c.json {
+		return c.printJSON(map[string]any{"ok": true, "package": o.Out, "version": m.Version, "files": len(m.Files), "delete": len(m.Delete), "log": log.Path})
+	}
+	c.printf("wrote %s: OMFLOW %s, %d files, %d to delete\n", o.Out, m.Version, len(m.Files), len(m.Delete))
+	return nil
+}
+
+// requireFile checks that a file named on the command line exists, naming it otherwise.
+func requireFile(what, p string) error {
+	st, err := os.Stat(p)
+	if err != nil {
+		return outcome.Unusable(fmt.Errorf("%s %q: %w", what, p, err))
+	}
+	if st.IsDir() {
+		return outcome.Unusable(fmt.Errorf("%s %q is a folder, not a file", what, p))
+	}
+	return nil
+}

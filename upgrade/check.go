@@ -1,0 +1,255 @@
+package upgrade
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"omflow-upgrade/upgrade/install"
+	"omflow-upgrade/upgrade/outcome"
+	"omflow-upgrade/upgrade/pkg"
+	"omflow-upgrade/upgrade/svc"
+	"omflow-upgrade/upgrade/version"
+)
+
+// Check names, stable: logs, -json and the wizard's translations use them.
+const (
+	CheckInstallation = "installation"
+	CheckService      = "service"
+	CheckPackage      = "package"
+	CheckSignature    = "signature"
+	CheckVersion      = "version"
+	CheckPending      = "pending"
+	CheckLock         = "lock"
+	CheckDiskSpace    = "disk-space"
+	CheckPython       = "python"
+	CheckDatabase     = "database"
+	CheckConfig       = "config"
+)
+
+// CheckItem is one line of the compatibility check.
+type CheckItem struct {
+	Name    string `json:"name"`
+	OK      bool   `json:"ok"`
+	Message string `json:"message"`
+	// Reason is a stable code when the check fails (or warns); Requires the version to
+	// install first, when one helps; Warning marks a passed check that needs attention.
+	Reason   string `json:"reason,omitempty"`
+	Requires string `json:"requires,omitempty"`
+	Warning  bool   `json:"warning,omitempty"`
+}
+
+// CheckReport is what check found: SPEC 5's check -json.
+type CheckReport struct {
+	Allowed   bool           `json:"allowed"`
+	Installed string         `json:"installed"`
+	Update    string         `json:"update"`
+	Reason    string         `json:"reason"`
+	Requires  string         `json:"requires,omitempty"`
+	Root      string         `json:"root"`
+	Service   string         `json:"service"`
+	Signature string         `json:"signature"`
+	Legacy    bool           `json:"legacy"`
+	Checks    []CheckItem    `json:"checks"`
+	Files     []FileAction   `json:"files,omitempty"`
+	Config    []ConfigResult `json:"config,omitempty"`
+	Log       string         `json:"log,omitempty"`
+
+	// What the wizard shows beside the checks.
+	Package      *pkg.Package          `json:"-"`
+	Installation *install.Installation `json:"-"`
+}
+
+// FileAction is one line of the dry run (check -files).
+type FileAction struct {
+	Path   string `json:"path"`
+	Action string `json:"action"`
+	Size   int64  `json:"size"`
+}
+
+// ConfigResult is what the update does (or did) with one config or data file.
+type ConfigResult struct {
+	Path   string `json:"path"`
+	Result string `json:"result"`
+}
+
+func (r *CheckReport) add(c CheckItem) { r.Checks = append(r.Checks, c) }
+
+// refuse records a failed check and, for the first one, the report's verdict.
+func (r *CheckReport) refuse(c CheckItem) {
+	c.OK = false
+	r.add(c)
+	if r.Allowed || r.Reason == "" {
+		r.Allowed = false
+		r.Reason, r.Requires = c.Reason, c.Requires
+	}
+}
+
+// Err is nil when the update is allowed and a *outcome.RefusedError naming every failed
+// check otherwise.
+func (r *CheckReport) Err() error {
+	if r.Allowed {
+		return nil
+	}
+	var msgs []string
+	for _, c := range r.Checks {
+		if !c.OK {
+			msgs = append(msgs, c.Message)
+		}
+	}
+	return &outcome.RefusedError{Reason: r.Reason, Requires: r.Requires,
+		Err: errors.New(joinSentences(msgs))}
+}
+
+func joinSentences(msgs []string) string {
+	s := ""
+	for i, m := range msgs {
+		if i > 0 {
+			s += "; "
+		}
+		s += m
+	}
+	return s
+}
+
+// Check runs the compatibility check of a package against the installation, read-only:
+// it changes nothing on disk but the run's log. The error is nil when the update is
+// allowed, a *outcome.RefusedError when a check fails (the report says which), and an
+// unusable-input error when the installation or the package cannot be read (no report).
+func Check(ctx context.Context, opt Options, pkgPath string, withFiles bool) (*CheckReport, error) {
+	in, err := opt.detect()
+	if err != nil {
+		return nil, err
+	}
+	p, err := opt.openPackage(ctx, pkgPath)
+	if err != nil {
+		return nil, err
+	}
+	r := &CheckReport{Allowed: true, Root: in.Root, Installed: in.Version.String(), Update: p.Version(),
+		Signature: string(p.Signature), Legacy: p.Legacy != nil, Package: p, Installation: in}
+	r.add(CheckItem{Name: CheckInstallation, OK: true,
+		Message: fmt.Sprintf("OMFLOW %s at %s (%s layout)", in.Version, in.Root, in.Layout)})
+	checkService(ctx, &opt, in, r)
+	checkPackage(p, r)
+	checkVersion(in, p, r)
+	r.Reason = verdictReason(r)
+	if withFiles {
+		r.Files = dryRun(in, p)
+	}
+	for _, c := range r.Checks {
+		opt.logf("check %s: ok=%v %s", c.Name, c.OK, c.Message)
+	}
+	return r, r.Err()
+}
+
+// verdictReason keeps a refusal's reason, and for an allowed update the version rule that
+// allowed it.
+func verdictReason(r *CheckReport) string {
+	if !r.Allowed {
+		return r.Reason
+	}
+	for _, c := range r.Checks {
+		if c.Name == CheckVersion {
+			return c.Reason
+		}
+	}
+	return ""
+}
+
+func checkService(ctx context.Context, opt *Options, in *install.Installation, r *CheckReport) {
+	st, err := opt.services(in).Status(ctx)
+	if err != nil {
+		r.Service = "unknown"
+		r.add(CheckItem{Name: CheckService, OK: true, Warning: true, Reason: "service-unknown",
+			Message: fmt.Sprintf("the service state cannot be read: %v", err)})
+		return
+	}
+	r.Service = string(st)
+	msg := "the OMFLOW service is running; the update stops and restarts it"
+	if st != svc.Running {
+		msg = "the OMFLOW service is stopped; the update starts it"
+	}
+	r.add(CheckItem{Name: CheckService, OK: true, Message: msg})
+}
+
+func checkPackage(p *pkg.Package, r *CheckReport) {
+	if p.Legacy != nil {
+		r.add(CheckItem{Name: CheckPackage, OK: true, Warning: true, Reason: "legacy",
+			Message: fmt.Sprintf("legacy patch %s (patch.sh, version from the file name): the whole installation is backed up first", p.Version())})
+	} else {
+		r.add(CheckItem{Name: CheckPackage, OK: true,
+			Message: fmt.Sprintf("OMFLOW update %s: %d files, %d to delete, %s", p.Manifest.Version,
+				len(p.Manifest.Files), len(p.Manifest.Delete), humanBytes(p.Manifest.PayloadSize()))})
+	}
+	switch p.Signature {
+	case pkg.SigVerified:
+		r.add(CheckItem{Name: CheckSignature, OK: true, Message: "signed with key " + p.KeyID})
+	default:
+		// Open refuses these unless unsigned packages were explicitly allowed.
+		r.add(CheckItem{Name: CheckSignature, OK: true, Warning: true, Reason: "signature-" + string(p.Signature),
+			Message: fmt.Sprintf("signature %s, accepted because unsigned packages were allowed: %v", p.Signature, p.SignatureErr)})
+	}
+}
+
+func checkVersion(in *install.Installation, p *pkg.Package, r *CheckReport) {
+	upd, err := version.Parse(p.Version())
+	if err != nil { // Open validated it; keep the check honest anyway
+		r.refuse(CheckItem{Name: CheckVersion, Reason: "bad-version", Message: err.Error()})
+		return
+	}
+	var from *version.Line
+	if p.Manifest != nil && p.Manifest.From != "" {
+		l, err := version.ParseLine(p.Manifest.From)
+		if err != nil {
+			r.refuse(CheckItem{Name: CheckVersion, Reason: "bad-version", Message: err.Error()})
+			return
+		}
+		from = &l
+	}
+	v := version.Gate(in.Version, upd, from)
+	c := CheckItem{Name: CheckVersion, OK: v.Allowed, Reason: v.Reason}
+	if v.Allowed {
+		c.Message = fmt.Sprintf("%s -> %s: %s", in.Version, upd, version.Explain(v.Reason))
+		r.add(c)
+		return
+	}
+	c.Message = v.Err(in.Version, upd).Error()
+	if v.Requires != nil {
+		c.Requires = v.Requires.String()
+	}
+	r.refuse(c)
+}
+
+// dryRun lists what the update adds, replaces and deletes.
+func dryRun(in *install.Installation, p *pkg.Package) []FileAction {
+	if p.Manifest == nil {
+		return nil
+	}
+	var out []FileAction
+	for _, f := range p.Manifest.Files {
+		action := "add"
+		if exists(in, f.Path) {
+			action = "replace"
+		}
+		out = append(out, FileAction{Path: f.Path, Action: action, Size: f.Size})
+	}
+	for _, d := range p.Manifest.Delete {
+		if size, ok := fileSize(in, d); ok {
+			out = append(out, FileAction{Path: d, Action: "delete", Size: size})
+		}
+	}
+	return out
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

@@ -1,0 +1,5 @@
+//go:build !windows
+
+package install
+
+const defaultRoot = "/opt/omflow"

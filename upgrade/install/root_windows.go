@@ -1,0 +1,3 @@
+package install
+
+const defaultRoot = `C:\Program Files\OMFLOW Server`

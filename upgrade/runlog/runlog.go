@@ -1,0 +1,107 @@
+// Package runlog writes the one log file every run keeps: preflight results, each file
+// action, service output, errors. It goes under the installation's logs/ folder or, when
+// that cannot be written, the system's temporary folder.
+package runlog
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Log is an open run log. Its methods are safe from any goroutine; a nil *Log discards.
+type Log struct {
+	Path string
+
+	mu sync.Mutex
+	f  *os.File
+}
+
+// Open creates the log of one run of command. dir is the preferred folder (the
+// installation's logs/); it is created when missing. When it cannot be used, the log goes
+// to the system temporary folder.
+func Open(dir, command string) *Log {
+	name := fmt.Sprintf("omflow-upgrade-%s-%s-%d.log", command, time.Now().Format("20060102-150405"), os.Getpid())
+	var tried []string
+	for _, d := range []string{dir, os.TempDir()} {
+		if d == "" {
+			continue
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			tried = append(tried, err.Error())
+			continue
+		}
+		p := filepath.Join(d, name)
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			tried = append(tried, err.Error())
+			continue
+		}
+		l := &Log{Path: p, f: f}
+		if len(tried) > 0 {
+			l.Logf("log: could not use %s", strings.Join(tried, "; "))
+		}
+		l.Logf("omflow-upgrade %s (pid %d) in %s", command, os.Getpid(), d)
+		return l
+	}
+	return &Log{}
+}
+
+// Logf writes one time-stamped line.
+func (l *Log) Logf(format string, args ...any) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return
+	}
+	msg := strings.TrimRight(fmt.Sprintf(format, args...), "\n")
+	fmt.Fprintf(l.f, "%s %s\n", time.Now().Format("2006-01-02 15:04:05.000"), msg)
+}
+
+// Writer returns a writer whose lines go into the log with prefix (for a child process's
+// output).
+func (l *Log) Writer(prefix string) io.Writer { return &lineWriter{log: l, prefix: prefix} }
+
+// Close closes the file.
+func (l *Log) Close() error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	err := l.f.Close()
+	l.f = nil
+	return err
+}
+
+type lineWriter struct {
+	log    *Log
+	prefix string
+	mu     sync.Mutex
+	buf    []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := strings.IndexByte(string(w.buf), '\n')
+		if i < 0 {
+			break
+		}
+		w.log.Logf("%s%s", w.prefix, strings.TrimRight(string(w.buf[:i]), "\r"))
+		w.buf = w.buf[i+1:]
+	}
+	return len(p), nil
+}

@@ -1,0 +1,137 @@
+// Package upgrade holds the operations that the command line and the wizard run on an
+// OMFLOW installation: check an update package, apply it as one transaction, roll it
+// back, recover an interrupted run, report status. Everything below it is headless; it
+// never imports Fyne and never formats for a screen.
+package upgrade
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"aead.dev/minisign"
+
+	"omflow-upgrade/upgrade/install"
+	"omflow-upgrade/upgrade/outcome"
+	"omflow-upgrade/upgrade/pkg"
+	"omflow-upgrade/upgrade/runlog"
+	"omflow-upgrade/upgrade/svc"
+)
+
+// Options are what every operation on an installation needs.
+type Options struct {
+	Root     string
+	Override install.Config // flags; win over omflow-upgrade.json
+	// PublicKey is the minisign public key file packages must be signed with; empty
+	// means the built-in release key.
+	PublicKey string
+	// AllowUnsigned accepts unsigned or tampered packages and legacy patches.
+	AllowUnsigned bool
+	// ConfigChoice settles config conflicts: "", "keep" or "new" (SPEC 4.8).
+	ConfigChoice string
+	// DBBackedUp says the administrator has backed up a database our backup cannot hold.
+	DBBackedUp bool
+	// Log is the run's log; nil discards.
+	Log *runlog.Log
+	// Progress hears about long work; nil is NoProgress.
+	Progress Progress
+	// Services overrides the service manager (tests, Windows); nil picks the
+	// installation's own.
+	Services svc.Manager
+}
+
+func (o *Options) logf(format string, args ...any) { o.Log.Logf(format, args...) }
+
+func (o *Options) progress() Progress {
+	if o.Progress == nil {
+		return NoProgress{}
+	}
+	return o.Progress
+}
+
+// Progress hears about long work. Implementations must be safe from any goroutine.
+type Progress interface {
+	// Step says a new step begins (stable names: see the Step constants).
+	Step(name string)
+	// Bytes reports the work of the current step done so far out of total.
+	Bytes(done, total int64)
+	// Logf is one line of the live log.
+	Logf(format string, args ...any)
+}
+
+// NoProgress discards everything.
+type NoProgress struct{}
+
+func (NoProgress) Step(string)         {}
+func (NoProgress) Bytes(int64, int64)  {}
+func (NoProgress) Logf(string, ...any) {}
+
+var _ Progress = NoProgress{}
+
+// Step names of an update, in order.
+const (
+	StepPreflight = "preflight"
+	StepStage     = "stage"
+	StepBackup    = "backup"
+	StepStop      = "stop-service"
+	StepApply     = "apply"
+	StepPython    = "python"
+	StepMigrate   = "migrate"
+	StepStart     = "start-service"
+	StepHealth    = "health-check"
+	StepVersion   = "version-file"
+	StepCommit    = "commit"
+	StepRollback  = "rollback"
+)
+
+// detect finds the installation named by the options.
+func (o *Options) detect() (*install.Installation, error) {
+	in, err := install.Detect(o.Root, o.Override)
+	if err != nil {
+		return nil, err
+	}
+	o.logf("installation %s: OMFLOW %s (%s layout)", in.Root, in.Version, in.Layout)
+	return in, nil
+}
+
+// keys loads the trusted public key.
+func (o *Options) keys() ([]minisign.PublicKey, error) {
+	if o.PublicKey == "" {
+		return nil, nil
+	}
+	k, err := pkg.LoadPublicKey(o.PublicKey)
+	if err != nil {
+		return nil, outcome.Unusable(fmt.Errorf("public key %q: %w", o.PublicKey, err))
+	}
+	return []minisign.PublicKey{k}, nil
+}
+
+// openPackage reads and verifies a package without writing anything.
+func (o *Options) openPackage(ctx context.Context, path string) (*pkg.Package, error) {
+	keys, err := o.keys()
+	if err != nil {
+		return nil, err
+	}
+	p, err := pkg.Open(ctx, path, pkg.Options{Keys: keys, AllowUnsigned: o.AllowUnsigned, Logf: o.logf})
+	if err != nil {
+		return nil, err
+	}
+	o.logf("package %s: OMFLOW %s, signature %s %s", path, p.Version(), p.Signature, p.KeyID)
+	return p, nil
+}
+
+// services is the installation's service manager.
+func (o *Options) services(in *install.Installation) svc.Manager {
+	if o.Services != nil {
+		return o.Services
+	}
+	return platformServices(in, o.Log)
+}
+
+// serviceTimeout bounds one start or stop.
+func serviceTimeout(in *install.Installation) time.Duration {
+	if in.Config.StartTimeout > 0 {
+		return time.Duration(in.Config.StartTimeout) * time.Second
+	}
+	return 60 * time.Second
+}
