@@ -51,10 +51,10 @@ func (t *Txn) apply(ctx context.Context) error {
 	made := make(map[string]bool)
 	total := int64(len(t.j.Ops))
 	for i, op := range t.j.Ops {
+		t.opt.hook("op", i)
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("cancelled after %d of %d files: %w", i, total, err)
 		}
-		t.opt.hook("op", i)
 		target, backup, staged := t.paths(op)
 		if op.Kind == Replace || op.Kind == Delete {
 			if dir := filepath.Dir(backup); !made[dir] {

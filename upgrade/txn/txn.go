@@ -347,6 +347,9 @@ func (t *Txn) preflight(ctx context.Context, j *Journal, ops []Op) error {
 				t.opt.logf("%s is missing: adding it", op.Path)
 				op.Kind = Add
 			}
+			if err := t.checkDir(t.root, path.Dir(op.Path), dirsOK, mk); err != nil {
+				return err
+			}
 			src := filepath.Join(staging, filepath.FromSlash(op.Path))
 			sfi, err := os.Lstat(src)
 			if err != nil {
@@ -363,11 +366,11 @@ func (t *Txn) preflight(ctx context.Context, j *Journal, ops []Op) error {
 				t.opt.logf("%s is gone already: nothing to delete", op.Path)
 				continue
 			}
+			if err := t.checkDir(t.root, path.Dir(op.Path), dirsOK, mk); err != nil {
+				return err
+			}
 		default:
 			return outcome.Unusable(fmt.Errorf("path %q: unknown action %q", op.Path, op.Kind))
-		}
-		if err := t.checkDir(t.root, path.Dir(op.Path), dirsOK, mk); err != nil {
-			return err
 		}
 		need += int64(len(op.Path)) + 64
 		out = append(out, op)

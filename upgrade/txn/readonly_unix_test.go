@@ -1,0 +1,32 @@
+//go:build unix
+
+package txn
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// makeReadOnly makes dir refuse renames into and out of it. Root ignores permission
+// bits, so as root the folder is made immutable instead.
+func makeReadOnly(t *testing.T, dir string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if err := os.Chmod(dir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Chmod(dir, 0o755) })
+		return
+	}
+	chattr, err := exec.LookPath("chattr")
+	if err != nil {
+		t.Skip("running as root without chattr (e2fsprogs): cannot make a folder read-only")
+	}
+	if out, err := exec.Command(chattr, "+i", dir).CombinedOutput(); err != nil {
+		t.Skipf("chattr +i %s: %v: %s (file system without attributes?)", dir, err, out)
+	}
+	// After the test's own checks, so the snapshot compare runs on the real thing, and
+	// before TempDir's removal (cleanups run last-in first-out).
+	t.Cleanup(func() { exec.Command(chattr, "-i", dir).Run() })
+}
