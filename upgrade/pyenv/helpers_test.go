@@ -65,6 +65,7 @@ func makeVenv(t testing.TB, dir string, args ...string) string {
 
 type wheelSpec struct {
 	name, version string
+	requires      []string          // Requires-Dist
 	files         map[string]string // extra files, path inside the wheel -> content
 }
 
@@ -81,6 +82,9 @@ func buildWheel(t testing.TB, dir string, spec wheelSpec) string {
 		module + "_mod.py": fmt.Sprintf("VERSION = %q\n", spec.version),
 		info + "/METADATA": fmt.Sprintf("Metadata-Version: 2.1\nName: %s\nVersion: %s\nSummary: test wheel\n", spec.name, spec.version),
 		info + "/WHEEL":    "Wheel-Version: 1.0\nGenerator: pyenv-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+	}
+	for _, r := range spec.requires {
+		files[info+"/METADATA"] += "Requires-Dist: " + r + "\n"
 	}
 	for k, v := range spec.files {
 		files[k] = v

@@ -2,7 +2,6 @@ package pyenv
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"omflow-upgrade/upgrade/outcome"
@@ -49,9 +48,7 @@ func Missing(old, new *Env, provided ...string) []Package {
 			missing = append(missing, Package{Name: d.Name, Version: d.Version})
 		}
 	}
-	sort.Slice(missing, func(i, j int) bool {
-		return NormalizeName(missing[i].Name) < NormalizeName(missing[j].Name)
-	})
+	sortPackages(missing)
 	return missing
 }
 
