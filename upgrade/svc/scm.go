@@ -624,3 +624,13 @@ func (m *SCMManager) SetStartTypes(ctx context.Context, types map[string]StartTy
 	}
 	return errors.Join(errs...)
 }
+
+// SystemSCM is this machine's service control manager, to close after use.
+type SystemSCM interface {
+	SCM
+	Close() error
+}
+
+// OpenSCM connects to this machine's service control manager, asking only to connect
+// and to list services. Where there is none (Linux) it returns ErrSCMNotAvailable.
+func OpenSCM() (SystemSCM, error) { return openSCM() }

@@ -1,0 +1,5 @@
+//go:build !windows
+
+package svc
+
+func openSCM() (SystemSCM, error) { return nil, ErrSCMNotAvailable }
