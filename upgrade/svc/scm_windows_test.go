@@ -75,6 +75,12 @@ func runTestService(mode string, args []string) int {
 	if len(args) > 0 {
 		name = args[0]
 	}
+	// Leave what svc.IsWindowsService says inside a real service beside the program,
+	// for the test to report (false under Wine).
+	if exe, err := os.Executable(); err == nil {
+		is, err := winsvc.IsWindowsService()
+		os.WriteFile(exe+".iswinsvc", []byte(fmt.Sprint(is, err)), 0o644)
+	}
 	if err := winsvc.Run(name, testService{mode: mode}); err != nil {
 		fmt.Fprintln(os.Stderr, "service:", err)
 		return 1
@@ -254,6 +260,10 @@ func TestWindowsSCMStopStartFence(t *testing.T) {
 		if err != nil || st.State != StateRunning || st.PID == 0 {
 			t.Fatalf("service %q after Start: %+v, %v", n, st, err)
 		}
+	}
+
+	if b, err := os.ReadFile(serverExe + ".iswinsvc"); err == nil {
+		t.Logf("svc.IsWindowsService() inside the service: %s", b)
 	}
 
 	restore, err := man.DisableAutostart(ctx)
