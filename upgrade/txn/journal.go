@@ -123,7 +123,7 @@ func readJournal(path string) (*Journal, error) {
 }
 
 func writeJournal(path string, j *Journal) error {
-	b, err := json.MarshalIndent(j, "", " ")
+	b, err := json.Marshal(j)
 	if err != nil {
 		return fmt.Errorf("journal %q: %w", path, err)
 	}
