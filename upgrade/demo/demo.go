@@ -224,7 +224,9 @@ const controlScript = `#!/bin/sh
 ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 RUN="$ROOT/` + RunDirName + `"
 PIDFILE="$RUN/service.pid"
-running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+# A zombie (exited, not yet reaped by init) counts as stopped.
+alive() { kill -0 "$1" 2>/dev/null && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+running() { [ -f "$PIDFILE" ] && alive "$(cat "$PIDFILE")"; }
 case "$1" in
 status)
 	if running; then echo "OMFLOW is running (pid $(cat "$PIDFILE"))"; exit 0; fi
@@ -247,7 +249,7 @@ stop)
 	pid=$(cat "$PIDFILE")
 	kill "$pid" 2>/dev/null
 	i=0
-	while kill -0 "$pid" 2>/dev/null; do
+	while alive "$pid"; do
 		i=$((i+1))
 		if [ $i -gt 200 ]; then kill -9 "$pid" 2>/dev/null; fi
 		sleep 0.05
