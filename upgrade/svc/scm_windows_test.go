@@ -16,7 +16,7 @@ package svc
 //     lookup expands them with GetLongPathName, the shape match alone would miss them.
 //   - EnumServicesStatusEx lists Wine's own "Winedevice1", "Winedevice2", which have no
 //     registry key: the search by program path logs and skips a service it cannot read.
-//   - Go 1.26's os.RemoveAll fails on any non-empty folder ("unlinkat ...: Invalid
+//   - Go 1.26's os.RemoveAll fails on any folder, even empty ("unlinkat ...: Invalid
 //     function": Wine 8 lacks the POSIX-semantics delete it uses), so t.TempDir cannot
 //     clean up after itself; os.Remove works. tempTree removes file by file.
 
@@ -158,7 +158,7 @@ func removeService(t *testing.T, m *mgr.Mgr, name string) {
 	}
 }
 
-// tempTree is t.TempDir for trees: under Wine os.RemoveAll fails on non-empty folders,
+// tempTree is t.TempDir for trees: under Wine os.RemoveAll fails on every folder,
 // so the cleanup removes one entry at a time, deepest first, and retries a little while
 // a just-stopped service's process lets go of its program file.
 func tempTree(t *testing.T) string {
