@@ -17,8 +17,10 @@ package svc
 //   - EnumServicesStatusEx lists Wine's own "Winedevice1", "Winedevice2", which have no
 //     registry key: the search by program path logs and skips a service it cannot read.
 //   - Go 1.26's os.RemoveAll fails on any folder, even empty ("unlinkat ...: Invalid
-//     function": Wine 8 lacks the POSIX-semantics delete it uses), so t.TempDir cannot
-//     clean up after itself; os.Remove works. tempTree removes file by file.
+//     function"): it deletes with NtSetInformationFile(FileDispositionInformationEx),
+//     which Wine 8 rejects with a status Go does not take for "unsupported", so Go never
+//     falls back to the old delete. t.TempDir cannot clean up after itself; os.Remove
+//     (DeleteFile) works. tempTree removes entry by entry.
 
 import (
 	"context"
