@@ -30,6 +30,12 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	testTemp = dir
+	// The machine's pip settings (an extra find-links folder, an index) must not decide
+	// what the tests' offline installs find.
+	for _, k := range []string{"PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_NO_INDEX", "PIP_REQUIRE_VIRTUALENV", "PIP_USER", "PIP_TARGET", "PIP_PREFIX"} {
+		os.Unsetenv(k)
+	}
+	os.Setenv("PIP_CONFIG_FILE", os.DevNull)
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

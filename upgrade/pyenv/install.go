@@ -144,9 +144,9 @@ func Install(ctx context.Context, python string, pkgs []Package, opts InstallOpt
 		return res, fmt.Errorf("re-check python packages after install: %w", err)
 	}
 	for _, p := range pkgs {
-		key := NormalizeName(p.Name)
+		key := NormalizeName(RequirementName(p.Name)) // p.Name may be a requirement: "django==4.2"
 		if d, ok := env.Lookup(key); ok {
-			res.Installed = append(res.Installed, Package{Name: p.Name, Version: d.Version})
+			res.Installed = append(res.Installed, Package{Name: d.Name, Version: d.Version})
 			continue
 		}
 		reason := reasons[key]

@@ -1,0 +1,385 @@
+package pyenv
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+
+	"omflow-upgrade/upgrade/outcome"
+)
+
+// DjangoConfCandidates are where Apache's django.conf is looked for, in order (Debian and
+// Ubuntu, then RHEL and CentOS). sites-enabled links to sites-available.
+var DjangoConfCandidates = []string{
+	"/etc/apache2/sites-available/django.conf",
+	"/etc/httpd/conf.d/django.conf",
+}
+
+// FindDjangoConf returns the first of candidates (DjangoConfCandidates when none are
+// given) that exists, symlinks resolved: that file is the one to change.
+func FindDjangoConf(candidates ...string) (string, error) {
+	if len(candidates) == 0 {
+		candidates = DjangoConfCandidates
+	}
+	for _, c := range candidates {
+		if p, err := filepath.EvalSymlinks(c); err == nil {
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+				return p, nil
+			}
+		}
+	}
+	return "", outcome.Unusable(fmt.Errorf("find Apache's django.conf: none of %s exists (give its path)", strings.Join(candidates, ", ")))
+}
+
+// RebuildOptions describe the Linux 1.2.0.0 venv rebuild.
+type RebuildOptions struct {
+	// Root is the installation root (/opt/omflow); the venv is Root/python.
+	Root string
+	// Python is the new interpreter (python3.11); "" finds one with FindPython(PythonVersion).
+	Python string
+	// PythonVersion is the version the release needs; "" means "3.11".
+	PythonVersion string
+	// BackupDir receives the old venv (BackupDir/python, moved by rename: it must be on
+	// Root's file system), a copy of django.conf, requirements.txt and the state Undo
+	// reads. It is part of the update's backup.
+	BackupDir string
+	// DjangoConf is Apache's django.conf; "" finds it with FindDjangoConf.
+	DjangoConf string
+	// NoApache skips django.conf (an installation served otherwise).
+	NoApache bool
+	// Required are the release's packages, pip requirements as written; nil means
+	// DefaultRequired.
+	Required []string
+	// FindLinks is a folder of wheels to install from offline; "" installs online.
+	FindLinks string
+	// Unpinned installs the old environment's extra packages by name, not at their old
+	// versions.
+	Unpinned bool
+	// VenvArgs are added to `python -m venv` (e.g. "--system-site-packages").
+	VenvArgs []string
+	// PipArgs are added to every pip install.
+	PipArgs []string
+	// Logf receives every step, and pip's output.
+	Logf func(format string, args ...any)
+}
+
+// Rebuild replaces the venv at Root/python with a new one made by the new Python, with
+// the release's packages and the old venv's extra packages, and points Apache's
+// django.conf at it. Do changes; Undo puts the old venv and django.conf back byte for
+// byte, after a Do that failed at any step, or completed, or was killed (Undo reads what
+// Do did from BackupDir, so a new Rebuild with the same options can undo).
+type Rebuild struct {
+	opts RebuildOptions
+
+	// After Do, what it did (also after a failed Do, as far as it got).
+	Extras     []Package     // the old venv's packages the release does not bring
+	Install    InstallResult // pip's outcome; Install.Failed says what could not be installed
+	WSGIModule string        // the mod_wsgi module django.conf now loads
+	Changes    []string      // django.conf lines changed, as "old -> new"
+}
+
+// rebuildState is BackupDir/rebuild.json: what Undo needs, written before the first change.
+type rebuildState struct {
+	Venv           string      `json:"venv"`
+	DjangoConf     string      `json:"django_conf,omitempty"`
+	DjangoConfMode fs.FileMode `json:"django_conf_mode,omitempty"`
+}
+
+const (
+	stateFile     = "rebuild.json"
+	oldVenvName   = "python"
+	confCopyName  = "django.conf"
+	requirementsF = "requirements.txt"
+)
+
+// NewRebuild checks the options; nothing is changed.
+func NewRebuild(opts RebuildOptions) (*Rebuild, error) {
+	if opts.Root == "" || opts.BackupDir == "" {
+		return nil, outcome.Unusable(errors.New("python venv rebuild: the installation root and the backup folder are required"))
+	}
+	if opts.PythonVersion == "" {
+		opts.PythonVersion = "3.11"
+	}
+	if opts.Required == nil {
+		opts.Required = DefaultRequired
+	}
+	return &Rebuild{opts: opts}, nil
+}
+
+func (r *Rebuild) logf(format string, args ...any) {
+	if r.opts.Logf != nil {
+		r.opts.Logf(format, args...)
+	}
+}
+
+func (r *Rebuild) venv() string { return filepath.Join(r.opts.Root, "python") }
+
+// Do rebuilds the venv. On error the installation may be half changed: call Undo. A
+// missing Python is a refusal before any change; a package pip cannot install fails Do
+// with an error wrapping ErrInstallFailed (r.Install.Failed says which and why).
+func (r *Rebuild) Do(ctx context.Context) error {
+	o := r.opts
+	venv := r.venv()
+	if _, err := os.Stat(filepath.Join(o.BackupDir, oldVenvName)); err == nil {
+		return fmt.Errorf("rebuild python venv %q: %q already holds a venv: undo or remove it first", venv, o.BackupDir)
+	}
+
+	// Everything that can fail without changing anything comes first.
+	python := o.Python
+	if python == "" {
+		p, err := FindPython(ctx, o.PythonVersion)
+		if err != nil {
+			return err
+		}
+		python = p
+	}
+	if v, venvOK, err := probePython(ctx, python); err != nil {
+		return outcome.Unusable(fmt.Errorf("rebuild python venv: %w", err))
+	} else if v != o.PythonVersion || !venvOK {
+		return &outcome.RefusedError{Reason: ReasonPythonNoVenv, Err: fmt.Errorf("rebuild python venv: %q is Python %s (venv module: %v), want %s with venv", python, v, venvOK, o.PythonVersion)}
+	}
+	old, err := Open(ctx, venv, Options{Logf: o.Logf})
+	if err != nil {
+		return err
+	}
+	r.Extras = Missing(old, &Env{}, o.Required...)
+	r.logf("old venv %s: %d packages, %d to carry over: %v", venv, len(old.Dists), len(r.Extras), r.Extras)
+
+	state := rebuildState{Venv: venv}
+	var conf []byte
+	if !o.NoApache {
+		state.DjangoConf = o.DjangoConf
+		if state.DjangoConf == "" {
+			if state.DjangoConf, err = FindDjangoConf(); err != nil {
+				return err
+			}
+		} else if p, err := filepath.EvalSymlinks(state.DjangoConf); err == nil {
+			state.DjangoConf = p
+		}
+		fi, err := os.Stat(state.DjangoConf)
+		if err != nil {
+			return outcome.Unusable(fmt.Errorf("read Apache config %q: %w", state.DjangoConf, err))
+		}
+		state.DjangoConfMode = fi.Mode().Perm()
+		if conf, err = os.ReadFile(state.DjangoConf); err != nil {
+			return outcome.Unusable(fmt.Errorf("read Apache config %q: %w", state.DjangoConf, err))
+		}
+	}
+
+	// The backup, then the first change.
+	if err := os.MkdirAll(o.BackupDir, 0o700); err != nil {
+		return fmt.Errorf("create backup folder %q: %w", o.BackupDir, err)
+	}
+	if conf != nil {
+		if err := writeFileSync(filepath.Join(o.BackupDir, confCopyName), conf, 0o600); err != nil {
+			return fmt.Errorf("back up Apache config %q: %w", state.DjangoConf, err)
+		}
+	}
+	data, _ := json.Marshal(state)
+	if err := writeFileSync(filepath.Join(o.BackupDir, stateFile), data, 0o600); err != nil {
+		return fmt.Errorf("write rebuild state in %q: %w", o.BackupDir, err)
+	}
+	r.logf("move old venv %s to %s", venv, filepath.Join(o.BackupDir, oldVenvName))
+	if err := os.Rename(venv, filepath.Join(o.BackupDir, oldVenvName)); err != nil {
+		return fmt.Errorf("move old venv %q aside (the backup folder must be on the same file system): %w", venv, err)
+	}
+
+	args := append(append([]string{"-m", "venv"}, o.VenvArgs...), venv)
+	r.logf("run %s %s", python, strings.Join(args, " "))
+	if out, err := exec.CommandContext(ctx, python, args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("create venv %q with %q: %w: %s", venv, python, err, strings.TrimSpace(string(out)))
+	}
+
+	pkgs := make([]Package, 0, len(o.Required)+len(r.Extras))
+	for _, req := range o.Required {
+		pkgs = append(pkgs, Package{Name: req}) // as written: "django==4.2"
+	}
+	for _, p := range r.Extras {
+		if o.Unpinned {
+			p.Version = ""
+		}
+		pkgs = append(pkgs, p)
+	}
+	newPython := filepath.Join(venv, "bin", "python")
+	r.Install, err = Install(ctx, newPython, pkgs, InstallOptions{
+		FindLinks:    o.FindLinks,
+		Requirements: filepath.Join(o.BackupDir, requirementsF),
+		PipArgs:      o.PipArgs,
+		Logf:         o.Logf,
+	})
+	if err != nil {
+		return fmt.Errorf("rebuild python venv %q: %w", venv, err)
+	}
+
+	if conf == nil {
+		return nil
+	}
+	r.WSGIModule = findWSGIModule(venv, o.PythonVersion)
+	newConf, changes := RewriteDjangoConf(conf, r.WSGIModule, o.PythonVersion)
+	r.Changes = changes
+	if len(changes) == 0 {
+		r.logf("%s: no LoadModule wsgi_module or python-path/python-home to change", state.DjangoConf)
+		return nil
+	}
+	for _, c := range changes {
+		r.logf("%s: %s", state.DjangoConf, c)
+	}
+	if err := replaceFile(state.DjangoConf, newConf, state.DjangoConfMode); err != nil {
+		return fmt.Errorf("rewrite Apache config %q: %w", state.DjangoConf, err)
+	}
+	return nil
+}
+
+// Undo puts the old venv and django.conf back as they were, whatever Do got to. It is
+// safe to call more than once, and after a Do that never started.
+func (r *Rebuild) Undo(ctx context.Context) error {
+	o := r.opts
+	data, err := os.ReadFile(filepath.Join(o.BackupDir, stateFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // Do changed nothing
+	}
+	if err != nil {
+		return fmt.Errorf("undo python venv rebuild: %w", err)
+	}
+	var state rebuildState
+	if err := json.Unmarshal(data, &state); err != nil {
+		return fmt.Errorf("undo python venv rebuild: read %q: %w", filepath.Join(o.BackupDir, stateFile), err)
+	}
+	var errs []error
+	saved := filepath.Join(o.BackupDir, oldVenvName)
+	if _, err := os.Stat(saved); err == nil {
+		// Only with the old venv safe in the backup is the new one removed.
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("undo python venv rebuild: %w", err)
+		}
+		r.logf("remove new venv %s, move %s back", state.Venv, saved)
+		if err := os.RemoveAll(state.Venv); err != nil {
+			errs = append(errs, fmt.Errorf("remove new venv %q: %w", state.Venv, err))
+		} else if err := os.Rename(saved, state.Venv); err != nil {
+			errs = append(errs, fmt.Errorf("move old venv %q back to %q: %w", saved, state.Venv, err))
+		}
+	}
+	if state.DjangoConf != "" {
+		copyPath := filepath.Join(o.BackupDir, confCopyName)
+		if conf, err := os.ReadFile(copyPath); err == nil {
+			r.logf("restore %s from %s", state.DjangoConf, copyPath)
+			if err := replaceFile(state.DjangoConf, conf, state.DjangoConfMode); err != nil {
+				errs = append(errs, fmt.Errorf("restore Apache config %q: %w", state.DjangoConf, err))
+			}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("read saved Apache config %q: %w", copyPath, err))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("undo python venv rebuild: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// findWSGIModule is mod_wsgi's Apache module in the new venv
+// (.../site-packages/mod_wsgi/server/mod_wsgi-py311.cpython-311-x86_64-linux-gnu.so), or
+// where it will be by the usual name when pip put it nowhere to be seen.
+func findWSGIModule(venv, version string) string {
+	matches, _ := filepath.Glob(filepath.Join(venv, "lib", "python*", "site-packages", "mod_wsgi", "server", "mod_wsgi*.so"))
+	if len(matches) > 0 {
+		return matches[0]
+	}
+	nodot := strings.ReplaceAll(version, ".", "")
+	machine := map[string]string{"amd64": "x86_64", "arm64": "aarch64", "386": "i386"}[runtime.GOARCH]
+	if machine == "" {
+		machine = runtime.GOARCH
+	}
+	return filepath.Join(venv, "lib", "python"+version, "site-packages", "mod_wsgi", "server",
+		fmt.Sprintf("mod_wsgi-py%s.cpython-%s-%s-linux-gnu.so", nodot, nodot, machine))
+}
+
+var (
+	loadModuleLine = regexp.MustCompile(`^(\s*LoadModule\s+wsgi_module\s+)("[^"]*"|\S+)(.*)$`)
+	pythonDirLine  = regexp.MustCompile(`(?i)python-path\s*=|python-home\s*=|WSGIPythonPath|WSGIPythonHome`)
+	pythonXY       = regexp.MustCompile(`python3\.\d+`)
+	cpythonXY      = regexp.MustCompile(`cpython-3\d+`)
+)
+
+// RewriteDjangoConf points Apache's django.conf at a new venv: the LoadModule wsgi_module
+// line loads wsgiModule, and the python-path=/python-home (WSGIPythonPath/WSGIPythonHome)
+// parts name python<version> ("python3.8" -> "python3.11", "cpython-38" -> "cpython-311").
+// Every other byte, line endings included, is kept. changes lists each changed line as
+// "old -> new".
+func RewriteDjangoConf(conf []byte, wsgiModule, version string) (out []byte, changes []string) {
+	nodot := strings.ReplaceAll(version, ".", "")
+	lines := strings.SplitAfter(string(conf), "\n")
+	for i, full := range lines {
+		body := strings.TrimRight(full, "\r\n")
+		end := full[len(body):]
+		line := body
+		if m := loadModuleLine.FindStringSubmatch(line); m != nil && !strings.HasPrefix(strings.TrimSpace(line), "#") {
+			module := wsgiModule
+			if strings.ContainsAny(module, " \t") || strings.HasPrefix(m[2], `"`) {
+				module = `"` + module + `"`
+			}
+			line = m[1] + module + m[3]
+		} else if pythonDirLine.MatchString(line) {
+			line = pythonXY.ReplaceAllString(line, "python"+version)
+			line = cpythonXY.ReplaceAllString(line, "cpython-"+nodot)
+		}
+		if line != body {
+			changes = append(changes, strings.TrimSpace(body)+" -> "+strings.TrimSpace(line))
+			lines[i] = line + end
+		}
+	}
+	return []byte(strings.Join(lines, "")), changes
+}
+
+// writeFileSync writes a file and syncs it: a backup that is not on disk is no backup.
+func writeFileSync(path string, data []byte, mode fs.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// replaceFile replaces path with data by rename, so Apache never reads half a file.
+func replaceFile(path string, data []byte, mode fs.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".omflow-*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	defer os.Remove(name) // after a successful rename there is nothing left to remove
+	if fi, err := os.Stat(path); err == nil {
+		chownLike(tmp, fi) // Apache's config stays root's (or whoever's it was)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(name, path)
+}
