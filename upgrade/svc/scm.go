@@ -31,25 +31,13 @@ const (
 	StatePaused          SCMState = 7
 )
 
-func (s SCMState) String() string {
-	switch s {
-	case StateStopped:
-		return "STOPPED"
-	case StateStartPending:
-		return "START_PENDING"
-	case StateStopPending:
-		return "STOP_PENDING"
-	case StateRunning:
-		return "RUNNING"
-	case StateContinuePending:
-		return "CONTINUE_PENDING"
-	case StatePausePending:
-		return "PAUSE_PENDING"
-	case StatePaused:
-		return "PAUSED"
-	}
-	return fmt.Sprintf("state %d", uint32(s))
+var stateNames = map[SCMState]string{
+	StateStopped: "STOPPED", StateStartPending: "START_PENDING", StateStopPending: "STOP_PENDING",
+	StateRunning: "RUNNING", StateContinuePending: "CONTINUE_PENDING", StatePausePending: "PAUSE_PENDING",
+	StatePaused: "PAUSED",
 }
+
+func (s SCMState) String() string { return enumName(stateNames, s, "state") }
 
 // StartType is a service's start type (the registry's Start value).
 type StartType uint32
@@ -62,20 +50,18 @@ const (
 	StartDisabled  StartType = 4
 )
 
-func (t StartType) String() string {
-	switch t {
-	case StartBoot:
-		return "boot"
-	case StartSystem:
-		return "system"
-	case StartAutomatic:
-		return "automatic"
-	case StartManual:
-		return "manual"
-	case StartDisabled:
-		return "disabled"
+var startTypeNames = map[StartType]string{
+	StartBoot: "boot", StartSystem: "system", StartAutomatic: "automatic", StartManual: "manual",
+	StartDisabled: "disabled",
+}
+
+func (t StartType) String() string { return enumName(startTypeNames, t, "start type") }
+
+func enumName[T ~uint32](names map[T]string, v T, kind string) string {
+	if n, ok := names[v]; ok {
+		return n
 	}
-	return fmt.Sprintf("start type %d", uint32(t))
+	return fmt.Sprintf("%s %d", kind, uint32(v))
 }
 
 // ServiceStatus is what the SCM says of a running or stopped service.

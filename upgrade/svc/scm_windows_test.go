@@ -210,18 +210,26 @@ func shortPath(t *testing.T, long string) string {
 	return windows.UTF16ToString(buf[:n])
 }
 
-func TestWindowsSCMStopStartFence(t *testing.T) {
-	m := requireAdmin(t)
+// standInRoot makes an installation root with a space in its name, as
+// "C:\Program Files\OMFLOW Server" has, holding this test binary as
+// Apache24\bin\OMFLOWServer.exe.
+func standInRoot(t *testing.T) (root, serverExe string) {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// An installation root with a space, as "C:\Program Files\OMFLOW Server" has.
-	root := filepath.Join(tempTree(t), "OMFLOW Server")
-	serverExe := filepath.Join(root, `Apache24\bin\OMFLOWServer.exe`)
-	webExe := filepath.Join(root, `Web Service\omflowweb.exe`)
+	root = filepath.Join(tempTree(t), "OMFLOW Server")
+	serverExe = filepath.Join(root, `Apache24\bin\OMFLOWServer.exe`)
 	copyFile(t, self, serverExe)
-	copyFile(t, self, webExe)
+	return root, serverExe
+}
+
+func TestWindowsSCMStopStartFence(t *testing.T) {
+	m := requireAdmin(t)
+	root, serverExe := standInRoot(t)
+	webExe := filepath.Join(root, `Web Service\omflowweb.exe`)
+	copyFile(t, serverExe, webExe)
 	tag := fmt.Sprintf("OMFLOWTest%d", os.Getpid())
 	serverName, webName := tag, tag+" Web"
 	createService(t, m, serverName, serverExe, "run")
@@ -264,6 +272,13 @@ func TestWindowsSCMStopStartFence(t *testing.T) {
 		}
 	}
 
+	// The transaction replaces files by renaming them; a running program must be
+	// renamable (SPEC 4.4), as it is on Windows.
+	if err := os.Rename(serverExe, serverExe+".old"); err != nil {
+		t.Errorf("rename the running service's program: %v", err)
+	} else if err := os.Rename(serverExe+".old", serverExe); err != nil {
+		t.Fatalf("rename it back: %v", err)
+	}
 	if b, err := os.ReadFile(serverExe + ".iswinsvc"); err == nil {
 		t.Logf("svc.IsWindowsService() inside the service: %s", b)
 	}
@@ -300,13 +315,7 @@ func TestWindowsSCMStopStartFence(t *testing.T) {
 
 func TestWindowsSCMErrors(t *testing.T) {
 	m := requireAdmin(t)
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Join(tempTree(t), "OMFLOW Server")
-	exe := filepath.Join(root, `Apache24\bin\OMFLOWServer.exe`)
-	copyFile(t, self, exe)
+	_, exe := standInRoot(t)
 	tag := fmt.Sprintf("OMFLOWTestErr%d", os.Getpid())
 	failing, disabled := tag+"Fail", tag+"Disabled"
 	createService(t, m, failing, exe, "fail")
