@@ -132,6 +132,11 @@ func Check(ctx context.Context, opt Options, pkgPath string, withFiles bool) (*C
 	checkService(ctx, &opt, in, r)
 	checkPackage(p, r)
 	checkVersion(in, p, r)
+	need := int64(0)
+	if p.Manifest != nil {
+		need = p.Manifest.PayloadSize()
+	}
+	checkState(in, need, r)
 	r.Reason = verdictReason(r)
 	if withFiles {
 		r.Files = dryRun(in, p)

@@ -1,9 +1,68 @@
 package upgrade
 
-import "omflow-upgrade/upgrade/install"
+import (
+	"errors"
+	"fmt"
+
+	"omflow-upgrade/upgrade/install"
+	"omflow-upgrade/upgrade/outcome"
+	"omflow-upgrade/upgrade/txn"
+)
 
 // fillState adds the transaction state (interrupted run, backups, lock) to a status
-// report.
+// report, read-only.
 func fillState(in *install.Installation, r *StatusReport) error {
+	j, err := txn.Pending(in.StateDir())
+	if err != nil {
+		return err
+	}
+	if j != nil {
+		r.Pending = &Pending{ID: j.ID, From: j.From, To: j.To, Phase: j.Phase, Started: j.Started}
+		r.Fenced = decodeData(j).Fenced
+	}
+	backups, err := txn.Backups(in.StateDir())
+	if err != nil {
+		return err
+	}
+	for _, b := range backups {
+		if b.Undone {
+			continue
+		}
+		r.Backups = append(r.Backups, Backup{ID: b.ID, From: b.From, To: b.To, Time: b.Started, Path: b.Dir})
+	}
+	if h, held, err := txn.LockInfo(in.StateDir()); err == nil && held {
+		r.Lock = h.String()
+	}
 	return nil
+}
+
+// checkState adds the checks of the installation's own state: an interrupted run, a
+// lock held by another run, free disk space.
+func checkState(in *install.Installation, need int64, r *CheckReport) {
+	j, err := txn.Pending(in.StateDir())
+	switch {
+	case err != nil:
+		r.refuse(CheckItem{Name: CheckPending, Reason: "interrupted-run", Message: err.Error()})
+	case j != nil:
+		r.refuse(CheckItem{Name: CheckPending, Reason: "interrupted-run",
+			Message: fmt.Sprintf("an interrupted run (%s -> %s, stopped at %s) waits: run omflow-upgrade recover -root %s (apply does it first by itself)", j.From, j.To, j.Phase, in.Root)})
+	default:
+		r.add(CheckItem{Name: CheckPending, OK: true, Message: "no interrupted run"})
+	}
+	if h, held, err := txn.LockInfo(in.StateDir()); err == nil && held {
+		r.refuse(CheckItem{Name: CheckLock, Reason: "lock-held",
+			Message: fmt.Sprintf("another upgrade run holds the installation: %s", h)})
+	} else {
+		r.add(CheckItem{Name: CheckLock, OK: true, Message: "no other upgrade run"})
+	}
+	if err := txn.CheckSpace(in.Root, need); err != nil {
+		var refused *outcome.RefusedError
+		reason := "disk-space"
+		if errors.As(err, &refused) {
+			reason = refused.Reason
+		}
+		r.refuse(CheckItem{Name: CheckDiskSpace, Reason: reason, Message: err.Error()})
+	} else {
+		r.add(CheckItem{Name: CheckDiskSpace, OK: true, Message: fmt.Sprintf("room for the update (%s staged next to the installation)", humanBytes(need))})
+	}
 }

@@ -28,6 +28,10 @@ var commands = map[string]command{
 	"demo":   {"-root DIR -version V [-port N]", "make a stand-in installation and start its service", runDemo},
 	"check":  {"-root DIR [-pubkey FILE] [-files] [-config keep|new] [-json] PACKAGE", "check whether the installation can take a package (read-only)", runCheck},
 	"status": {"-root DIR [-json]", "show version, service, health, interrupted run and backups", runStatus},
+	"apply": {"-root DIR [-pubkey FILE] -accept-license [-config keep|new] [-db-backed-up] [-json] PACKAGE|PKGDIR",
+		"apply an update as one transaction: backup, stop, apply, start, health check, automatic rollback", runApply},
+	"rollback": {"-root DIR [-json]", "undo the last applied update not yet undone", runRollback},
+	"recover":  {"-root DIR [-json]", "finish or undo an interrupted run", runRecover},
 }
 
 // cli is one run of the program.

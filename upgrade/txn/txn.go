@@ -184,17 +184,7 @@ func newID(stateDir string) string {
 	}
 }
 
-func (t *Txn) checkSpace(need int64) error {
-	free, err := freeSpace(t.stateDir)
-	if err != nil {
-		return err
-	}
-	if free >= 0 && free < need+journalMargin {
-		return &outcome.RefusedError{Reason: "disk-space",
-			Err: fmt.Errorf("%q has %d MB free, the update needs %d MB", t.stateDir, free>>20, (need+journalMargin+(1<<20)-1)>>20)}
-	}
-	return nil
-}
+func (t *Txn) checkSpace(need int64) error { return CheckSpace(t.stateDir, need) }
 
 // cleanOrphans removes what a run killed before its journal left behind: staging
 // folders and backup folders without a journal. Called with the lock held and no

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"omflow-upgrade/upgrade"
+	"omflow-upgrade/upgrade/outcome"
+)
+
+// printReport prints a report as one JSON object, adding error and exit when err is set.
+func (c *cli) printReport(report any, err error) error {
+	b, merr := mergeJSON(report, map[string]any{"exit": outcome.ExitCode(err)}, err)
+	if merr != nil {
+		return merr
+	}
+	_, werr := c.stdout.Write(append(b, '\n'))
+	return werr
+}
+
+func runApply(ctx context.Context, c *cli, args []string) error {
+	fs := c.flags()
+	var f installFlags
+	f.register(fs, true)
+	accept := fs.Bool("accept-license", false, "accept the update's license (required: there is no one to ask)")
+	choice := fs.String("config", "", "settle config conflicts: keep (yours stays) or new (the package's goes in)")
+	dbBackedUp := fs.Bool("db-backed-up", false, "the database, which is not SQLite, has been backed up by other means")
+	fs.BoolVar(&c.json, "json", false, "print JSON")
+	rest, err := c.parse(fs, args, 1, 1, "PACKAGE or PKGDIR")
+	if err != nil {
+		return err
+	}
+	if !*accept {
+		return usageError("apply: -accept-license is required: read the license (check shows it) and accept it with -accept-license")
+	}
+	if err := checkChoice(*choice); err != nil {
+		return err
+	}
+	if st, err := os.Stat(rest[0]); err == nil && st.IsDir() {
+		return usageError("apply: %q is a folder; applying a folder of packages is not built yet", rest[0])
+	}
+	if err := requireFile("package", rest[0]); err != nil {
+		return err
+	}
+	opt := f.options(c)
+	opt.ConfigChoice, opt.DBBackedUp = *choice, *dbBackedUp
+	opt.Progress = c.progress()
+	rep, err := upgrade.Apply(ctx, opt, rest[0])
+	if rep == nil {
+		return err
+	}
+	rep.Log = c.log.Path
+	if c.json {
+		if perr := c.printReport(rep, err); perr != nil {
+			return perr
+		}
+		if err != nil {
+			return &reported{err}
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c.printf("OMFLOW %s -> %s: done\nOMFLOW did not answer for %s\nbackup: %s\nlog: %s\n",
+		rep.From, rep.Version, rep.Downtime.Round(time.Millisecond), rep.Backup, rep.Log)
+	return nil
+}
+
+func runRollback(ctx context.Context, c *cli, args []string) error {
+	return runRun(ctx, c, args, upgrade.Rollback)
+}
+
+func runRecover(ctx context.Context, c *cli, args []string) error {
+	return runRun(ctx, c, args, upgrade.Recover)
+}
+
+// runRun is rollback and recover: no argument, one report.
+func runRun(ctx context.Context, c *cli, args []string, op func(context.Context, upgrade.Options) (*upgrade.RunReport, error)) error {
+	fs := c.flags()
+	var f installFlags
+	f.register(fs, false)
+	fs.BoolVar(&c.json, "json", false, "print JSON")
+	if _, err := c.parse(fs, args, 0, 0, ""); err != nil {
+		return err
+	}
+	opt := f.options(c)
+	opt.Progress = c.progress()
+	rep, err := op(ctx, opt)
+	if rep == nil {
+		return err
+	}
+	rep.Log = c.log.Path
+	if c.json {
+		if perr := c.printReport(rep, err); perr != nil {
+			return perr
+		}
+		if err != nil {
+			return &reported{err}
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch rep.Action {
+	case "none":
+		c.printf("nothing to %s: OMFLOW %s\n", c.name, rep.Version)
+	case "finished":
+		c.printf("the interrupted update %s -> %s was finished: OMFLOW %s runs\n", rep.From, rep.To, rep.Version)
+	default:
+		c.printf("rolled back %s -> %s: OMFLOW %s runs\n", rep.From, rep.To, rep.Version)
+	}
+	c.printf("log: %s\n", rep.Log)
+	return nil
+}

@@ -1,0 +1,299 @@
+package upgrade
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"omflow-upgrade/upgrade/install"
+	"omflow-upgrade/upgrade/outcome"
+	"omflow-upgrade/upgrade/pkg"
+	"omflow-upgrade/upgrade/svc"
+	"omflow-upgrade/upgrade/txn"
+	"omflow-upgrade/upgrade/version"
+)
+
+// ApplyReport is what an update did: SPEC 5's apply -json.
+type ApplyReport struct {
+	OK      bool   `json:"ok"`
+	From    string `json:"from"`
+	Update  string `json:"update"`
+	Version string `json:"version"` // where the installation is now
+	Backup  string `json:"backup,omitempty"`
+	// Downtime is how long OMFLOW did not answer: from the service's stop to a passed
+	// health check.
+	Downtime   time.Duration  `json:"-"`
+	DowntimeMS int64          `json:"downtime_ms"`
+	Files      int            `json:"files"`
+	Config     []ConfigResult `json:"config,omitempty"`
+	RolledBack bool           `json:"rolled_back"`
+	Log        string         `json:"log,omitempty"`
+}
+
+// runData is what the journal keeps for the orchestration: enough to finish or undo a run
+// after a crash, and to undo it later with rollback.
+type runData struct {
+	Package     string `json:"package"`
+	VersionFile string `json:"version_file"`     // root-relative
+	OldVersion  []byte `json:"old_version_file"` // the file's bytes before the run
+	NewVersion  string `json:"new_version"`      // what the run writes on success
+	Fenced      bool   `json:"fenced,omitempty"` // automatic start disabled
+	Legacy      bool   `json:"legacy,omitempty"` // a patch.sh run
+}
+
+// phaseHealthy is journaled once the new version has passed its health check: a run
+// interrupted after it is finished, not rolled back.
+const phaseHealthy = "healthy"
+
+// Apply checks the package as Check does, then applies it as one transaction (SPEC 4.4):
+// stage, journal, stop, renames, start, health check, version file, commit. Any failure
+// after the first change rolls back and restarts the old service (*outcome.FailedError).
+func Apply(ctx context.Context, opt Options, pkgPath string) (*ApplyReport, error) {
+	prog := opt.progress()
+	prog.Step(StepPreflight)
+	in, err := opt.detect()
+	if err != nil {
+		return nil, err
+	}
+	if err := recoverFirst(ctx, &opt, in); err != nil {
+		return nil, err
+	}
+	r, err := Check(ctx, opt, pkgPath, false)
+	if r == nil {
+		return nil, err
+	}
+	rep := &ApplyReport{From: r.Installed, Update: r.Update, Version: r.Installed}
+	if err != nil {
+		return rep, err
+	}
+	in, p := r.Installation, r.Package
+	if p.Legacy != nil {
+		return rep, outcome.Unusable(fmt.Errorf("package %q is a legacy patch.sh tarball: applying those is not supported yet; run its patch.sh by hand after a full backup", pkgPath))
+	}
+	a := &applier{runner: runner{opt: &opt, in: in}, p: p, rep: rep, prog: prog}
+	err = a.run(ctx)
+	return rep, err
+}
+
+// applier is one update in progress.
+type applier struct {
+	runner
+	p    *pkg.Package
+	rep  *ApplyReport
+	prog Progress
+	data runData
+}
+
+func (a *applier) txnOptions(command string) txn.Options {
+	return txn.Options{
+		Command:   command,
+		Keep:      a.in.KeepBackups(),
+		NeedBytes: a.p.Manifest.PayloadSize(),
+		Logf:      a.opt.logf,
+		Progress:  func(done, total int64) { a.prog.Bytes(done, total) },
+	}
+}
+
+func (a *applier) run(ctx context.Context) (err error) {
+	t, err := txn.Begin(ctx, a.in.StateDir(), a.in.Root, a.txnOptions("apply "+a.p.Path))
+	if err != nil {
+		return err
+	}
+	a.t = t
+	defer func() {
+		if cerr := t.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	if err := a.stage(ctx); err != nil {
+		return err
+	}
+	ops, err := a.plan()
+	if err != nil {
+		return err
+	}
+	a.data = runData{Package: a.p.Path, VersionFile: a.in.Layout.VersionFileRel(), NewVersion: a.p.Manifest.Version}
+	if a.data.OldVersion, err = os.ReadFile(a.in.VersionFile()); err != nil {
+		return fmt.Errorf("read %q: %w", a.in.VersionFile(), err)
+	}
+	data, _ := json.Marshal(a.data)
+	a.prog.Step(StepBackup)
+	if err := t.Prepare(ctx, txn.Plan{From: a.in.Version.String(), To: a.p.Manifest.Version, Ops: ops, Data: data}); err != nil {
+		return err
+	}
+	a.rep.Files = len(ops)
+	a.opt.logf("journal written; backup of the %d files replaced or deleted goes to %s", len(ops), t.BackupDir())
+
+	svcs := a.opt.services(a.in)
+	a.prog.Step(StepStop)
+	down := time.Now()
+	if err := a.serviceCall(ctx, "stop", svcs.Stop); err != nil {
+		// Nothing has changed yet: the service is as the stop left it.
+		t.Rollback(context.WithoutCancel(ctx), nil)
+		a.startChecked(context.WithoutCancel(ctx))
+		return &outcome.FailedError{RolledBack: true, Err: fmt.Errorf("stop the OMFLOW service: %w", err)}
+	}
+	a.prog.Step(StepApply)
+	if err := t.Apply(ctx); err != nil {
+		return a.failed(ctx, err, false)
+	}
+	a.prog.Step(StepStart)
+	if err := a.serviceCall(ctx, "start", svcs.Start); err != nil {
+		return a.failed(ctx, fmt.Errorf("start the new OMFLOW service: %w", err), true)
+	}
+	a.prog.Step(StepHealth)
+	if err := checkHealth(ctx, a.opt, a.in); err != nil {
+		return a.failed(ctx, err, true)
+	}
+	a.rep.Downtime = time.Since(down)
+	a.rep.DowntimeMS = a.rep.Downtime.Milliseconds()
+	a.opt.logf("OMFLOW answered again %s after the stop", a.rep.Downtime.Round(time.Millisecond))
+	if err := t.Mark(ctx, phaseHealthy); err != nil {
+		return a.failed(ctx, err, true)
+	}
+	a.prog.Step(StepVersion)
+	if err := writeVersion(a.in, a.data.NewVersion); err != nil {
+		return a.failed(ctx, err, true)
+	}
+	a.prog.Step(StepCommit)
+	backup, err := t.Commit(context.WithoutCancel(ctx))
+	if err != nil {
+		// Every file is in place and the new version answers: the journal says healthy,
+		// so recover finishes the commit.
+		return fmt.Errorf("commit the update (the new version runs; run recover to finish): %w", err)
+	}
+	a.rep.OK, a.rep.Version, a.rep.Backup = true, a.data.NewVersion, backup
+	a.opt.logf("update to %s committed; backup kept at %s", a.data.NewVersion, backup)
+	return nil
+}
+
+// stage extracts the package next to its targets: into the run's staging folder, which
+// is on the installation's file system, so that applying is renames only.
+func (a *applier) stage(ctx context.Context) error {
+	a.prog.Step(StepStage)
+	dir, err := a.p.ExtractTemp(ctx, a.in.StateDir())
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	staging := a.t.StagingDir()
+	if err := os.Remove(staging); err != nil {
+		return fmt.Errorf("staging folder %q: %w", staging, err)
+	}
+	if err := os.Rename(pkg.PayloadDir(dir), staging); err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("staging folder %q: %w", staging, err)
+		}
+		if err := os.Mkdir(staging, 0o755); err != nil { // a package that only deletes
+			return err
+		}
+	}
+	return nil
+}
+
+// plan turns the manifest into file operations.
+func (a *applier) plan() ([]txn.Op, error) {
+	m := a.p.Manifest
+	versionRel := a.in.Layout.VersionFileRel()
+	var ops []txn.Op
+	for _, f := range m.Files {
+		present := exists(a.in, f.Path)
+		switch {
+		case f.Path == versionRel:
+			// Written last, on success, in the installation's own format.
+			continue
+		case f.Kind == pkg.KindData && present:
+			a.rep.Config = append(a.rep.Config, ConfigResult{Path: f.Path, Result: "kept"})
+			a.opt.logf("data file %s kept (never replaced on an existing installation)", f.Path)
+			continue
+		case present:
+			ops = append(ops, txn.Op{Kind: txn.Replace, Path: f.Path})
+		default:
+			ops = append(ops, txn.Op{Kind: txn.Add, Path: f.Path})
+		}
+		if f.Kind == pkg.KindConfig {
+			a.rep.Config = append(a.rep.Config, ConfigResult{Path: f.Path, Result: "replaced"})
+		}
+	}
+	for _, d := range m.Delete {
+		if exists(a.in, d) {
+			ops = append(ops, txn.Op{Kind: txn.Delete, Path: d})
+		}
+	}
+	return ops, nil
+}
+
+// failed rolls the run back after a failure, restarts the old service and says how it
+// went. started says the new service may be running and must be stopped first.
+func (a *applier) failed(ctx context.Context, cause error, started bool) error {
+	ctx = context.WithoutCancel(ctx)
+	a.opt.logf("update failed: %v; rolling back", cause)
+	a.prog.Step(StepRollback)
+	svcs := a.opt.services(a.in)
+	if started {
+		if err := a.serviceCall(ctx, "stop", svcs.Stop); err != nil {
+			a.opt.logf("stop the new service before the rollback: %v", err)
+		}
+	}
+	var failed *outcome.FailedError
+	err := cause
+	if !errors.As(cause, &failed) { // t.Apply rolls back by itself
+		err = a.t.Rollback(ctx, cause)
+	}
+	if !errors.As(err, &failed) {
+		err = &outcome.FailedError{RolledBack: true, Err: cause}
+		errors.As(err, &failed)
+	}
+	if werr := restoreVersionFile(a.in, a.data.OldVersion); werr != nil {
+		failed.RolledBack = false
+		failed.Manual = fmt.Sprintf("write the old version file back: %v", werr)
+		return failed
+	}
+	if !failed.RolledBack {
+		return failed
+	}
+	if rerr := a.startChecked(ctx); rerr != nil {
+		failed.RolledBack = false
+		failed.Manual = fmt.Sprintf("the files are back as they were, but the old OMFLOW service does not run: %v; start it with %s start and read its log", rerr, a.in.Control()[0])
+	}
+	a.rep.RolledBack = failed.RolledBack
+	return failed
+}
+
+// checkHealth waits for OMFLOW's login page to answer 200, within the start timeout.
+func checkHealth(ctx context.Context, opt *Options, in *install.Installation) error {
+	hctx, cancel := context.WithTimeout(ctx, serviceTimeout(in))
+	defer cancel()
+	err := svc.CheckHealth(hctx, in.HealthURL())
+	if err != nil {
+		opt.logf("health check: %v", err)
+		return err
+	}
+	opt.logf("health check: %s answers 200", in.HealthURL())
+	return nil
+}
+
+// writeVersion writes version.bin for v in the installation's own line-end style.
+func writeVersion(in *install.Installation, v string) error {
+	ver, err := version.Parse(v)
+	if err != nil {
+		return err
+	}
+	p := in.VersionFile()
+	return install.WriteFileAtomic(p, install.VersionFileContent(p, ver), 0o644)
+}
+
+// restoreVersionFile puts version.bin's old bytes back when they differ.
+func restoreVersionFile(in *install.Installation, old []byte) error {
+	if old == nil {
+		return nil
+	}
+	p := in.VersionFile()
+	if cur, err := os.ReadFile(p); err == nil && string(cur) == string(old) {
+		return nil
+	}
+	return install.WriteFileAtomic(p, old, 0o644)
+}

@@ -1,0 +1,252 @@
+package upgrade
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"omflow-upgrade/upgrade/install"
+	"omflow-upgrade/upgrade/outcome"
+	"omflow-upgrade/upgrade/txn"
+)
+
+// RunReport is what rollback and recover did.
+type RunReport struct {
+	OK bool `json:"ok"`
+	// Action: "rolled-back" (rollback, or recover undoing an interrupted run),
+	// "finished" (recover completing a run whose files were all in place), "none".
+	Action  string `json:"action"`
+	From    string `json:"from,omitempty"`
+	To      string `json:"to,omitempty"`
+	Version string `json:"version"` // where the installation is now
+	Backup  string `json:"backup,omitempty"`
+	Log     string `json:"log,omitempty"`
+}
+
+func decodeData(j *txn.Journal) runData {
+	var d runData
+	if len(j.Data) > 0 {
+		if err := json.Unmarshal(j.Data, &d); err != nil {
+			d = runData{}
+		}
+	}
+	return d
+}
+
+// Rollback undoes the last applied update not yet undone, from its kept backup: the
+// service is stopped, the originals go back by rename, the update's new files go, the old
+// version file comes back, and the old service starts. With no kept backup left to undo
+// it is refused.
+func Rollback(ctx context.Context, opt Options) (*RunReport, error) {
+	in, err := opt.detect()
+	if err != nil {
+		return nil, err
+	}
+	if err := recoverFirst(ctx, &opt, in); err != nil {
+		return nil, err
+	}
+	rep := &RunReport{Version: in.Version.String()}
+	t, err := txn.BeginUndo(ctx, in.StateDir(), in.Root, txn.Options{Command: "rollback", Keep: in.KeepBackups(), Logf: opt.logf,
+		Progress: func(done, total int64) { opt.progress().Bytes(done, total) }})
+	if err != nil {
+		return rep, err
+	}
+	defer t.Close()
+	j := t.Journal()
+	d := decodeData(j)
+	rep.From, rep.To = j.From, j.To
+	opt.logf("rollback: %s -> %s", j.From, j.To)
+	r := &runner{opt: &opt, in: in, t: t}
+	if err := r.swap(ctx, func() error { return restoreVersionFile(in, d.OldVersion) }); err != nil {
+		return rep, err
+	}
+	rep.OK, rep.Action, rep.Version = true, "rolled-back", j.To
+	return rep, nil
+}
+
+// Recover ends a run that was interrupted (power cut, kill -9): a run whose files were all
+// in place and whose new version had passed its health check, or passes it now, is
+// finished; anything else is rolled back to the exact previous tree. Then the service
+// runs.
+func Recover(ctx context.Context, opt Options) (*RunReport, error) {
+	in, err := opt.detect()
+	if err != nil {
+		return nil, err
+	}
+	return recoverRun(ctx, &opt, in)
+}
+
+// recoverFirst recovers an interrupted run before another operation starts, as the next
+// start of the program must (SPEC 4.4).
+func recoverFirst(ctx context.Context, opt *Options, in *install.Installation) error {
+	j, err := txn.Pending(in.StateDir())
+	if err != nil || j == nil {
+		return err
+	}
+	opt.logf("an interrupted run %s (%s -> %s, phase %s) is recovered first", j.ID, j.From, j.To, j.Phase)
+	if _, err := recoverRun(ctx, opt, in); err != nil {
+		return err
+	}
+	v, err := install.ReadVersionFile(in.VersionFile())
+	if err != nil {
+		return err
+	}
+	in.Version = v
+	return nil
+}
+
+func recoverRun(ctx context.Context, opt *Options, in *install.Installation) (*RunReport, error) {
+	rep := &RunReport{Action: "none", Version: in.Version.String()}
+	t, err := txn.Resume(ctx, in.StateDir(), in.Root, txn.Options{Command: "recover", Keep: in.KeepBackups(), Logf: opt.logf})
+	if err != nil || t == nil {
+		rep.OK = err == nil
+		return rep, err
+	}
+	defer t.Close()
+	j := t.Journal()
+	d := decodeData(j)
+	rep.From, rep.To = j.From, j.To
+	r := &runner{opt: opt, in: in, t: t}
+	svcs := opt.services(in)
+	// The service may run a mixed tree, or not run at all: stop it either way.
+	if err := r.serviceCall(ctx, "stop", svcs.Stop); err != nil {
+		opt.logf("stop before recovery: %v", err)
+	}
+	// What finishing writes as the version file: the new version for an update, the old
+	// bytes back for an undo.
+	finishVersion := func() error {
+		if j.Kind == txn.KindUndo {
+			return restoreVersionFile(in, d.OldVersion)
+		}
+		return writeVersion(in, d.NewVersion)
+	}
+	switch {
+	case j.Phase == txn.PhaseCommitted || (j.CanFinish() && j.Reached(phaseHealthy)):
+		opt.logf("recover: run %s had passed its health check; finishing it", j.ID)
+		if err := finishVersion(); err != nil {
+			return rep, err
+		}
+		backup, err := t.Commit(ctx)
+		if err != nil {
+			return rep, err
+		}
+		rep.Backup = backup
+		if err := r.startChecked(ctx); err != nil {
+			return rep, &outcome.FailedError{Err: err, Manual: "the update is complete but OMFLOW does not start: read the log, then run rollback"}
+		}
+		rep.OK, rep.Action, rep.Version = true, "finished", j.To
+	case j.CanFinish():
+		opt.logf("recover: every file of run %s is in place; starting the new version", j.ID)
+		if err := r.startChecked(ctx); err == nil {
+			if err := t.Mark(ctx, phaseHealthy); err != nil {
+				return rep, err
+			}
+			if err := finishVersion(); err != nil {
+				return rep, err
+			}
+			if rep.Backup, err = t.Commit(ctx); err != nil {
+				return rep, err
+			}
+			rep.OK, rep.Action, rep.Version = true, "finished", j.To
+			return rep, nil
+		} else {
+			opt.logf("recover: the new version does not answer (%v); rolling back", err)
+			r.serviceCall(ctx, "stop", svcs.Stop)
+		}
+		fallthrough
+	default:
+		opt.logf("recover: rolling back run %s", j.ID)
+		if err := r.rollback(ctx, nil, d, j.Kind); err != nil {
+			return rep, err
+		}
+		rep.OK, rep.Action, rep.Version = true, "rolled-back", j.From
+	}
+	return rep, nil
+}
+
+// runner holds what rollback and recover share with apply.
+type runner struct {
+	opt *Options
+	in  *install.Installation
+	t   *txn.Txn
+}
+
+func (r *runner) serviceCall(ctx context.Context, what string, call func(context.Context) error) error {
+	cctx, cancel := context.WithTimeout(ctx, serviceTimeout(r.in))
+	defer cancel()
+	r.opt.logf("service %s", what)
+	return call(cctx)
+}
+
+// startChecked starts the service and waits for its health check.
+func (r *runner) startChecked(ctx context.Context) error {
+	if err := r.serviceCall(ctx, "start", r.opt.services(r.in).Start); err != nil {
+		return err
+	}
+	return checkHealth(ctx, r.opt, r.in)
+}
+
+// swap runs a prepared transaction (an undo) with the service stopped around it:
+// apply, start, health check, then writeVersion and commit; any failure rolls it back
+// and restarts what was there.
+func (r *runner) swap(ctx context.Context, writeVersion func() error) error {
+	svcs := r.opt.services(r.in)
+	if err := r.serviceCall(ctx, "stop", svcs.Stop); err != nil {
+		r.t.Rollback(context.WithoutCancel(ctx), nil)
+		r.startChecked(context.WithoutCancel(ctx))
+		return &outcome.FailedError{RolledBack: true, Err: fmt.Errorf("stop the OMFLOW service: %w", err)}
+	}
+	if err := r.t.Apply(ctx); err != nil {
+		return r.afterFailure(ctx, err)
+	}
+	if err := r.startChecked(ctx); err != nil {
+		r.serviceCall(context.WithoutCancel(ctx), "stop", svcs.Stop)
+		return r.afterFailure(ctx, r.t.Rollback(context.WithoutCancel(ctx), err))
+	}
+	if err := r.t.Mark(ctx, phaseHealthy); err != nil {
+		return err
+	}
+	if err := writeVersion(); err != nil {
+		return err
+	}
+	_, err := r.t.Commit(context.WithoutCancel(ctx))
+	return err
+}
+
+// afterFailure restarts the service of the tree that is back after a rolled-back run.
+func (r *runner) afterFailure(ctx context.Context, err error) error {
+	var failed *outcome.FailedError
+	if !errors.As(err, &failed) {
+		return err
+	}
+	if failed.RolledBack {
+		if serr := r.startChecked(context.WithoutCancel(ctx)); serr != nil {
+			failed.RolledBack = false
+			failed.Manual = fmt.Sprintf("the files are back as they were, but OMFLOW does not start: %v", serr)
+		}
+	}
+	return failed
+}
+
+// rollback rolls an interrupted run back, restores the version file and starts the old
+// service.
+func (r *runner) rollback(ctx context.Context, cause error, d runData, kind string) error {
+	err := r.t.Rollback(ctx, cause)
+	var failed *outcome.FailedError
+	if errors.As(err, &failed) && !failed.RolledBack {
+		return err
+	}
+	if err != nil && !errors.As(err, &failed) {
+		return err
+	}
+	if kind == txn.KindApply {
+		if werr := restoreVersionFile(r.in, d.OldVersion); werr != nil {
+			return &outcome.FailedError{Err: werr, Manual: "write the old version file back by hand"}
+		}
+	}
+	if serr := r.startChecked(ctx); serr != nil {
+		return &outcome.FailedError{Err: serr, Manual: "the files are back as they were, but OMFLOW does not start: read the log"}
+	}
+	return nil
+}
