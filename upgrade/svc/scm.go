@@ -462,82 +462,96 @@ func (m *SCMManager) Stop(ctx context.Context) error {
 	return nil
 }
 
-func (m *SCMManager) startOne(ctx context.Context, name string, cfg ServiceConfig) error {
-	requested := false
-	var last ServiceStatus
+// next is what a poll step wants after looking at a status.
+type next int
+
+const (
+	waitPoll next = iota // wait one poll interval, then look again
+	queryNow             // a request went out: look again at once
+	settled              // the service is where it should be
+)
+
+// poll queries service name and hands each status to step until step says settled or
+// fails, waiting between queries until ctx ends. verb names the operation in errors.
+func (m *SCMManager) poll(ctx context.Context, name, verb string, step func(ServiceStatus) (next, error)) error {
 	for {
 		st, err := m.scm.Query(name)
 		if err != nil {
 			return m.wrap(name, "query the status of", err)
 		}
-		last = st
-		switch st.State {
-		case StateRunning:
-			m.opt.Logf("service %q is running (pid %d)", name, st.PID)
+		n, err := step(st)
+		switch {
+		case err != nil:
+			return err
+		case n == settled:
 			return nil
-		case StateStopped:
-			if requested {
-				return fmt.Errorf("start service %q: %w (%s)", name, errServiceNotStarted, exitText(st))
-			}
-			if cfg.StartType == StartDisabled {
-				return disabledError(name)
-			}
-			m.opt.Logf("starting service %q", name)
-			err := m.scm.Start(name)
-			switch {
-			case errors.Is(err, ErrAlreadyRunning):
-			case errors.Is(err, ErrServiceDisabled):
-				return disabledError(name)
-			case err != nil:
-				return m.wrap(name, "start", err)
-			}
-			requested = true
-			continue // query at once: a quick service is RUNNING already
-		case StatePaused:
-			return fmt.Errorf("start service %q: it is paused; continue or restart it in the Services console", name)
+		case n == queryNow:
+			continue
 		}
-		// A pending state: wait for it to settle.
 		if err := m.opt.Wait(ctx, m.opt.Poll); err != nil {
-			return fmt.Errorf("start service %q: still %s when the wait ended: %w", name, last.State, err)
+			return fmt.Errorf("%s service %q: still %s when the wait ended: %w", verb, name, st.State, err)
 		}
 	}
 }
 
+func (m *SCMManager) startOne(ctx context.Context, name string, cfg ServiceConfig) error {
+	requested := false
+	return m.poll(ctx, name, "start", func(st ServiceStatus) (next, error) {
+		switch st.State {
+		case StateRunning:
+			m.opt.Logf("service %q is running (pid %d)", name, st.PID)
+			return settled, nil
+		case StateStopped:
+			if requested {
+				return 0, fmt.Errorf("start service %q: %w (%s)", name, errServiceNotStarted, exitText(st))
+			}
+			if cfg.StartType == StartDisabled {
+				return 0, disabledError(name)
+			}
+			m.opt.Logf("starting service %q", name)
+			err := m.scm.Start(name)
+			switch {
+			case errors.Is(err, ErrServiceDisabled):
+				return 0, disabledError(name)
+			case err != nil && !errors.Is(err, ErrAlreadyRunning):
+				return 0, m.wrap(name, "start", err)
+			}
+			requested = true
+			return queryNow, nil // a quick service is RUNNING already
+		case StatePaused:
+			return 0, fmt.Errorf("start service %q: it is paused; continue or restart it in the Services console", name)
+		}
+		return waitPoll, nil // a pending state: let it settle
+	})
+}
+
 func (m *SCMManager) stopOne(ctx context.Context, name string) error {
 	requested := false
-	var last ServiceStatus
-	for {
-		st, err := m.scm.Query(name)
-		if err != nil {
-			return m.wrap(name, "query the status of", err)
-		}
-		last = st
+	return m.poll(ctx, name, "stop", func(st ServiceStatus) (next, error) {
 		switch st.State {
 		case StateStopped:
 			m.opt.Logf("service %q is stopped", name)
-			return nil
+			return settled, nil
 		case StateRunning, StatePaused:
-			if !requested {
-				m.opt.Logf("stopping service %q (pid %d)", name, st.PID)
-				err := m.scm.Stop(name)
-				switch {
-				case err == nil, errors.Is(err, ErrServiceNotActive):
-					requested = true
-					continue
-				case errors.Is(err, ErrCannotAcceptCtrl):
-					// Busy (still starting, say): ask again at the next poll.
-				default:
-					return m.wrap(name, "stop", err)
-				}
+			if requested {
+				break
 			}
+			m.opt.Logf("stopping service %q (pid %d)", name, st.PID)
+			err := m.scm.Stop(name)
+			switch {
+			case err == nil, errors.Is(err, ErrServiceNotActive):
+				requested = true
+				return queryNow, nil
+			case !errors.Is(err, ErrCannotAcceptCtrl):
+				return 0, m.wrap(name, "stop", err)
+			}
+			// Busy (still starting, say): ask again at the next poll.
 		case StateStartPending:
 			// A service cannot take a stop while it starts; ask once it runs.
 			requested = false
 		}
-		if err := m.opt.Wait(ctx, m.opt.Poll); err != nil {
-			return fmt.Errorf("stop service %q: still %s when the wait ended: %w", name, last.State, err)
-		}
-	}
+		return waitPoll, nil
+	})
 }
 
 func disabledError(name string) error {
