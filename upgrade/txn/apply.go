@@ -123,7 +123,7 @@ func (t *Txn) Rollback(ctx context.Context, cause error) error {
 
 // rollback undoes every op whose state shows it started, newest first, then cleans up.
 // It can be repeated after a crash at any point.
-func (t *Txn) rollback(ctx context.Context) (left []string, err error) {
+func (t *Txn) rollback(ctx context.Context) (left []Op, err error) {
 	if t.j.Reached(PhaseApplying) && t.j.Phase != PhaseRollingBack {
 		if err := t.setPhase(PhaseRollingBack); err != nil {
 			return nil, err
@@ -149,13 +149,13 @@ func (t *Txn) rollback(ctx context.Context) (left []string, err error) {
 			has, err := exists(backup)
 			if err != nil {
 				errs = append(errs, err)
-				left = append(left, op.Path)
+				left = append(left, op)
 				continue
 			}
 			if has {
 				if err := os.Rename(backup, target); err != nil {
 					errs = append(errs, fmt.Errorf("put back %q: %w", target, err))
-					left = append(left, op.Path)
+					left = append(left, op)
 				}
 			}
 		case Add:
@@ -164,7 +164,7 @@ func (t *Txn) rollback(ctx context.Context) (left []string, err error) {
 			}
 			if err := removeFile(target); err != nil {
 				errs = append(errs, fmt.Errorf("remove added %q: %w", target, err))
-				left = append(left, op.Path)
+				left = append(left, op)
 			}
 		}
 		t.opt.progress(int64(n-k), int64(n))
@@ -175,8 +175,11 @@ func (t *Txn) rollback(ctx context.Context) (left []string, err error) {
 			errs = append(errs, fmt.Errorf("remove created folder %q: %w", p, err))
 		}
 	}
-	if len(errs) > 0 {
-		return left, errors.Join(errs...)
+	if len(errs) > 1 {
+		return left, fmt.Errorf("%w (and %d more)", errs[0], len(errs)-1)
+	}
+	if len(errs) == 1 {
+		return left, errs[0]
 	}
 	if err := syncFS(t.root); err != nil {
 		return nil, err
@@ -198,25 +201,35 @@ func (t *Txn) rollback(ctx context.Context) (left []string, err error) {
 }
 
 // manual says what a failed rollback left and what to do by hand.
-func (t *Txn) manual(left []string) string {
+func (t *Txn) manual(left []Op) string {
+	var restore, remove []string
+	for _, op := range left {
+		if op.Kind == Add {
+			remove = append(remove, op.Path)
+		} else {
+			restore = append(restore, op.Path)
+		}
+	}
+	files := filepath.Join(t.BackupDir(), "files")
 	var b strings.Builder
 	fmt.Fprintf(&b, "the installation %s is partly changed. ", t.root)
-	if len(left) > 0 {
-		fmt.Fprintf(&b, "%d file(s) are not back: ", len(left))
-		for i, p := range left {
-			if i == 10 {
-				fmt.Fprintf(&b, "and %d more", len(left)-10)
-				break
-			}
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(p)
-		}
-		fmt.Fprintf(&b, ". The originals are under %s (same relative paths): move each back over its place by hand. ", filepath.Join(t.BackupDir(), "files"))
+	if len(restore) > 0 {
+		fmt.Fprintf(&b, "%d original file(s) are not back (%s); they are under %s, same relative paths. ", len(restore), list(restore), files)
 	}
-	fmt.Fprintf(&b, "Then run \"omflow-upgrade recover\", which finishes the rollback from the journal %s.", t.journalPath())
+	if len(remove) > 0 {
+		fmt.Fprintf(&b, "%d new file(s) are still there (%s). ", len(remove), list(remove))
+	}
+	fmt.Fprintf(&b, "Fix the cause above, then run \"omflow-upgrade recover\": it finishes the rollback from the journal %s. ", t.journalPath())
+	b.WriteString("By hand instead: move each original back over its place, delete the new files, then delete the journal.")
 	return b.String()
+}
+
+func list(paths []string) string {
+	const max = 10
+	if len(paths) <= max {
+		return strings.Join(paths, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(paths[:max], ", "), len(paths)-max)
 }
 
 // Commit ends the run keeping its result: the journal goes beside the backup, the

@@ -10,14 +10,15 @@ import (
 
 // makeReadOnly makes dir refuse renames into and out of it. Root ignores permission
 // bits, so as root the folder is made immutable instead.
-func makeReadOnly(t *testing.T, dir string) {
+func makeReadOnly(t *testing.T, dir string) (undo func()) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		if err := os.Chmod(dir, 0o555); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { os.Chmod(dir, 0o755) })
-		return
+		undo = func() { os.Chmod(dir, 0o755) }
+		t.Cleanup(undo)
+		return undo
 	}
 	chattr, err := exec.LookPath("chattr")
 	if err != nil {
@@ -28,5 +29,7 @@ func makeReadOnly(t *testing.T, dir string) {
 	}
 	// After the test's own checks, so the snapshot compare runs on the real thing, and
 	// before TempDir's removal (cleanups run last-in first-out).
-	t.Cleanup(func() { exec.Command(chattr, "-i", dir).Run() })
+	undo = func() { exec.Command(chattr, "-i", dir).Run() }
+	t.Cleanup(undo)
+	return undo
 }

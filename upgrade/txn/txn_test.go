@@ -340,3 +340,56 @@ func TestCloseRollsBack(t *testing.T) {
 		t.Errorf("state folder left: %v", leftovers(t, f.state))
 	}
 }
+
+// A rollback that cannot finish says which files are left and how to finish by hand;
+// recover finishes it once the cause is gone.
+func TestRollbackFailsThenRecover(t *testing.T) {
+	f := newFixture(t, 60)
+	v1 := snapshot(t, f.root)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var undo func()
+	blocked := filepath.Join(f.root, "server", "app3")
+	opt := Options{Hook: func(point string, i int) {
+		switch {
+		case point == "op" && i == 40:
+			cancel()
+		case point == "rollback-op" && i == 0:
+			undo = makeReadOnly(t, blocked)
+		}
+	}}
+	tx, err := Begin(ctx, f.state, f.root, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.stage(t, tx.StagingDir())
+	if err := tx.Prepare(ctx, Plan{From: "1", To: "2", Ops: f.ops}); err != nil {
+		t.Fatal(err)
+	}
+	err = tx.Apply(ctx)
+	var failed *outcome.FailedError
+	if !errors.As(err, &failed) || failed.RolledBack || outcome.ExitCode(err) != outcome.ExitBroken {
+		t.Fatalf("Apply: %v, want a failed rollback", err)
+	}
+	// The message names a file of the blocked folder, the backup folder and the way out.
+	for _, want := range []string{"server/app3/", filepath.Join(tx.BackupDir(), "files"), "recover"} {
+		if !strings.Contains(failed.Manual, want) {
+			t.Errorf("Manual %q does not say %q", failed.Manual, want)
+		}
+	}
+	t.Logf("the administrator reads: %v", err)
+	tx.Close()
+	if j, _ := Pending(f.state); j == nil || j.Phase != PhaseRollingBack {
+		t.Fatalf("pending after a failed rollback: %+v", j)
+	}
+	undo()
+	if _, err := Recover(t.Context(), f.state, f.root, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if d := diffTrees(snapshot(t, f.root), v1); d != "" {
+		t.Fatalf("tree after recover:\n%s", d)
+	}
+	if l := leftovers(t, f.state); len(l) > 0 {
+		t.Errorf("left in the state folder: %v", l)
+	}
+}
