@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"omflow-upgrade/upgrade/outcome"
@@ -45,23 +46,17 @@ func (e *PythonMissingError) Error() string {
 		e.Version, strings.Join(e.Looked, ", "), apt, apt)
 }
 
-// LinuxPythonCandidates are where FindPython looks for pythonX.Y, after PATH.
-var LinuxPythonCandidates = []string{"/usr/bin", "/usr/local/bin"}
+// LinuxPythonDirs are where FindPython looks for pythonX.Y after the folders of PATH.
+var LinuxPythonDirs = []string{"/usr/bin", "/usr/local/bin"}
 
-// FindPython finds a pythonVERSION ("3.11") interpreter that can make venvs: a path in
-// candidates (files, tried first, in order), else pythonVERSION on PATH, in /usr/bin and in
-// /usr/local/bin. When there is none, or it lacks venv/ensurepip, the error is a refusal
-// (exit 3) wrapping a *PythonMissingError that says what to install.
-func FindPython(ctx context.Context, version string, candidates ...string) (string, error) {
+// FindPython finds a pythonVERSION ("3.11") interpreter that can make venvs, in dirs, in
+// order; no dirs means the folders of PATH, then LinuxPythonDirs. When there is none, or
+// it lacks venv/ensurepip, the error is a refusal (exit 3) wrapping a
+// *PythonMissingError that says what to install.
+func FindPython(ctx context.Context, version string, dirs ...string) (string, error) {
 	name := "python" + version
-	looked := append([]string{}, candidates...)
-	if p, err := exec.LookPath(name); err == nil {
-		looked = append(looked, p)
-	} else {
-		looked = append(looked, name+" on PATH")
-	}
-	for _, dir := range LinuxPythonCandidates {
-		looked = append(looked, dir+"/"+name)
+	if len(dirs) == 0 {
+		dirs = append(filepath.SplitList(os.Getenv("PATH")), LinuxPythonDirs...)
 	}
 	missing := &PythonMissingError{
 		Version:     version,
@@ -69,18 +64,20 @@ func FindPython(ctx context.Context, version string, candidates ...string) (stri
 		AptPackages: []string{name, name + "-dev", name + "-venv", "python3-pip"},
 	}
 	seen := map[string]bool{}
-	for _, p := range looked {
-		if seen[p] || strings.HasSuffix(p, " on PATH") {
+	for _, dir := range dirs {
+		if dir == "" || seen[dir] {
 			continue
 		}
-		seen[p] = true
-		if fi, err := os.Stat(p); err != nil || fi.IsDir() {
+		seen[dir] = true
+		p := filepath.Join(dir, name)
+		missing.Looked = append(missing.Looked, p)
+		if fi, err := os.Stat(p); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
 			continue
 		}
 		got, venv, err := probePython(ctx, p)
 		if err != nil {
 			if ctx.Err() != nil {
-				return "", fmt.Errorf("find python%s: %w", version, ctx.Err())
+				return "", fmt.Errorf("find %s: %w", name, ctx.Err())
 			}
 			continue
 		}
@@ -88,12 +85,13 @@ func FindPython(ctx context.Context, version string, candidates ...string) (stri
 			continue
 		}
 		if !venv {
-			missing.NoVenv = p
+			if missing.NoVenv == "" {
+				missing.NoVenv = p
+			}
 			continue
 		}
 		return p, nil
 	}
-	missing.Looked = looked
 	reason := ReasonPythonMissing
 	if missing.NoVenv != "" {
 		reason = ReasonPythonNoVenv
@@ -161,4 +159,3 @@ func WindowsShortPath(p string) string {
 	}
 	return p
 }
-

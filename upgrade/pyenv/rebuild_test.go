@@ -306,35 +306,58 @@ func TestRebuildRefusesWithoutPython(t *testing.T) {
 func TestFindPython(t *testing.T) {
 	needPython(t)
 	ctx := context.Background()
-	dir := t.TempDir()
-	good := filepath.Join(dir, "python3.11")
-	if err := os.Symlink(systemPython, good); err != nil {
-		t.Fatal(err)
-	}
-	noVenv := filepath.Join(dir, "bin", "python3.11")
-	mustWrite(t, noVenv, "#!/bin/sh\necho 3.11; echo no-venv\n") // as python3.11 without python3.11-venv answers
-	os.Chmod(noVenv, 0o755)
-	other := filepath.Join(dir, "python3.9")
-	os.Symlink(systemPython, other) // a 3.11 under a 3.9 name is not taken for 3.9
-
-	if p, err := FindPython(ctx, "3.11", filepath.Join(dir, "absent"), good); err != nil || p != good {
-		t.Errorf("FindPython(3.11) = %q, %v; want %s", p, err, good)
-	}
-	_, err := FindPython(ctx, "3.11", noVenv)
-	var refused *outcome.RefusedError
-	if errors.As(err, &refused) && refused.Reason == ReasonPythonNoVenv {
-		if !strings.Contains(err.Error(), "python3.11-venv") {
-			t.Errorf("no-venv refusal does not name python3.11-venv: %v", err)
+	link := func(dir, name string) string {
+		os.MkdirAll(dir, 0o755)
+		if err := os.Symlink(systemPython, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
 		}
-	} else if _, statErr := os.Stat("/usr/bin/python3.11"); statErr != nil {
-		t.Errorf("FindPython(no venv) = %v, want %s", err, ReasonPythonNoVenv)
+		return dir
 	}
-	_, err = FindPython(ctx, "3.9", other)
-	if errors.As(err, &refused) && outcome.ExitCode(err) != outcome.ExitRefused {
-		t.Errorf("exit code %d", outcome.ExitCode(err))
+	base := t.TempDir()
+	good := link(filepath.Join(base, "good"), "python3.11") // Debian 12's python3 is 3.11
+	misnamed := link(filepath.Join(base, "misnamed"), "python3.9")
+	noVenv := filepath.Join(base, "novenv")
+	// What a python3.11 without python3.11-venv answers to the probe.
+	mustWrite(t, filepath.Join(noVenv, "python3.11"), "#!/bin/sh\necho 3.11; echo no-venv\n")
+	os.Chmod(filepath.Join(noVenv, "python3.11"), 0o755)
+	empty := t.TempDir()
+
+	tests := []struct {
+		name    string
+		version string
+		dirs    []string
+		want    string // found
+		reason  string // else refused
+	}{
+		{"found after an empty folder", "3.11", []string{empty, noVenv, good}, filepath.Join(good, "python3.11"), ""},
+		{"only without venv", "3.11", []string{empty, noVenv}, "", ReasonPythonNoVenv},
+		{"a 3.11 named python3.9 is not 3.9", "3.9", []string{misnamed}, "", ReasonPythonMissing},
+		{"none", "3.11", []string{empty}, "", ReasonPythonMissing},
 	}
-	if p, err := FindPython(ctx, "3.9", other); err == nil && p == other {
-		t.Errorf("FindPython(3.9) took a 3.11 interpreter: %s", p)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := FindPython(ctx, tt.version, tt.dirs...)
+			if tt.reason == "" {
+				if err != nil || got != tt.want {
+					t.Fatalf("FindPython = %q, %v; want %s", got, err, tt.want)
+				}
+				return
+			}
+			var refused *outcome.RefusedError
+			var missing *PythonMissingError
+			if !errors.As(err, &refused) || refused.Reason != tt.reason || !errors.As(err, &missing) || outcome.ExitCode(err) != outcome.ExitRefused {
+				t.Fatalf("FindPython = %q, %v; want refusal %s", got, err, tt.reason)
+			}
+			msg := err.Error()
+			for _, want := range []string{"python" + tt.version + "-venv", "apt-get install", "dpkg -i"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("refusal %q does not say %q", msg, want)
+				}
+			}
+			if tt.reason == ReasonPythonNoVenv && missing.NoVenv != filepath.Join(noVenv, "python3.11") {
+				t.Errorf("NoVenv = %q", missing.NoVenv)
+			}
+		})
 	}
 }
 
