@@ -32,6 +32,7 @@ var commands = map[string]command{
 		"apply an update as one transaction: backup, stop, apply, start, health check, automatic rollback", runApply},
 	"rollback": {"-root DIR [-json]", "undo the last applied update not yet undone", runRollback},
 	"recover":  {"-root DIR [-json]", "finish or undo an interrupted run", runRecover},
+	"pydiff":   {"-old PATH -new PATH [-json]", "list the Python packages the new environment lacks (PATH: an interpreter or a site-packages folder)", runPydiff},
 }
 
 // cli is one run of the program.
