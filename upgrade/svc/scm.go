@@ -96,7 +96,6 @@ var (
 	ErrServiceNotActive  = errors.New("the service is not running")
 	ErrAlreadyRunning    = errors.New("the service is already running")
 	ErrSCMNotAvailable   = errors.New("no Windows service control manager on this system")
-	errNoOMFLOWServices  = errors.New("no OMFLOW service found")
 	errServiceNotStarted = errors.New("the service stopped while starting")
 )
 
@@ -247,8 +246,9 @@ func (m *SCMManager) find(ctx context.Context) ([]string, map[string]ServiceConf
 		}
 	}
 	if len(names) == 0 {
-		return nil, nil, fmt.Errorf("%w whose program lives under %q: %w (name the services in omflow-upgrade.json)",
-			errNoOMFLOWServices, m.opt.Root, ErrNoService)
+		// %s in quotes, not %q: a Windows path with doubled backslashes confuses people.
+		return nil, nil, fmt.Errorf(`no OMFLOW service found whose program lives under "%s" (name the services in omflow-upgrade.json): %w`,
+			m.opt.Root, ErrNoService)
 	}
 	return startOrder(names, cfgs, true), cfgs, nil
 }

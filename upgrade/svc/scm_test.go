@@ -271,7 +271,7 @@ func TestSCMNoServiceUnderRoot(t *testing.T) {
 	f := omflowSCM(StateRunning)
 	m, ctx, _ := newTestManager(f, SCMOptions{Root: `D:\OMFLOW`})
 	_, err := m.Status(ctx)
-	if !errors.Is(err, ErrNoService) || !strings.Contains(err.Error(), `D:\\OMFLOW`) {
+	if !errors.Is(err, ErrNoService) || !strings.Contains(err.Error(), `"D:\OMFLOW"`) {
 		t.Fatalf("err = %v, want ErrNoService naming the root", err)
 	}
 }

@@ -49,13 +49,19 @@ func TestMain(m *testing.M) {
 }
 
 // testService is the stand-in OMFLOW service: "run" starts (through START_PENDING) and
-// runs until told to stop; "fail" gives up while starting with exit code 3.
+// runs until told to stop; "fail" gives up while starting with exit code 3; "hang" stays
+// START_PENDING (taking no stop, as a service that hangs in its start does) for a few
+// seconds, then gives up with exit code 4.
 type testService struct{ mode string }
 
 func (s testService) Execute(_ []string, req <-chan winsvc.ChangeRequest, st chan<- winsvc.Status) (bool, uint32) {
 	st <- winsvc.Status{State: winsvc.StartPending, WaitHint: 5000}
-	if s.mode == "fail" {
+	switch s.mode {
+	case "fail":
 		return true, 3
+	case "hang":
+		time.Sleep(3 * time.Second)
+		return true, 4
 	}
 	time.Sleep(200 * time.Millisecond) // a start the caller has to wait for
 	st <- winsvc.Status{State: winsvc.Running, Accepts: winsvc.AcceptStop | winsvc.AcceptShutdown}
@@ -317,8 +323,9 @@ func TestWindowsSCMErrors(t *testing.T) {
 	m := requireAdmin(t)
 	_, exe := standInRoot(t)
 	tag := fmt.Sprintf("OMFLOWTestErr%d", os.Getpid())
-	failing, disabled := tag+"Fail", tag+"Disabled"
+	failing, disabled, hanging := tag+"Fail", tag+"Disabled", tag+"Hang"
 	createService(t, m, failing, exe, "fail")
+	createService(t, m, hanging, exe, "hang")
 	createService(t, m, disabled, exe, "run")
 	scm, err := OpenSCM()
 	if err != nil {
@@ -330,19 +337,24 @@ func TestWindowsSCMErrors(t *testing.T) {
 	}
 
 	tests := []struct {
-		name  string
-		names []string
-		is    error
-		msg   string
+		name    string
+		opt     SCMOptions
+		timeout time.Duration
+		is      error
+		msg     string
 	}{
-		{"service gives up while starting", []string{failing}, errServiceNotStarted, "exit code"},
-		{"service disabled", []string{disabled}, ErrServiceDisabled, "sc config"},
-		{"service missing", []string{tag + "Missing"}, ErrNoService, tag + "Missing"},
+		{"service gives up while starting", SCMOptions{Names: []string{failing}}, time.Minute, errServiceNotStarted, "exit code 3"},
+		// The deadline ends the wait; how long it took is not checked.
+		{"service hangs in START_PENDING", SCMOptions{Names: []string{hanging}}, 500 * time.Millisecond, context.DeadlineExceeded, "still START_PENDING"},
+		{"service disabled", SCMOptions{Names: []string{disabled}}, time.Minute, ErrServiceDisabled, "sc config"},
+		{"service missing", SCMOptions{Names: []string{tag + "Missing"}}, time.Minute, ErrNoService, tag + "Missing"},
+		{"no service under the root", SCMOptions{Root: `C:\No OMFLOW Here`}, time.Minute, ErrNoService, `No OMFLOW Here`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			man := NewSCMManager(scm, SCMOptions{Names: tc.names, Poll: 20 * time.Millisecond, Logf: t.Logf})
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			tc.opt.Poll, tc.opt.Logf = 20*time.Millisecond, t.Logf
+			man := NewSCMManager(scm, tc.opt)
+			ctx, cancel := context.WithTimeout(context.Background(), tc.timeout)
 			defer cancel()
 			err := man.Start(ctx)
 			if !errors.Is(err, tc.is) || !strings.Contains(err.Error(), tc.msg) {
