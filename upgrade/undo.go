@@ -122,7 +122,7 @@ func recoverRun(ctx context.Context, opt *Options, in *install.Installation) (*R
 		return writeVersion(in, d.NewVersion)
 	}
 	switch {
-	case j.Phase == txn.PhaseCommitted || (j.CanFinish() && j.Reached(phaseHealthy)):
+	case j.Phase == txn.PhaseCommitted || (t.CanFinish() && j.Reached(phaseHealthy)):
 		opt.logf("recover: run %s had passed its health check; finishing it", j.ID)
 		if err := finishVersion(); err != nil {
 			return rep, err
@@ -136,7 +136,7 @@ func recoverRun(ctx context.Context, opt *Options, in *install.Installation) (*R
 			return rep, &outcome.FailedError{Err: err, Manual: "the update is complete but OMFLOW does not start: read the log, then run rollback"}
 		}
 		rep.OK, rep.Action, rep.Version = true, "finished", j.To
-	case j.CanFinish():
+	case t.CanFinish():
 		opt.logf("recover: every file of run %s is in place; starting the new version", j.ID)
 		if err := r.startChecked(ctx); err == nil {
 			if err := t.Mark(ctx, phaseHealthy); err != nil {

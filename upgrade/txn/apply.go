@@ -125,8 +125,11 @@ func (t *Txn) Rollback(ctx context.Context, cause error) error {
 // It can be repeated after a crash at any point.
 func (t *Txn) rollback(ctx context.Context) (left []Op, err error) {
 	if t.j.Reached(PhaseApplying) && t.j.Phase != PhaseRollingBack {
+		// Best effort: a full disk must not stop a rollback, which needs no room (renames
+		// only). Without the mark, Txn.CanFinish still sees from the files that the run
+		// cannot be finished.
 		if err := t.setPhase(PhaseRollingBack); err != nil {
-			return nil, err
+			t.opt.logf("run %s: journal the rollback: %v (rolling back all the same)", t.id, err)
 		}
 	}
 	var errs []error
