@@ -71,6 +71,7 @@ func TestParseManifest(t *testing.T) {
 		{"deleted and shipped", strings.Replace(f(""), `]}`, `],"delete":["server/a.py"]}`, 1), "listed twice"},
 		{"link", file(`{"path":"bin/py","kind":"file","mode":"0777","size":0,"link":"../python/py"}`), ""},
 		{"link out", file(`{"path":"bin/py","kind":"file","mode":"0777","size":0,"link":"../../usr/bin/py"}`), "points outside"},
+		{"link to the parent of the root", file(`{"path":"py","kind":"file","mode":"0777","size":0,"link":".."}`), "points outside"},
 		{"link with content", file(`{"path":"bin/py","kind":"file","mode":"0777","size":3,"link":"py3"}`), "a link has no size"},
 		{"file below a link", file(`{"path":"lib","kind":"file","mode":"0777","size":0,"link":"lib64"},{"path":"lib/x","kind":"file","mode":"0644","size":4,"sha256":"` + sum + `"}`), "below the link"},
 	}

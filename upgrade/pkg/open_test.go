@@ -91,6 +91,7 @@ func TestOpenRefusesBadPackages(t *testing.T) {
 		{name: "absolute path", mutate: add(reg("/etc/cron.d/evil", "x")), want: "absolute"},
 		{name: "backslash", mutate: add(reg(`payload\..\..\evil`, "x")), want: "backslash"},
 		{name: "symlink out", mutate: add(link("payload/server/out", "../../../../etc", tar.TypeSymlink)), want: "points outside"},
+		{name: "symlink to the parent of the archive", mutate: add(link("payload/server/up", "../../..", tar.TypeSymlink)), want: "points outside"},
 		{name: "absolute symlink", mutate: add(link("payload/server/out", "/etc/passwd", tar.TypeSymlink)), want: "relative path"},
 		{name: "hardlink out", mutate: add(link("payload/server/out", "/etc/shadow", tar.TypeLink)), want: "hard link not allowed"},
 		{name: "hardlink inside", mutate: add(link("payload/server/again", "payload/server/view.txt", tar.TypeLink)), want: "hard link not allowed"},
