@@ -111,6 +111,6 @@ func Check(r Registry) error {
 		where[i] = s.String()
 	}
 	return &outcome.RefusedError{Reason: "reboot-pending", Err: fmt.Errorf(
-		"Windows waits for a restart (%s): restart the computer, then run the update again",
+		"the computer must restart first (%s): restart it, then run the update again",
 		strings.Join(where, "; "))}
 }

@@ -48,7 +48,7 @@ func TestCheck(t *testing.T) {
 		{"empty rename list", fakeRegistry{values: renames()}, outcome.ExitOK, nil},
 		{"rename list of empty strings", fakeRegistry{values: renames("", "")}, outcome.ExitOK, nil},
 		{"a file queued for delete", fakeRegistry{values: renames(`\??\C:\Program Files\OMFLOW Server\Apache24\bin\libapr.dll`, "")},
-			outcome.ExitRefused, []string{"PendingFileRenameOperations", `C:\Program Files\OMFLOW Server\Apache24\bin\libapr.dll`, "restart the computer"}},
+			outcome.ExitRefused, []string{"PendingFileRenameOperations", `C:\Program Files\OMFLOW Server\Apache24\bin\libapr.dll`, "restart it, then run the update again"}},
 		{"many files queued", fakeRegistry{values: renames(`\??\C:\a`, `!\??\C:\b`, `\??\C:\c`, "", `\??\C:\d`, "", `\??\C:\e`, "")},
 			outcome.ExitRefused, []string{`C:\a, C:\c, C:\d and 1 more`}},
 		{"the second rename list", fakeRegistry{values: map[string][]string{SessionManagerKey + "\x00" + PendingRenames2: {`\??\C:\x`, ""}}},
