@@ -21,24 +21,27 @@
 // or from Incoming when no base is known. Rows are tried in order; the first that fits
 // decides. Action is the word of `check -files`, Result the word of the `config` list.
 //
-//	| # | situation                                   | choice | action   | result     | at the path    | also                 |
-//	|---|---------------------------------------------|--------|----------|------------|----------------|----------------------|
-//	| 1 | absent, release deletes it                  | any    | keep     | kept       | stays absent   |                      |
-//	| 2 | absent                                      | any    | add      | replaced   | incoming       |                      |
-//	| 3 | installed == incoming                       | any    | keep     | kept       | unchanged      |                      |
-//	| 4 | release deletes it, installed == base       | any    | delete   | replaced   | removed        |                      |
-//	| 5 | release deletes it, edited or base unknown  | none   | conflict | conflict   | unchanged      | run refused          |
-//	| 6 |                                             | keep   | keep     | kept       | unchanged      |                      |
-//	| 7 |                                             | new    | delete   | old-saved  | removed        | installed -> .omflow-old |
-//	| 8 | base unknown (installed != incoming)        | none   | conflict | conflict   | unchanged      | run refused          |
-//	| 9 |                                             | keep   | keep     | new-beside | unchanged      | incoming -> .omflow-new |
-//	|10 |                                             | new    | replace  | old-saved  | incoming       | installed -> .omflow-old |
-//	|11 | installed == base (not edited)              | any    | replace  | replaced   | incoming       |                      |
-//	|12 | incoming == base (release left it alone)    | any    | keep     | kept       | unchanged      |                      |
-//	|13 | both changed, merge is clean                | any    | merge    | merged     | merged text    |                      |
-//	|14 | both changed, merge conflicts               | none   | conflict | conflict   | unchanged      | run refused; Conflict set |
-//	|15 |                                             | keep   | keep     | new-beside | unchanged      | incoming -> .omflow-new |
-//	|16 |                                             | new    | replace  | old-saved  | incoming       | installed -> .omflow-old |
+//	| #  | situation                                  | choice | action   | result     | at the path  | also                      |
+//	|----|--------------------------------------------|--------|----------|------------|--------------|---------------------------|
+//	| 1  | absent, release deletes it                 | any    | keep     | kept       | stays absent |                           |
+//	| 2  | absent                                     | any    | add      | replaced   | incoming     |                           |
+//	| 3  | installed == incoming                      | any    | keep     | kept       | unchanged    |                           |
+//	| 4  | release deletes it, installed == base      | any    | delete   | replaced   | removed      |                           |
+//	| 5  | release deletes it, edited or base unknown | none   | conflict | conflict   | unchanged    | run refused               |
+//	| 6  |                                            | keep   | keep     | kept       | unchanged    |                           |
+//	| 7  |                                            | new    | delete   | old-saved  | removed      | installed -> .omflow-old  |
+//	| 8  | base unknown (installed != incoming)       | none   | conflict | conflict   | unchanged    | run refused               |
+//	| 9  |                                            | keep   | keep     | new-beside | unchanged    | incoming -> .omflow-new   |
+//	| 10 |                                            | new    | replace  | old-saved  | incoming     | installed -> .omflow-old  |
+//	| 11 | installed == base (not edited)             | any    | replace  | replaced   | incoming     |                           |
+//	| 12 | incoming == base (release left it alone)   | any    | keep     | kept       | unchanged    |                           |
+//	| 13 | both changed, merge is clean               | any    | merge    | merged     | merged text  |                           |
+//	| 14 | both changed, merge conflicts              | none   | conflict | conflict   | unchanged    | run refused; Conflict set |
+//	| 15 |                                            | keep   | keep     | new-beside | unchanged    | incoming -> .omflow-new   |
+//	| 16 |                                            | new    | replace  | old-saved  | incoming     | installed -> .omflow-old  |
+//
+// Decision.Reason names the row's situation: gone (1), new (2), same (3), unedited (4,
+// 11), edited-delete (5-7), no-base (8-10), unchanged (12), both-changed (13-16).
 //
 // Decisions the spec leaves open, taken here:
 //   - Row 3: when the administrator's copy already equals the package's, nothing is
