@@ -8,9 +8,10 @@
 // `git merge-file -p -L OURS -L BASE -L THEIRS ours base theirs` prints, with ours the
 // installed copy, base the previous release's copy and theirs the package's copy. It
 // also lists each conflict with its line ranges and the three texts, for the wizard's
-// three-way view. It is written from scratch on the standard library: no Go diff3
-// module reproduces git's choices (which lines conflict, where the markers go, CRLF),
-// and administrators compare with git.
+// three-way view. It uses the standard library only: matching git byte for byte needs
+// the choices of git's own diff (xdiff), which a generic diff3 module does not make,
+// and administrators compare with git. The diff (diff.go) follows xdiff's algorithm
+// step by step; the tests hold it against the git found on the machine.
 //
 // # Decide
 //
