@@ -269,10 +269,8 @@ func (p *Package) openLegacy(members map[string]member) error {
 	}
 	sort.Strings(scripts)
 	switch {
-	case len(scripts) == 0 && p.Format == TarGz && len(members) > 0:
-		return fmt.Errorf("no %s and no patch.sh: not an OMFLOW update package", ManifestName)
 	case len(scripts) == 0:
-		return fmt.Errorf("no %s: not an OMFLOW update package", ManifestName)
+		return fmt.Errorf("no %s and no patch.sh: not an OMFLOW update package", ManifestName)
 	case len(scripts) > 1:
 		return fmt.Errorf("legacy patch with more than one patch.sh: %s", strings.Join(scripts, ", "))
 	case p.Format != TarGz:
@@ -292,19 +290,26 @@ func (p *Package) openLegacy(members map[string]member) error {
 	return nil
 }
 
-// expectation maps the archive members a manifest calls for to what they must be.
+// expectation maps the archive members a manifest calls for (the folders above them
+// too) to what they must be.
 type expectation map[string]member
 
 func expect(m *Manifest) expectation {
 	x := expectation{}
+	put := func(name string, e member) {
+		x[name] = e
+		for d := path.Dir(name); d != "."; d = path.Dir(d) {
+			x[d] = member{typ: entryDir}
+		}
+	}
 	for _, f := range m.Files {
 		if f.Link != "" {
-			x[payloadPrefix+f.Path] = member{typ: entryLink, link: f.Link}
+			put(payloadPrefix+f.Path, member{typ: entryLink, link: f.Link})
 		} else {
-			x[payloadPrefix+f.Path] = member{typ: entryFile, blob: Blob{f.Size, f.SHA256}}
+			put(payloadPrefix+f.Path, member{typ: entryFile, blob: Blob{f.Size, f.SHA256}})
 		}
 		if f.Base != nil {
-			x[basePrefix+f.Path] = member{typ: entryFile, blob: *f.Base}
+			put(basePrefix+f.Path, member{typ: entryFile, blob: *f.Base})
 		}
 	}
 	return x
@@ -325,22 +330,13 @@ func (x expectation) checkMember(name string, got member) error {
 		return nil
 	}
 	want, ok := x[name]
-	if got.typ == entryDir {
-		for n := range x {
-			if strings.HasPrefix(n, name+"/") {
-				return nil
-			}
-		}
-		return fmt.Errorf("member %q: a folder the manifest does not call for", name)
-	}
-	if !ok {
-		return fmt.Errorf("member %q: not listed in the manifest", name)
-	}
 	switch {
-	case got.typ != want.typ && want.typ == entryLink:
-		return fmt.Errorf("member %q: the manifest lists a link", name)
+	case got.typ == entryDir && (!ok || want.typ != entryDir):
+		return fmt.Errorf("member %q: a folder the manifest does not call for", name)
+	case !ok:
+		return fmt.Errorf("member %q: not listed in the manifest", name)
 	case got.typ != want.typ:
-		return fmt.Errorf("member %q: the manifest lists a regular file", name)
+		return fmt.Errorf("member %q: the manifest lists a %s", name, map[entryType]string{entryFile: "regular file", entryDir: "folder", entryLink: "link"}[want.typ])
 	case got.typ == entryLink && got.link != want.link:
 		return fmt.Errorf("member %q: link to %q, the manifest says %q", name, got.link, want.link)
 	case got.typ == entryFile && got.blob.Size != want.blob.Size:
@@ -354,8 +350,8 @@ func (x expectation) checkMember(name string, got member) error {
 // complete refuses a package that lacks a member the manifest calls for.
 func (x expectation) complete(members map[string]member) error {
 	var missing []string
-	for name := range x {
-		if _, ok := members[name]; !ok {
+	for name, want := range x {
+		if _, ok := members[name]; !ok && want.typ != entryDir {
 			missing = append(missing, name)
 		}
 	}

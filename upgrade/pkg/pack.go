@@ -96,6 +96,14 @@ func (o PackOptions) manifest(ctx context.Context) (*Manifest, map[string]string
 	if o.Out == "" || outFormat(o.Out) == "" {
 		return nil, nil, fmt.Errorf("output %q: want a .tar.gz, .tgz or .zip name", o.Out)
 	}
+	if st, err := os.Stat(filepath.Dir(o.Out)); err != nil || !st.IsDir() {
+		return nil, nil, fmt.Errorf("output %q: its folder does not exist", o.Out)
+	}
+	if src, err := filepath.Abs(o.SrcDir); err == nil {
+		if out, err := filepath.Abs(o.Out); err == nil && strings.HasPrefix(out, src+string(filepath.Separator)) {
+			return nil, nil, fmt.Errorf("output %q is inside the source folder %q", o.Out, o.SrcDir)
+		}
+	}
 	m := &Manifest{
 		Format: FormatVersion, Product: Product, Version: o.Version, From: o.From,
 		Requires: Requires{Python: o.Python, Django: o.Django},

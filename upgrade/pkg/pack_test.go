@@ -195,6 +195,8 @@ func TestPackRefusesBadInput(t *testing.T) {
 		{"missing source", func(t *testing.T, o *PackOptions) { o.SrcDir = filepath.Join(o.SrcDir, "nope") }, "no such file"},
 		{"empty source", func(t *testing.T, o *PackOptions) { o.SrcDir = t.TempDir() }, "empty update"},
 		{"output name", func(t *testing.T, o *PackOptions) { o.Out = strings.TrimSuffix(o.Out, ".tar.gz") + ".rar" }, "want a .tar.gz"},
+		{"output folder missing", func(t *testing.T, o *PackOptions) { o.Out = filepath.Join(o.Out, "x", "u.tar.gz") }, "folder does not exist"},
+		{"output inside the source", func(t *testing.T, o *PackOptions) { o.Out = filepath.Join(o.SrcDir, "u.tar.gz") }, "inside the source folder"},
 		{"link out of the root", func(t *testing.T, o *PackOptions) {
 			os.Symlink("../../etc/passwd", filepath.Join(o.SrcDir, "server/passwd"))
 		}, "points outside"},
