@@ -145,9 +145,17 @@ func writeDistInfo(t testing.TB, site, name, version string) {
 // pipList is what `python -m pip list --format=json` shows: name -> version.
 func pipList(t testing.TB, python string) map[string]string {
 	t.Helper()
-	out := run(t, python, "-m", "pip", "list", "--format=json", "--disable-pip-version-check")
+	return parsePipJSON(t, run(t, python, "-m", "pip", "list", "--format=json", "--disable-pip-version-check"))
+}
+
+func parsePipJSON(t testing.TB, out string) map[string]string {
+	t.Helper()
 	var rows []struct{ Name, Version string }
-	if err := json.Unmarshal([]byte(out[strings.Index(out, "["):]), &rows); err != nil {
+	i := strings.Index(out, "[")
+	if i < 0 {
+		t.Fatalf("pip list printed no JSON:\n%s", out)
+	}
+	if err := json.Unmarshal([]byte(out[i:]), &rows); err != nil {
 		t.Fatalf("pip list: %v\n%s", err, out)
 	}
 	m := map[string]string{}
@@ -217,14 +225,5 @@ func runQuiet(name string, args ...string) (string, error) {
 // pipListPath is `pip list --path DIR`: what pip finds in that one folder.
 func pipListPath(t testing.TB, python, dir string) map[string]string {
 	t.Helper()
-	out := run(t, python, "-m", "pip", "list", "--format=json", "--disable-pip-version-check", "--path", dir)
-	var rows []struct{ Name, Version string }
-	if err := json.Unmarshal([]byte(out[strings.Index(out, "["):]), &rows); err != nil {
-		t.Fatalf("pip list: %v\n%s", err, out)
-	}
-	m := map[string]string{}
-	for _, r := range rows {
-		m[r.Name] = r.Version
-	}
-	return m
+	return parsePipJSON(t, run(t, python, "-m", "pip", "list", "--format=json", "--disable-pip-version-check", "--path", dir))
 }

@@ -74,6 +74,9 @@ func (e *Env) Lookup(name string) (Dist, bool) {
 
 // Options tune Open.
 type Options struct {
+	// AlwaysAsk runs an interpreter even when it is a venv's without system
+	// site-packages, whose site-packages folder its pyvenv.cfg and layout already give.
+	AlwaysAsk bool
 	// Logf, when set, receives what Open did (interpreter asked, entries skipped).
 	Logf func(format string, args ...any)
 }
@@ -101,6 +104,9 @@ func Open(ctx context.Context, path string, opts Options) (*Env, error) {
 			return nil, outcome.Unusable(fmt.Errorf("open python environment %q: not an interpreter, a site-packages folder, or an environment holding one", path))
 		}
 		env.SitePackages, env.Python = dirs, python
+	} else if dirs, python, ok := isolatedVenv(path); ok && !opts.AlwaysAsk {
+		opts.logf("python %s (%s): a venv without system site-packages, site-packages %s", python, path, strings.Join(dirs, string(os.PathListSeparator)))
+		env.Interpreter, env.Python, env.SitePackages = path, python, dirs
 	} else {
 		info, err := AskInterpreter(ctx, path)
 		if err != nil {
@@ -202,20 +208,66 @@ func pyvenvVersion(dir string) string {
 var pythonDirVersion = regexp.MustCompile(`^python(3\.\d+)$`)
 
 func readPyvenvCfg(path string) string {
+	cfg := pyvenvCfg(path)
+	if v := cfg["version"]; v != "" {
+		return v
+	}
+	return cfg["version_info"]
+}
+
+// pyvenvCfg reads a pyvenv.cfg's "key = value" lines; nil when there is none.
+func pyvenvCfg(path string) map[string]string {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return ""
+		return nil
 	}
+	cfg := map[string]string{}
 	for _, line := range strings.Split(string(data), "\n") {
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		if k = strings.TrimSpace(k); k == "version" || k == "version_info" {
-			return strings.TrimSpace(v)
+		if k, v, ok := strings.Cut(line, "="); ok {
+			cfg[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
 		}
 	}
-	return ""
+	return cfg
+}
+
+// isolatedVenv answers for an interpreter without running it when it is a venv's
+// (VENV/bin/python, VENV\Scripts\python.exe) and the venv does not see the system's
+// site-packages: its sys.path then holds exactly the venv's site-packages folder (user
+// site is off in venvs). The old interpreter of an upgraded server may not even run any
+// more; its packages can still be read.
+func isolatedVenv(python string) (dirs []string, version string, ok bool) {
+	bin := filepath.Dir(python)
+	if b := strings.ToLower(filepath.Base(bin)); b != "bin" && b != "scripts" {
+		return nil, "", false
+	}
+	venv := filepath.Dir(bin)
+	cfg := pyvenvCfg(filepath.Join(venv, "pyvenv.cfg"))
+	if cfg == nil || cfg["home"] == "" || !strings.EqualFold(cfg["include-system-site-packages"], "false") {
+		return nil, "", false
+	}
+	version = cfg["version"]
+	if version == "" {
+		version = cfg["version_info"]
+	}
+	if strings.EqualFold(filepath.Base(bin), "scripts") {
+		dirs = []string{filepath.Join(venv, "Lib", "site-packages")}
+	} else {
+		// lib/pythonX.Y of the venv's own version; lib64 is a link to lib, or its twin.
+		xy := version
+		if parts := strings.SplitN(version, ".", 3); len(parts) >= 2 {
+			xy = parts[0] + "." + parts[1]
+		}
+		for _, lib := range []string{"lib", "lib64"} {
+			d := filepath.Join(venv, lib, "python"+xy, "site-packages")
+			if isDir(d) && !sameAsAny(d, dirs) {
+				dirs = append(dirs, d)
+			}
+		}
+	}
+	if len(dirs) == 0 || !isDir(dirs[0]) {
+		return nil, "", false
+	}
+	return dirs, version, true
 }
 
 // InterpreterInfo is what an interpreter says about itself.
@@ -418,7 +470,7 @@ func parseMetadata(r io.Reader, path string) (Dist, error) {
 	var d Dist
 	d.Metadata = path
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	sc.Buffer(make([]byte, 0, 4096), 1024*1024) // headers are short; long ones may grow
 	for sc.Scan() {
 		line := strings.TrimRight(sc.Text(), "\r")
 		if line == "" {

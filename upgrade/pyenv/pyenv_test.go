@@ -154,3 +154,43 @@ func diffMaps(a, b map[string]string) map[string]string {
 	}
 	return d
 }
+
+// An interpreter of a venv without system site-packages is answered from its pyvenv.cfg
+// and layout, without running it: the answer must be the interpreter's own, and pip's.
+func TestOpenIsolatedVenvWithoutRunningIt(t *testing.T) {
+	needPython(t)
+	ctx := context.Background()
+	venv := filepath.Join(t.TempDir(), "python")
+	python := makeVenv(t, venv, "--without-pip")
+	site := sitePackagesDir(t, venv)
+	for _, p := range [][2]string{{"Django", "2.2.28"}, {"python_ldap", "3.4.0"}, {"zope.interface", "5.4.0"}, {"Odd", "1.0-1"}} {
+		writeDistInfo(t, site, p[0], p[1])
+	}
+	fast, err := Open(ctx, python, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked, err := Open(ctx, python, Options{AlwaysAsk: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fast, asked) {
+		t.Errorf("from the layout:\n %+v\nasked the interpreter:\n %+v", fast, asked)
+	}
+	// pip itself, run for that interpreter (the venv has none of its own).
+	out := run(t, systemPython, "-m", "pip", "--python", python, "list", "--format=json")
+	if got, want := listed(fast), parsePipJSON(t, out); !reflect.DeepEqual(got, want) {
+		t.Errorf("Open = %v, pip list = %v", got, want)
+	}
+	if len(fast.Dists) != 4 {
+		t.Errorf("Dists = %v, want the 4 written", fast.Dists)
+	}
+
+	// An old venv whose interpreter no longer runs is still read.
+	os.Remove(python)
+	os.WriteFile(python, []byte("#!/bin/false\n"), 0o755)
+	broken, err := Open(ctx, python, Options{})
+	if err != nil || !reflect.DeepEqual(broken.Dists, fast.Dists) {
+		t.Errorf("Open(broken interpreter) = %v, %v", broken, err)
+	}
+}
