@@ -44,8 +44,12 @@ if [ "${#need[@]}" -gt 0 ]; then
 	fi
 	log "installing ${need[*]}"
 	# Another apt run may hold the lock for a while (a shared machine, CI's own installs).
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600 \
-		--no-install-recommends "${need[@]}" >&2
+	apt_install() {
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600 \
+			--no-install-recommends "${need[@]}" >&2
+	}
+	# A fresh machine may have no package lists yet.
+	apt_install || { apt-get update -q >&2 && apt_install; }
 fi
 wine="$(find_wine)"
 wineserver="$(command -v wineserver || true)"
@@ -57,7 +61,8 @@ export WINEDEBUG=-all
 # No Mono or Gecko installer dialogs, no desktop integration (menus, file associations).
 export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d"
 # Headless: with no DISPLAY Wine uses no graphics driver; console programs and services
-# do not need one.
+# do not need one. (Only here: the printed environment leaves the caller's DISPLAY alone;
+# wine-exec.sh unsets it for the tests.)
 unset DISPLAY WAYLAND_DISPLAY
 
 mkdir -p "$(dirname "$prefix")"
@@ -92,4 +97,3 @@ fi
 flock -u 9
 printf 'export WINEPREFIX=%q WINEARCH=win64 WINEDEBUG=-all WINEDLLOVERRIDES=%q WINE=%q\n' \
 	"$WINEPREFIX" "$WINEDLLOVERRIDES" "$wine"
-printf 'unset DISPLAY WAYLAND_DISPLAY\n'

@@ -10,4 +10,6 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 eval "$("$here/wine-env.sh")"
 # Tests that need Wine's quirks (no svc.IsWindowsService, stub Restart Manager) look here.
 export OMFLOW_UNDER_WINE=1
+# Headless, even on a desktop: no Wine window may pop up during tests.
+unset DISPLAY WAYLAND_DISPLAY
 exec "$WINE" "$@"
