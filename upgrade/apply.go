@@ -94,6 +94,7 @@ func (a *applier) txnOptions(command string) txn.Options {
 		NeedBytes: a.p.Manifest.PayloadSize(),
 		Logf:      a.opt.logf,
 		Progress:  func(done, total int64) { a.prog.Bytes(done, total) },
+		Hook:      a.opt.Hook,
 	}
 }
 
@@ -136,6 +137,7 @@ func (a *applier) run(ctx context.Context) (err error) {
 		a.startChecked(context.WithoutCancel(ctx))
 		return &outcome.FailedError{RolledBack: true, Err: fmt.Errorf("stop the OMFLOW service: %w", err)}
 	}
+	a.opt.hook("stopped", 0)
 	a.prog.Step(StepApply)
 	if err := t.Apply(ctx); err != nil {
 		return a.failed(ctx, err, false)
@@ -144,6 +146,7 @@ func (a *applier) run(ctx context.Context) (err error) {
 	if err := a.serviceCall(ctx, "start", svcs.Start); err != nil {
 		return a.failed(ctx, fmt.Errorf("start the new OMFLOW service: %w", err), true)
 	}
+	a.opt.hook("started", 0)
 	a.prog.Step(StepHealth)
 	if err := checkHealth(ctx, a.opt, a.in); err != nil {
 		return a.failed(ctx, err, true)
@@ -154,10 +157,12 @@ func (a *applier) run(ctx context.Context) (err error) {
 	if err := t.Mark(ctx, phaseHealthy); err != nil {
 		return a.failed(ctx, err, true)
 	}
+	a.opt.hook("healthy", 0)
 	a.prog.Step(StepVersion)
 	if err := writeVersion(a.in, a.data.NewVersion); err != nil {
 		return a.failed(ctx, err, true)
 	}
+	a.opt.hook("version-written", 0)
 	a.prog.Step(StepCommit)
 	backup, err := t.Commit(context.WithoutCancel(ctx))
 	if err != nil {

@@ -47,7 +47,7 @@ func Rollback(ctx context.Context, opt Options) (*RunReport, error) {
 		return nil, err
 	}
 	rep := &RunReport{Version: in.Version.String()}
-	t, err := txn.BeginUndo(ctx, in.StateDir(), in.Root, txn.Options{Command: "rollback", Keep: in.KeepBackups(), Logf: opt.logf,
+	t, err := txn.BeginUndo(ctx, in.StateDir(), in.Root, txn.Options{Command: "rollback", Keep: in.KeepBackups(), Logf: opt.logf, Hook: opt.Hook,
 		Progress: func(done, total int64) { opt.progress().Bytes(done, total) }})
 	if err != nil {
 		return rep, err
@@ -98,7 +98,7 @@ func recoverFirst(ctx context.Context, opt *Options, in *install.Installation) e
 
 func recoverRun(ctx context.Context, opt *Options, in *install.Installation) (*RunReport, error) {
 	rep := &RunReport{Action: "none", Version: in.Version.String()}
-	t, err := txn.Resume(ctx, in.StateDir(), in.Root, txn.Options{Command: "recover", Keep: in.KeepBackups(), Logf: opt.logf})
+	t, err := txn.Resume(ctx, in.StateDir(), in.Root, txn.Options{Command: "recover", Keep: in.KeepBackups(), Logf: opt.logf, Hook: opt.Hook})
 	if err != nil || t == nil {
 		rep.OK = err == nil
 		return rep, err

@@ -38,6 +38,15 @@ type Options struct {
 	// Services overrides the service manager (tests, Windows); nil picks the
 	// installation's own.
 	Services svc.Manager
+	// Hook, for crash tests, is called at named points of a run: the file transaction's
+	// (see txn.Options.Hook) and "stopped", "started", "healthy", "version-written".
+	Hook func(point string, i int)
+}
+
+func (o *Options) hook(point string, i int) {
+	if o.Hook != nil {
+		o.Hook(point, i)
+	}
 }
 
 func (o *Options) logf(format string, args ...any) { o.Log.Logf(format, args...) }

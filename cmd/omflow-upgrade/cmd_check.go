@@ -38,9 +38,14 @@ func (f *installFlags) options(c *cli) upgrade.Options {
 		o.Override.Control = []string{f.control}
 	}
 	o.Override.HealthURL = f.healthURL
+	o.Hook = testHook
 	o.Override.Python = f.python
 	return o
 }
+
+// testHook is set by the crash tests only (they run this program's code in a child
+// process that kills itself at a named point).
+var testHook func(point string, i int)
 
 func runCheck(ctx context.Context, c *cli, args []string) error {
 	fs := c.flags()
