@@ -11,7 +11,7 @@
 #   - makes a Wine prefix of its own (WINEPREFIX, default ~/.cache/omflow-upgrade/wine64,
 #     or $OMFLOW_WINEPREFIX) with `wineboot -i`, no display, no Mono/Gecko download dialogs;
 #   - builds scripts/wine/processprng.c into bcryptprimitives.dll and puts it in the
-#     prefix's windows/system32: Go 1.24+ programs need ProcessPrng from that DLL, and
+#     prefix's windows/system32: Go programs (Go 1.26 here) need ProcessPrng from that DLL, and
 #     Wine 8 (Debian 12) has no bcryptprimitives.dll at all.
 # Everything it writes is under the prefix; it leaves no process running but wineserver,
 # which ends by itself.

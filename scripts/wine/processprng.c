@@ -1,7 +1,7 @@
 /*
  * bcryptprimitives.dll for Wine prefixes that lack it (Wine 8 and older).
  *
- * Go's runtime on Windows (Go 1.24 and later) takes its random bytes from
+ * Go's runtime on Windows (recent releases, Go 1.26 here) takes its random bytes from
  * ProcessPrng in bcryptprimitives.dll and aborts at start-up when the DLL or
  * the export is missing. Wine 8 ships no bcryptprimitives.dll, so Go test
  * binaries die before main. This DLL exports ProcessPrng and fills the buffer
@@ -16,16 +16,17 @@
 /* RtlGenRandom's real name; ntsecapi.h maps it with a macro that needs more headers. */
 BOOLEAN WINAPI SystemFunction036(PVOID buffer, ULONG length);
 
-/* ProcessPrng never fails on Windows; a failure here must not go unnoticed either. */
+/*
+ * ProcessPrng never fails on Windows. Here RtlGenRandom could; FALSE tells Go so (its
+ * runtime and crypto/rand both check the result and stop rather than use the buffer).
+ * RtlGenRandom takes a ULONG length: big requests go in chunks.
+ */
 __declspec(dllexport) BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T len)
 {
     while (len > 0) {
         ULONG chunk = len > 0x40000000 ? 0x40000000 : (ULONG)len;
-        if (!SystemFunction036(data, chunk)) {
-            /* Go checks no result; better to stop than to hand out zeros. */
-            RaiseFailFastException(NULL, NULL, 0);
+        if (!SystemFunction036(data, chunk))
             return FALSE;
-        }
         data += chunk;
         len -= chunk;
     }
