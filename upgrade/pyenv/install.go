@@ -233,9 +233,11 @@ var pipFailurePatterns = []*regexp.Regexp{
 	regexp.MustCompile(`Failed to build (\S+)(.*)`),
 	regexp.MustCompile(`Could not build wheels for (\S+?),?( .*)`),
 	regexp.MustCompile(`Package '([^']+)' requires a different Python(.*)`),
-	regexp.MustCompile(`Cannot install (\S+?),? (.*)`),
-	regexp.MustCompile(`Could not install packages due to an OSError(.*)`),
+	cannotInstall,
 }
+
+// cannotInstall is pip's resolver conflict, naming several requirements.
+var cannotInstall = regexp.MustCompile(`Cannot install (\S+?),? (.*)`)
 
 // fromPattern finds "(from foo==1.0)" or "(from -r file (line 2))": who wanted a dependency.
 var fromPattern = regexp.MustCompile(`\(from ([^ ,()]+)`)
@@ -258,11 +260,11 @@ func parsePipFailures(out string, pending []string) map[string]string {
 		reason := strings.TrimSpace(strings.TrimPrefix(line, "ERROR:"))
 		for _, re := range pipFailurePatterns {
 			m := re.FindStringSubmatch(reason)
-			if m == nil || len(m) < 3 {
+			if m == nil {
 				continue
 			}
 			var names []string
-			if re == pipFailurePatterns[6] { // "Cannot install a==1, b and c==2 because ..."
+			if re == cannotInstall { // "Cannot install a==1, b and c==2 because ..."
 				list, _, _ := strings.Cut(m[1]+" "+m[2], " because")
 				for _, f := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' }) {
 					if f != "and" {

@@ -1,6 +1,7 @@
 package pyenv
 
 import (
+	"cmp"
 	"regexp"
 	"strconv"
 	"strings"
@@ -125,28 +126,28 @@ func (v Version) Compare(w Version) int {
 	case !w.valid:
 		return 1
 	}
-	if c := cmpInt(v.epoch, w.epoch); c != 0 {
+	if c := cmp.Compare(v.epoch, w.epoch); c != 0 {
 		return c
 	}
 	for i := 0; i < len(v.release) || i < len(w.release); i++ {
-		if c := cmpInt(at(v.release, i), at(w.release, i)); c != 0 {
+		if c := cmp.Compare(at(v.release, i), at(w.release, i)); c != 0 {
 			return c
 		}
 	}
-	if c := cmpInt(v.preRank(), w.preRank()); c != 0 {
+	if c := cmp.Compare(v.preRank(), w.preRank()); c != 0 {
 		return c
 	}
 	if v.pre != nil && w.pre != nil {
-		if c := cmpInt(v.pre.n, w.pre.n); c != 0 {
+		if c := cmp.Compare(v.pre.n, w.pre.n); c != 0 {
 			return c
 		}
 	}
 	// No post-release sorts before any post-release (post is -1 then).
-	if c := cmpInt(v.post, w.post); c != 0 {
+	if c := cmp.Compare(v.post, w.post); c != 0 {
 		return c
 	}
 	// No dev-release sorts after any dev-release of the same version.
-	if c := cmpInt(devRank(v.dev), devRank(w.dev)); c != 0 {
+	if c := cmp.Compare(devRank(v.dev), devRank(w.dev)); c != 0 {
 		return c
 	}
 	return compareLocal(v.local, w.local)
@@ -197,7 +198,7 @@ func compareLocal(a, b string) int {
 		var c int
 		switch {
 		case aerr == nil && berr == nil:
-			c = cmpInt(an, bn)
+			c = cmp.Compare(an, bn)
 		case aerr == nil:
 			c = 1
 		case berr == nil:
@@ -209,22 +210,12 @@ func compareLocal(a, b string) int {
 			return c
 		}
 	}
-	return cmpInt(len(as), len(bs))
+	return cmp.Compare(len(as), len(bs))
 }
 
 func at(s []int, i int) int {
 	if i < len(s) {
 		return s[i]
-	}
-	return 0
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
 	}
 	return 0
 }
