@@ -634,3 +634,13 @@ type SystemSCM interface {
 // OpenSCM connects to this machine's service control manager, asking only to connect
 // and to list services. Where there is none (Linux) it returns ErrSCMNotAvailable.
 func OpenSCM() (SystemSCM, error) { return openSCM() }
+
+// OpenSCMManager connects to this machine's SCM and returns OMFLOW's service on it;
+// close ends the connection. Where there is no SCM (Linux) it returns ErrSCMNotAvailable.
+func OpenSCMManager(opt SCMOptions) (m *SCMManager, close func() error, err error) {
+	scm, err := OpenSCM()
+	if err != nil {
+		return nil, nil, err
+	}
+	return NewSCMManager(scm, opt), scm.Close, nil
+}

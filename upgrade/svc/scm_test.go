@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -546,5 +547,14 @@ func TestSCMFenceFailureRestores(t *testing.T) {
 	want := []string{"config " + web + " manual", "config " + web + " automatic"}
 	if got := f.callLog(); !slices.Equal(got, want) {
 		t.Fatalf("calls = %q, want %q", got, want)
+	}
+}
+
+func TestOpenSCMManagerOffWindows(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the Windows SCM has its own tests")
+	}
+	if _, _, err := OpenSCMManager(SCMOptions{Root: root}); !errors.Is(err, ErrSCMNotAvailable) {
+		t.Fatalf("OpenSCMManager on %s: %v, want ErrSCMNotAvailable", runtime.GOOS, err)
 	}
 }
