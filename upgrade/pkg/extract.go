@@ -39,7 +39,8 @@ func (p *Package) ExtractTemp(ctx context.Context, parent string) (string, error
 // Extract writes the package's members into dir, which must exist and be empty, and
 // nowhere else: manifest.json, its signature, PayloadDir(dir) and BaseDir(dir); for a
 // legacy patch, the archive's members as they are (Legacy.Script is then the script's
-// path below dir). Payload files get the manifest's permission bits and are synced.
+// path below dir). Payload files get the manifest's permission bits; all is synced to disk before Extract
+// returns.
 // Every member is checked again as it is written (the file may have changed since Open);
 // on error the content of dir is undefined and the caller removes it.
 func (p *Package) Extract(ctx context.Context, dir string) (err error) {
@@ -141,9 +142,11 @@ func (p *Package) Extract(ctx context.Context, dir string) (err error) {
 		if _, ok := members[ManifestName]; !ok {
 			return errors.New("the manifest is gone since the package was opened")
 		}
-		return exp.complete(members)
+		if err := exp.complete(members); err != nil {
+			return err
+		}
 	}
-	return nil
+	return syncTree(dir)
 }
 
 // writeMember writes a new file below root, hashing what it writes.
@@ -159,9 +162,6 @@ func writeMember(root *os.Root, name string, mode fs.FileMode, body io.Reader) (
 	n, err := io.Copy(io.MultiWriter(f, h), body)
 	if err == nil {
 		err = f.Chmod(mode.Perm())
-	}
-	if err == nil {
-		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
