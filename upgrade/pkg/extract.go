@@ -39,9 +39,8 @@ func (p *Package) ExtractTemp(ctx context.Context, parent string) (string, error
 // Extract writes the package's members into dir, which must exist and be empty, and
 // nowhere else: manifest.json, its signature, PayloadDir(dir) and BaseDir(dir); for a
 // legacy patch, the archive's members as they are (Legacy.Script is then the script's
-// path below dir). Payload files get the manifest's permission bits; all is synced to disk before Extract
-// returns.
-// Every member is checked again as it is written (the file may have changed since Open);
+// path below dir). Payload files get the manifest's permission bits, and everything is
+// on disk (synced) when Extract returns. Every member is checked again as it is written (the file may have changed since Open);
 // on error the content of dir is undefined and the caller removes it.
 func (p *Package) Extract(ctx context.Context, dir string) (err error) {
 	defer func() {

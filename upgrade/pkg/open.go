@@ -164,6 +164,7 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 		members = map[string]member{}
 		order   []string
 		exp     expectation
+		sig     []byte
 	)
 	err = walkArchive(ctx, f, format, opts.limits(), func(e *entry) error {
 		if exp != nil { // manifest first, as pack writes it: refuse early, before reading
@@ -183,11 +184,10 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 				exp = expect(man)
 			}
 		case e.name == SignatureName:
-			b, err := readSmall(e, maxSignature)
-			if err != nil {
+			var err error
+			if sig, err = readSmall(e, maxSignature); err != nil {
 				return err
 			}
-			m.blob = Blob{Size: int64(len(b)), SHA256: string(b)}
 		case e.typ == entryFile:
 			h := sha256.New()
 			n, err := io.Copy(h, e.body)
@@ -209,7 +209,7 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 	if p.Manifest, err = ParseManifest(p.manifestRaw); err != nil {
 		return nil, err
 	}
-	p.checkSignature(members)
+	p.checkSignature(sig)
 	if p.Signature != SigVerified {
 		opts.logf("package %s: signature %s: %v", file, p.Signature, p.SignatureErr)
 		if !opts.AllowUnsigned {
@@ -225,9 +225,8 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 	return p, exp.complete(members)
 }
 
-func (p *Package) checkSignature(members map[string]member) {
-	sig, ok := members[SignatureName]
-	if !ok {
+func (p *Package) checkSignature(sig []byte) {
+	if sig == nil {
 		p.Signature, p.SignatureErr = SigUnsigned, fmt.Errorf("no %s: the package is not signed", SignatureName)
 		return
 	}
@@ -235,7 +234,7 @@ func (p *Package) checkSignature(members map[string]member) {
 	if len(keys) == 0 {
 		keys = []minisign.PublicKey{BuiltinPublicKey()}
 	}
-	k, err := verify(keys, p.manifestRaw, []byte(sig.blob.SHA256))
+	k, err := verify(keys, p.manifestRaw, sig)
 	if err != nil {
 		p.Signature, p.SignatureErr = SigInvalid, err
 		return
