@@ -24,10 +24,15 @@ func (t *Txn) paths(op Op) (target, backup, staged string) {
 // to its place, by rename only. Any failure, or ctx ending, rolls everything back: the
 // error is then an *outcome.FailedError (RolledBack says whether the tree is as it was).
 func (t *Txn) Apply(ctx context.Context) error {
-	if t.j == nil || t.done || t.j.Reached(PhaseApplying) {
+	if t.j == nil || t.done || t.j.Reached(PhaseApplied) || (t.j.Kind != KindTree && t.j.Reached(PhaseApplying)) {
 		return errors.New("txn: Apply needs a prepared run")
 	}
-	err := t.apply(ctx)
+	var err error
+	if t.j.Kind == KindTree {
+		err = t.applyTree()
+	} else {
+		err = t.apply(ctx)
+	}
 	if err == nil {
 		return nil
 	}
@@ -131,6 +136,9 @@ func (t *Txn) rollback(ctx context.Context) (left []Op, err error) {
 		if err := t.setPhase(PhaseRollingBack); err != nil {
 			t.opt.logf("run %s: journal the rollback: %v (rolling back all the same)", t.id, err)
 		}
+	}
+	if t.j.Kind == KindTree {
+		return nil, t.rollbackTree()
 	}
 	var errs []error
 	// Folders an undo removed come back first: files return into them.
@@ -262,14 +270,18 @@ func (t *Txn) Commit(ctx context.Context) (string, error) {
 // finishCommit does what follows the committed phase; it can be repeated after a crash.
 func (t *Txn) finishCommit() (string, error) {
 	keep := t.BackupDir()
-	switch t.j.Kind {
-	case KindUndo:
+	switch {
+	case t.j.Undoes != "":
 		if err := t.markUndone(t.j.Undoes); err != nil {
 			return "", err
 		}
 		keep = ""
-		if err := os.RemoveAll(t.BackupDir()); err != nil {
+		if err := removeAll(t.BackupDir()); err != nil {
 			return "", fmt.Errorf("remove %q: %w", t.BackupDir(), err)
+		}
+		if t.j.Kind == KindTree {
+			// Its entries are back in the root; what is left is an empty folder.
+			os.RemoveAll(filepath.Join(t.backupsDir(), t.j.Undoes, "tree"))
 		}
 	default:
 		if err := writeJournal(filepath.Join(t.BackupDir(), journalName), t.j); err != nil {

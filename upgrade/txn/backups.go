@@ -91,7 +91,7 @@ func (t *Txn) prune() {
 			t.opt.logf("prune backup %s: %v", dir, err)
 			continue
 		}
-		if err := os.RemoveAll(dir); err != nil {
+		if err := removeAll(dir); err != nil {
 			t.opt.logf("prune backup %s: %v", dir, err)
 			continue
 		}

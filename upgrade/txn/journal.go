@@ -82,6 +82,8 @@ type Journal struct {
 	Ops    []Op  `json:"ops,omitempty"`
 	// Entries are the root's top-level names saved by a full-tree backup.
 	Entries []string `json:"entries,omitempty"`
+	// UndoEntries are the entries of the full backup an undo puts back.
+	UndoEntries []string `json:"undo_entries,omitempty"`
 	// Data is the caller's own, kept as given (e.g. what the orchestration needs to
 	// finish or undo the run: the service, the version file).
 	Data json.RawMessage `json:"data,omitempty"`

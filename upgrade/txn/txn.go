@@ -277,6 +277,12 @@ func (t *Txn) Prepare(ctx context.Context, p Plan) error {
 	if err := t.preflight(ctx, j, p.Ops); err != nil {
 		return err
 	}
+	// The staged copies must be on disk before they are renamed into place, or a power
+	// cut could leave empty files under their final names. Doing it here, while the
+	// service still runs, keeps Apply to renames.
+	if err := syncFS(t.StagingDir()); err != nil {
+		return err
+	}
 	return t.writeFirstJournal(j)
 }
 
