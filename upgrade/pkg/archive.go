@@ -283,8 +283,8 @@ func readSmall(e *entry, max int64) ([]byte, error) {
 	if e.size > max {
 		return nil, fmt.Errorf("member %q: %d bytes, at most %d allowed", e.name, e.size, max)
 	}
-	var b bytes.Buffer
-	_, err := io.Copy(&b, e.body)
+	b := bytes.NewBuffer(make([]byte, 0, e.size)) // never nil: an empty member is still there
+	_, err := io.Copy(b, e.body)
 	return b.Bytes(), err
 }
 

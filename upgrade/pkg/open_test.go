@@ -112,6 +112,7 @@ func TestOpenRefusesBadPackages(t *testing.T) {
 			m.body = bytes.Replace(m.body, []byte(`"0644"`), []byte(`"0666"`), 1)
 		}), want: "does not match the manifest"},
 		{name: "unsigned", mutate: drop(SignatureName), want: "not signed"},
+		{name: "empty signature", mutate: edit(SignatureName, func(m *tarMember) { m.body = nil }), want: "invalid signature"},
 		{name: "garbled signature", mutate: edit(SignatureName, func(m *tarMember) { m.body = []byte("untrusted comment: x\nAAAA\n") }), want: "signature"},
 		{name: "wrong key", keys: []minisign.PublicKey{other.pub}, want: "not by a trusted key"},
 		{name: "manifest not JSON", mutate: edit(ManifestName, func(m *tarMember) { m.body = []byte("{") }), want: "manifest"},
