@@ -36,12 +36,12 @@ const ReasonPackagesMissing = "python-packages-missing"
 // version is not missing.
 func Missing(old, new *Env, provided ...string) []Package {
 	skip := map[string]bool{}
-	for _, name := range append(append([]string{}, Tooling...), provided...) {
+	for _, name := range provided {
 		skip[NormalizeName(RequirementName(name))] = true
 	}
 	missing := []Package{}
 	for _, d := range old.Dists {
-		if skip[d.Key] {
+		if skip[d.Key] || isTooling(d.Key) {
 			continue
 		}
 		if _, ok := new.Lookup(d.Key); !ok {
@@ -50,6 +50,17 @@ func Missing(old, new *Env, provided ...string) []Package {
 	}
 	sortPackages(missing)
 	return missing
+}
+
+// isTooling reports whether a name or requirement is pip, setuptools or wheel.
+func isTooling(req string) bool {
+	key := NormalizeName(RequirementName(req))
+	for _, t := range Tooling {
+		if key == t {
+			return true
+		}
+	}
+	return false
 }
 
 // RequirementName is the project name of a pip requirement: "django==4.2" -> "django",

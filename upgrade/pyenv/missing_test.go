@@ -217,3 +217,19 @@ func TestInstallCommandQuoting(t *testing.T) {
 		}
 	}
 }
+
+// The Windows folders as pydiff gets them (ROOT\Python, ROOT\Python311): read without
+// running either, the command built around Python311\python.exe.
+func TestReportWindowsFolders(t *testing.T) {
+	old, new := openFixture(t, "winpy37"), openFixture(t, "win311")
+	if want := filepath.Join("testdata", "sites", "win311", "Lib", "site-packages"); !reflect.DeepEqual(new.SitePackages, []string{want}) {
+		t.Errorf("SitePackages = %v, want [%s]", new.SitePackages, want)
+	}
+	r := NewReport(old, new, "windows", "openpyxl")
+	if want := []Package{{"pywin32", "228"}}; !reflect.DeepEqual(r.Missing, want) {
+		t.Errorf("Missing = %v, want %v", r.Missing, want)
+	}
+	if want := `testdata\sites\win311\python.exe -m pip install pywin32==228`; r.Command != want {
+		t.Errorf("Command = %s, want %s", r.Command, want)
+	}
+}

@@ -63,6 +63,11 @@ type RebuildOptions struct {
 	// Unpinned installs the old environment's extra packages by name, not at their old
 	// versions.
 	Unpinned bool
+	// BuildIsolation builds source packages offline in pip's isolated environments; the
+	// wheel folder must then hold setuptools and wheel too. By default offline builds use
+	// the new venv's own setuptools and wheel, as the seed's `python setup.py install` of
+	// mod_wsgi does.
+	BuildIsolation bool
 	// VenvArgs are added to `python -m venv` (e.g. "--system-site-packages").
 	VenvArgs []string
 	// PipArgs are added to every pip install.
@@ -209,10 +214,28 @@ func (r *Rebuild) Do(ctx context.Context) error {
 		pkgs = append(pkgs, p)
 	}
 	newPython := filepath.Join(venv, "bin", "python")
+	pipArgs := o.PipArgs
+	if o.FindLinks != "" && !o.BuildIsolation {
+		pipArgs = append(append([]string{}, pipArgs...), "--no-build-isolation")
+	}
+	// The installers first, as the seed does (`pip install wheel`), so that source
+	// packages such as mod_wsgi's tarball build with them.
+	var tooling []Package
+	for _, p := range pkgs {
+		if isTooling(p.Name) {
+			tooling = append(tooling, p)
+		}
+	}
+	if len(tooling) > 0 {
+		r.Install, err = Install(ctx, newPython, tooling, InstallOptions{FindLinks: o.FindLinks, PipArgs: o.PipArgs, Logf: o.Logf})
+		if err != nil {
+			return fmt.Errorf("rebuild python venv %q: %w", venv, err)
+		}
+	}
 	r.Install, err = Install(ctx, newPython, pkgs, InstallOptions{
 		FindLinks:    o.FindLinks,
 		Requirements: filepath.Join(o.BackupDir, requirementsF),
-		PipArgs:      o.PipArgs,
+		PipArgs:      pipArgs,
 		Logf:         o.Logf,
 	})
 	if err != nil {
@@ -252,6 +275,10 @@ func (r *Rebuild) Undo(ctx context.Context) error {
 	var state rebuildState
 	if err := json.Unmarshal(data, &state); err != nil {
 		return fmt.Errorf("undo python venv rebuild: read %q: %w", filepath.Join(o.BackupDir, stateFile), err)
+	}
+	if state.Venv != r.venv() {
+		// Never remove a folder the state names but these options do not.
+		return fmt.Errorf("undo python venv rebuild: %q records venv %q, not %q", filepath.Join(o.BackupDir, stateFile), state.Venv, r.venv())
 	}
 	var errs []error
 	saved := filepath.Join(o.BackupDir, oldVenvName)

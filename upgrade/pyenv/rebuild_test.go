@@ -428,3 +428,34 @@ func TestFindWindowsPythons(t *testing.T) {
 		})
 	}
 }
+
+func TestRebuildUndoGuards(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	root, backup := filepath.Join(dir, "omflow"), filepath.Join(dir, "backup")
+	mustWrite(t, filepath.Join(root, "python", "keep"), "the venv")
+	mustWrite(t, filepath.Join(backup, "python", "old"), "an old venv")
+	r, err := NewRebuild(RebuildOptions{Root: root, BackupDir: backup, NoApache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nothing recorded: nothing to undo, nothing touched.
+	if err := r.Undo(ctx); err != nil {
+		t.Errorf("Undo without state = %v", err)
+	}
+	// A state naming another venv is not followed.
+	mustWrite(t, filepath.Join(backup, "rebuild.json"), `{"venv": "`+filepath.Join(dir, "elsewhere")+`"}`)
+	if err := r.Undo(ctx); err == nil || !strings.Contains(err.Error(), "elsewhere") {
+		t.Errorf("Undo with a foreign state = %v, want an error naming it", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "python", "keep")); err != nil {
+		t.Errorf("the venv was touched: %v", err)
+	}
+	// A backup folder already holding a venv is not overwritten.
+	if err := r.Do(ctx); err == nil || !strings.Contains(err.Error(), backup) {
+		t.Errorf("Do over an existing backup = %v", err)
+	}
+	if _, err := NewRebuild(RebuildOptions{Root: root}); outcome.ExitCode(err) != outcome.ExitUnusable {
+		t.Errorf("NewRebuild without a backup folder = %v, want unusable", err)
+	}
+}
