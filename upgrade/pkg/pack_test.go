@@ -3,6 +3,7 @@ package pkg
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -367,5 +368,31 @@ func TestGenerateKeyNeverOverwrites(t *testing.T) {
 func TestBuiltinPublicKey(t *testing.T) {
 	if BuiltinPublicKey().ID() == 0 {
 		t.Error("no built-in release key")
+	}
+}
+
+func TestLoadKeys(t *testing.T) {
+	k := newKey(t)
+	// the bare key line, as `minisign -P` takes it
+	b, _ := os.ReadFile(k.pubFile)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if pub, err := ParsePublicKey([]byte(lines[len(lines)-1])); err != nil || !pub.Equal(k.pub) {
+		t.Errorf("bare public key line: %v", err)
+	}
+	// an encrypted secret key (minisign -G without -W) needs its password
+	raw, _ := os.ReadFile(k.privF)
+	comment, enc, _ := strings.Cut(string(raw), "\n")
+	dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(enc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(dec[2:4], "Sc") // the scrypt KDF marker
+	encrypted := filepath.Join(t.TempDir(), "enc.key")
+	os.WriteFile(encrypted, []byte(comment+"\n"+base64.StdEncoding.EncodeToString(dec)+"\n"), 0o600)
+	if _, err := LoadPrivateKey(encrypted, ""); err == nil || !strings.Contains(err.Error(), "password") {
+		t.Errorf("encrypted key without a password: %v, want a request for the password", err)
+	}
+	if _, err := LoadPrivateKey(k.pubFile, ""); err == nil {
+		t.Error("a public key read as a secret key")
 	}
 }
