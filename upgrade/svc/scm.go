@@ -96,7 +96,7 @@ var (
 	ErrServiceNotActive  = errors.New("the service is not running")
 	ErrAlreadyRunning    = errors.New("the service is already running")
 	ErrSCMNotAvailable   = errors.New("no Windows service control manager on this system")
-	errServiceNotStarted = errors.New("the service stopped while starting")
+	ErrServiceNotStarted = errors.New("the service stopped while starting")
 )
 
 // SCM is the part of the Windows service control manager the upgrade uses. Each call
@@ -503,7 +503,7 @@ func (m *SCMManager) startOne(ctx context.Context, name string, cfg ServiceConfi
 			return settled, nil
 		case StateStopped:
 			if requested {
-				return 0, fmt.Errorf("start service %q: %w (%s)", name, errServiceNotStarted, exitText(st))
+				return 0, fmt.Errorf("start service %q: %w (%s)", name, ErrServiceNotStarted, exitText(st))
 			}
 			if cfg.StartType == StartDisabled {
 				return 0, disabledError(name)

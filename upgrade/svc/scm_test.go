@@ -377,7 +377,7 @@ func TestSCMErrors(t *testing.T) {
 			is:    context.Canceled, msg: []string{`"OMFLOW Server Web"`, "STOP_PENDING"}},
 		{name: "service stops while starting", op: "start",
 			setup: func(f *fakeSCM) { f.svcs[strings.ToLower(server)].failExit = 3 },
-			is:    errServiceNotStarted, msg: []string{`"OMFLOWServer"`, "service-specific exit code 3"},
+			is:    ErrServiceNotStarted, msg: []string{`"OMFLOWServer"`, "service-specific exit code 3"},
 			calls: []string{"start " + server}},
 		{name: "disabled service", op: "start",
 			setup: func(f *fakeSCM) { f.svcs[strings.ToLower(server)].cfg.StartType = StartDisabled },

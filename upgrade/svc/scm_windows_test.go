@@ -343,7 +343,7 @@ func TestWindowsSCMErrors(t *testing.T) {
 		is      error
 		msg     string
 	}{
-		{"service gives up while starting", SCMOptions{Names: []string{failing}}, time.Minute, errServiceNotStarted, "exit code 3"},
+		{"service gives up while starting", SCMOptions{Names: []string{failing}}, time.Minute, ErrServiceNotStarted, "exit code 3"},
 		// The deadline ends the wait; how long it took is not checked.
 		{"service hangs in START_PENDING", SCMOptions{Names: []string{hanging}}, 500 * time.Millisecond, context.DeadlineExceeded, "still START_PENDING"},
 		{"service disabled", SCMOptions{Names: []string{disabled}}, time.Minute, ErrServiceDisabled, "sc config"},
