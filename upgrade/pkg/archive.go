@@ -132,7 +132,7 @@ func walkTar(f *os.File, visit func(*entry) error) error {
 		}
 		e := &entry{name: name, mode: fs.FileMode(h.Mode).Perm(), size: h.Size}
 		switch h.Typeflag {
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // the reader reports old-style TypeRegA members as TypeReg
 			e.typ, e.body = entryFile, tr
 		case tar.TypeDir:
 			e.typ = entryDir
@@ -286,9 +286,4 @@ func readSmall(e *entry, max int64) ([]byte, error) {
 	b := bytes.NewBuffer(make([]byte, 0, e.size)) // never nil: an empty member is still there
 	_, err := io.Copy(b, e.body)
 	return b.Bytes(), err
-}
-
-// isUnder reports whether name is dir or below it.
-func isUnder(name, dir string) bool {
-	return name == dir || strings.HasPrefix(name, dir+"/")
 }
