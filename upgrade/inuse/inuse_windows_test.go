@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
 )
@@ -125,5 +126,17 @@ func TestHoldersNamesTheHolder(t *testing.T) {
 	}
 	if err := os.Rename(held, held+".old"); err != nil {
 		t.Fatalf("rename after the holder exited: %v", err)
+	}
+}
+
+// TestRMProcessInfoLayout pins RM_PROCESS_INFO as the Windows SDK (and mingw-w64's
+// restartmanager.h) lays it out: 668 bytes, strAppName at 12, ApplicationType at 652.
+// Wine's stub Restart Manager returns no entries, so only this catches a wrong layout on
+// Linux.
+func TestRMProcessInfoLayout(t *testing.T) {
+	var pi rmProcessInfo
+	got := [3]uintptr{unsafe.Sizeof(pi), unsafe.Offsetof(pi.AppName), unsafe.Offsetof(pi.ApplicationType)}
+	if want := [3]uintptr{668, 12, 652}; got != want {
+		t.Fatalf("rmProcessInfo size, AppName, ApplicationType offsets = %v, want %v", got, want)
 	}
 }
