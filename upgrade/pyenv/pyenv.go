@@ -87,27 +87,31 @@ func (o Options) logf(format string, args ...any) {
 	}
 }
 
-// Open reads the environment at path: a python interpreter (asked once for its
-// site-packages folders), a site-packages folder, or the root of an environment (a venv,
-// /opt/omflow/python, a Windows Python folder holding Lib\site-packages), read without
-// starting its interpreter. A path that does not exist or holds no Python is unusable
-// input (exit 2).
+// Open reads the environment at path: a python interpreter, a site-packages folder, or
+// the root of an environment (a venv, /opt/omflow/python, a Windows Python folder holding
+// Lib\site-packages). Folders are read without starting any interpreter. An interpreter
+// is asked once for its site-packages folders, unless it is a venv's without system
+// site-packages: its pyvenv.cfg and layout give the answer, even when the interpreter no
+// longer runs (the old Python of an upgraded server). A path that does not exist or holds
+// no Python is unusable input (exit 2).
 func Open(ctx context.Context, path string, opts Options) (*Env, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, outcome.Unusable(fmt.Errorf("open python environment %q: %w", path, err))
-	}
 	env := &Env{Path: path}
-	if fi.IsDir() {
+	fi, statErr := os.Stat(path)
+	dirs, python, isolated := isolatedVenv(path)
+	switch {
+	case statErr == nil && fi.IsDir():
 		dirs, python := sitePackagesOf(path)
 		if len(dirs) == 0 {
 			return nil, outcome.Unusable(fmt.Errorf("open python environment %q: not an interpreter, a site-packages folder, or an environment holding one", path))
 		}
 		env.SitePackages, env.Python = dirs, python
-	} else if dirs, python, ok := isolatedVenv(path); ok && !opts.AlwaysAsk {
+	case isolated && (!opts.AlwaysAsk || statErr != nil):
+		// statErr: a dangling link to a Python that is gone.
 		opts.logf("python %s (%s): a venv without system site-packages, site-packages %s", python, path, strings.Join(dirs, string(os.PathListSeparator)))
 		env.Interpreter, env.Python, env.SitePackages = path, python, dirs
-	} else {
+	case statErr != nil:
+		return nil, outcome.Unusable(fmt.Errorf("open python environment %q: %w", path, statErr))
+	default:
 		info, err := AskInterpreter(ctx, path)
 		if err != nil {
 			return nil, err

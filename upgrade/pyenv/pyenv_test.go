@@ -186,9 +186,12 @@ func TestOpenIsolatedVenvWithoutRunningIt(t *testing.T) {
 		t.Errorf("Dists = %v, want the 4 written", fast.Dists)
 	}
 
-	// An old venv whose interpreter no longer runs is still read.
+	// An old venv whose Python is gone (bin/python links to a removed python3.8) is
+	// still read.
 	os.Remove(python)
-	os.WriteFile(python, []byte("#!/bin/false\n"), 0o755)
+	if err := os.Symlink(filepath.Join(t.TempDir(), "python3.8"), python); err != nil {
+		t.Fatal(err)
+	}
 	broken, err := Open(ctx, python, Options{})
 	if err != nil || !reflect.DeepEqual(broken.Dists, fast.Dists) {
 		t.Errorf("Open(broken interpreter) = %v, %v", broken, err)
