@@ -173,3 +173,6 @@ func Match(locale string) string {
 	}
 	return languages[i].Code
 }
+
+// Files is the embedded locale files, locales/CODE.toml (font coverage tests read them).
+func Files() fs.FS { return locales }

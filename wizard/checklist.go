@@ -3,6 +3,7 @@ package wizard
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -103,11 +104,15 @@ func (c *Checklist) rebuild() {
 			icon.SetResource(theme.NewWarningThemedResource(theme.WarningIcon()))
 			detail.Importance = widget.DangerImportance
 		}
-		lines := container.NewVBox(text)
+		// Name and detail read as one item: the labels' own padding is spacing enough.
+		lines := container.New(layout.NewCustomPaddedVBoxLayout(-theme.Padding()*2), text)
 		if it.Detail != "" {
 			lines.Add(detail)
 		}
-		c.box.Add(container.NewBorder(nil, nil, container.NewVBox(icon), nil, lines))
+		// The mark sits level with the first line of the name.
+		pad := (text.MinSize().Height - theme.IconInlineSize()) / 2
+		mark := container.New(layout.NewCustomPaddedLayout(pad, 0, 0, 0), icon)
+		c.box.Add(container.NewBorder(nil, nil, container.NewVBox(mark), nil, lines))
 	}
 	c.box.Refresh()
 }

@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -46,10 +48,36 @@ func NewLog(maxLines int) *Log {
 	return l
 }
 
-// CreateRenderer shows the text in a scroller.
+// CreateRenderer shows the text in a scroller on the input background, so it reads as
+// a box of output.
 func (l *Log) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(l.scroll)
+	bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
+	bg.CornerRadius = theme.InputRadiusSize()
+	return &logRenderer{bg: bg, objects: []fyne.CanvasObject{bg, l.scroll}, scroll: l.scroll}
 }
+
+type logRenderer struct {
+	bg      *canvas.Rectangle
+	scroll  *container.Scroll
+	objects []fyne.CanvasObject
+}
+
+func (r *logRenderer) Layout(size fyne.Size) {
+	r.bg.Resize(size)
+	r.scroll.Resize(size)
+}
+
+func (r *logRenderer) MinSize() fyne.Size { return r.scroll.MinSize() }
+
+func (r *logRenderer) Refresh() {
+	r.bg.FillColor = theme.Color(theme.ColorNameInputBackground)
+	r.bg.Refresh()
+	r.scroll.Refresh()
+}
+
+func (r *logRenderer) Objects() []fyne.CanvasObject { return r.objects }
+
+func (r *logRenderer) Destroy() {}
 
 // Append adds text as one or more lines (split at newlines).
 func (l *Log) Append(text string) {
@@ -114,6 +142,10 @@ func (l *Log) textLocked() string {
 	}
 	return b.String()
 }
+
+// Flush draws the lines appended so far now rather than at the next batch (screenshots,
+// tests). Call it on the UI goroutine.
+func (l *Log) Flush() { l.flush() }
 
 // flush redraws the text on the UI goroutine, following the end unless the user has
 // scrolled up to read.

@@ -331,8 +331,6 @@ func (w *Wizard) refreshSide() {
 			icon.SetResource(theme.NavigateNextIcon())
 			label.TextStyle.Bold = true
 			label.Importance = widget.HighImportance
-		default:
-			label.Importance = widget.LowImportance
 		}
 		w.side.Objects = append(w.side.Objects, container.NewHBox(icon, label))
 	}
