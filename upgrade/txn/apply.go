@@ -345,9 +345,16 @@ func Resume(ctx context.Context, stateDir, root string, opt Options) (*Txn, erro
 		return nil, err
 	}
 	j, err := Pending(t.stateDir)
-	if err != nil || j == nil {
+	if err != nil {
 		t.lock.release()
 		return nil, err
+	}
+	if j == nil {
+		// Nothing pending, but a run killed before its journal may have left its staging
+		// folder or a half-made copy.
+		t.cleanOrphans()
+		t.done = true
+		return nil, t.Close()
 	}
 	if j.Kind == KindApply || j.Kind == KindUndo {
 		if rel, _ := filepath.Rel(t.root, j.Root); rel != "." {

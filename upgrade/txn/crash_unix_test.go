@@ -47,6 +47,35 @@ func helperMain(mode string) error {
 		fmt.Println("ready")
 		io.Copy(io.Discard, os.Stdin) // hold until the parent closes stdin or kills us
 		return tx.Close()
+	case "tree":
+		opt := Options{Command: "apply (tree helper)", Hook: killAt()}
+		tx, err := Begin(ctx, state, root, opt)
+		if err != nil {
+			return err
+		}
+		defer tx.Close()
+		if err := tx.PrepareTree(ctx, Plan{From: "1.1.6.1", To: "1.2.0.0"}); err != nil {
+			return err
+		}
+		for i, step := range patchSteps(root) {
+			opt.Hook("patch", i)
+			if err := step(); err != nil {
+				return err
+			}
+		}
+		if err := tx.Apply(ctx); err != nil {
+			return err
+		}
+		if _, err := tx.Commit(ctx); err != nil {
+			return err
+		}
+		return tx.Close()
+	case "undo":
+		_, err := UndoLast(ctx, state, root, Options{Command: "rollback (helper)", Hook: killAt()})
+		return err
+	case "recover":
+		_, err := Recover(ctx, state, root, Options{Command: "recover (helper)", Hook: killAt()})
+		return err
 	case "crash":
 		point := os.Getenv("TXN_POINT")
 		at, _ := strconv.Atoi(os.Getenv("TXN_AT"))
@@ -94,6 +123,18 @@ func helperMain(mode string) error {
 		return tx.Close()
 	}
 	return fmt.Errorf("unknown helper mode %q", mode)
+}
+
+// killAt is a hook that SIGKILLs the process at TXN_POINT, index TXN_AT.
+func killAt() func(string, int) {
+	point := os.Getenv("TXN_POINT")
+	at, _ := strconv.Atoi(os.Getenv("TXN_AT"))
+	return func(p string, i int) {
+		if p == point && i == at {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {}
+		}
+	}
 }
 
 // copyTree copies regular files with their modes (the test's stand-in for extraction).
@@ -314,6 +355,136 @@ func TestCrash(t *testing.T) {
 				if d := diffTrees(snapshot(t, root), oldTree); d != "" {
 					t.Fatalf("undo after recovery:\n%s", d)
 				}
+			}
+		})
+	}
+}
+
+// runKilled runs the helper and checks that it died by SIGKILL (so the instant under
+// test was reached).
+func runKilled(t *testing.T, mode, root, point string, at int, env ...string) {
+	t.Helper()
+	env = append(env, "TXN_ROOT="+root, "TXN_STATE="+filepath.Join(root, ".omflow-upgrade"),
+		"TXN_POINT="+point, "TXN_AT="+strconv.Itoa(at))
+	cmd := helperCmd(t, mode, env...)
+	out, err := cmd.CombinedOutput()
+	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("%s helper did not die by SIGKILL at %s %d: %v\n%s", mode, point, at, err, out)
+	}
+}
+
+// TestCrashUndoTreeRecover kills undos, legacy-patch runs and recoveries themselves.
+func TestCrashUndoTreeRecover(t *testing.T) {
+	type trees struct {
+		root, skip    string
+		before, after map[string]entry
+	}
+	// An installation updated by a committed apply: the undo goes from after to before.
+	applied := func(t *testing.T) trees {
+		f := newFixture(t, 200)
+		v1 := snapshot(t, f.root)
+		if _, err := f.applyAll(t, "1.1.6.1", "1.1.6.3", Options{}); err != nil {
+			t.Fatal(err)
+		}
+		return trees{root: f.root, before: snapshot(t, f.root), after: v1}
+	}
+	// An installation patched in place under a committed full backup.
+	patched := func(t *testing.T) trees {
+		root := legacyTree(t)
+		orig := snapshot(t, root, "logs")
+		tx, err := Begin(t.Context(), filepath.Join(root, ".omflow-upgrade"), root, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Close()
+		if err := tx.PrepareTree(t.Context(), Plan{From: "1.1.6.1", To: "1.2.0.0"}); err != nil {
+			t.Fatal(err)
+		}
+		patchInPlace(t, root)
+		if err := tx.Apply(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Commit(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return trees{root: root, skip: "logs", before: snapshot(t, root, "logs"), after: orig}
+	}
+	// A fresh installation for a legacy patch: the run goes from before to after.
+	legacy := func(t *testing.T) trees {
+		root := legacyTree(t)
+		other := legacyTree(t)
+		patchInPlace(t, other)
+		return trees{root: root, skip: "logs", before: snapshot(t, root, "logs"), after: snapshot(t, other, "logs")}
+	}
+	type kill struct {
+		mode, point string
+		at          int
+	}
+	cases := []struct {
+		name   string
+		setup  func(t *testing.T) trees
+		kills  []kill // helpers run one after the other, each killed
+		after  bool   // recovery must give the "after" tree (else "before")
+		undone bool   // a kept backup must be marked undone
+	}{
+		{"undo at op 0", applied, []kill{{"undo", "op", 0}}, false, false},
+		{"undo at op N/2", applied, []kill{{"undo", "op", 100}}, false, false},
+		{"undo after applied", applied, []kill{{"undo", "applied", 0}}, false, false},
+		{"undo committed", applied, []kill{{"undo", "commit", 0}}, true, true},
+		{"undo, before the journal goes", applied, []kill{{"undo", "commit-cleanup", 0}}, true, true},
+		{"legacy patch, copy done", legacy, []kill{{"tree", "tree-copied", 0}}, false, false},
+		{"legacy patch, first step", legacy, []kill{{"tree", "patch", 0}}, false, false},
+		{"legacy patch, middle", legacy, []kill{{"tree", "patch", 5}}, false, false},
+		{"legacy patch, applied", legacy, []kill{{"tree", "applied", 0}}, false, false},
+		{"legacy patch, committed", legacy, []kill{{"tree", "commit", 0}}, true, false},
+		{"legacy patch, recovery killed too", legacy, []kill{{"tree", "patch", 6}, {"recover", "tree-swap", 1}}, false, false},
+		{"undo of a full backup, swapping", patched, []kill{{"undo", "tree-swap", 1}}, false, false},
+		{"undo of a full backup, applied", patched, []kill{{"undo", "applied", 0}}, false, false},
+		{"undo of a full backup, committed", patched, []kill{{"undo", "commit", 0}}, true, true},
+		{"recovery killed mid-rollback", func(t *testing.T) trees {
+			f := newFixture(t, 200)
+			v1 := snapshot(t, f.root)
+			payload := t.TempDir()
+			f.stage(t, payload)
+			opsFile := filepath.Join(t.TempDir(), "ops.json")
+			b, _ := json.Marshal(f.ops)
+			os.WriteFile(opsFile, b, 0o644)
+			runKilled(t, "crash", f.root, "op", 150, "TXN_PAYLOAD="+payload, "TXN_OPS="+opsFile)
+			return trees{root: f.root, before: v1, after: f.wantNew(v1)}
+		}, []kill{{"recover", "rollback-op", 70}, {"recover", "rollback-op", 0}}, false, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tr := c.setup(t)
+			state := filepath.Join(tr.root, ".omflow-upgrade")
+			for _, k := range c.kills {
+				runKilled(t, k.mode, tr.root, k.point, k.at)
+			}
+			if _, err := Recover(t.Context(), state, tr.root, Options{}); err != nil {
+				t.Fatalf("Recover: %v", err)
+			}
+			want, name := tr.before, "before"
+			if c.after {
+				want, name = tr.after, "after"
+			}
+			var skip []string
+			if tr.skip != "" {
+				skip = append(skip, tr.skip)
+			}
+			if d := diffTrees(snapshot(t, tr.root, skip...), want); d != "" {
+				t.Fatalf("after recovery the tree is not the %q tree:\n%s", name, d)
+			}
+			if l := leftovers(t, state); len(l) > 0 {
+				t.Errorf("left in the state folder: %v", l)
+			}
+			bs, _ := Backups(state)
+			undone := false
+			for _, b := range bs {
+				undone = undone || b.Undone
+			}
+			if undone != c.undone {
+				t.Errorf("backups %+v: undone %v, want %v", bs, undone, c.undone)
 			}
 		})
 	}

@@ -44,24 +44,29 @@ func legacyTree(t *testing.T) string {
 	return root
 }
 
-// patchInPlace is what a legacy patch.sh does: rewrite, add, delete, chmod, relink.
+// patchSteps are what a legacy patch.sh does: rewrite, add, delete, chmod, relink.
+func patchSteps(root string) []func() error {
+	j := func(p string) string { return filepath.Join(root, filepath.FromSlash(p)) }
+	return []func() error{
+		func() error { return os.WriteFile(j("server/omflow_server"), []byte("#!/bin/sh\nnew\n"), 0o755) },
+		func() error { return os.WriteFile(j("server/omflow/syscom/version.bin"), []byte("version=1.2.0.0\n"), 0o644) },
+		func() error { return os.Chmod(j("server/omflow/settings.py"), 0o600) },
+		func() error { return os.MkdirAll(j("server/new/mod"), 0o755) },
+		func() error { return os.WriteFile(j("server/new/mod/x.py"), []byte("x"), 0o644) },
+		func() error { return os.Remove(j("README")) },
+		func() error { return os.RemoveAll(j("python")) },
+		func() error { return os.MkdirAll(j("python311/bin"), 0o755) },
+		func() error { return os.WriteFile(j("logs/omflow.log"), []byte("log line 1\nlog line 2\n"), 0o644) },
+	}
+}
+
 func patchInPlace(t *testing.T, root string) {
 	t.Helper()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
+	for _, step := range patchSteps(root) {
+		if err := step(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	must(os.WriteFile(filepath.Join(root, "server/omflow_server"), []byte("#!/bin/sh\nnew\n"), 0o755))
-	must(os.WriteFile(filepath.Join(root, "server/omflow/syscom/version.bin"), []byte("version=1.2.0.0\n"), 0o644))
-	must(os.Chmod(filepath.Join(root, "server/omflow/settings.py"), 0o600))
-	must(os.MkdirAll(filepath.Join(root, "server/new/mod"), 0o755))
-	must(os.WriteFile(filepath.Join(root, "server/new/mod/x.py"), []byte("x"), 0o644))
-	must(os.Remove(filepath.Join(root, "README")))
-	must(os.RemoveAll(filepath.Join(root, "python")))
-	must(os.MkdirAll(filepath.Join(root, "python311/bin"), 0o755))
-	must(os.WriteFile(filepath.Join(root, "logs/omflow.log"), []byte("log line 1\nlog line 2\n"), 0o644))
 }
 
 // timesOf lists the mtimes of files and links (folders' change as entries move).
