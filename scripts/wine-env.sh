@@ -18,7 +18,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-prefix="${OMFLOW_WINEPREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/omflow-upgrade/wine64}"
+prefix="${OMFLOW_WINEPREFIX:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/omflow-upgrade/wine64}"
 
 log() { printf 'wine-env: %s\n' "$*" >&2; }
 
@@ -52,8 +52,13 @@ if [ "${#need[@]}" -gt 0 ]; then
 	apt_install || { apt-get update -q >&2 && apt_install; }
 fi
 wine="$(find_wine)"
-wineserver="$(command -v wineserver || true)"
-[ -n "$wineserver" ] || wineserver="$(dirname "$wine")/wineserver"
+wineserver=""
+for w in "$(command -v wineserver || true)" "$(dirname "$wine")/wineserver" /usr/lib/wine/wineserver64 /usr/lib/wine/wineserver; do
+	if [ -n "$w" ] && [ -x "$w" ]; then
+		wineserver="$w"
+		break
+	fi
+done
 
 export WINEPREFIX="$prefix"
 export WINEARCH=win64
@@ -73,7 +78,8 @@ flock 9
 if [ ! -f "$prefix/system.reg" ]; then
 	log "creating the Wine prefix $prefix"
 	"$wine" wineboot -i >/dev/null 2>&1
-	"$wineserver" -w
+	# Let the first boot finish writing the registry before anyone uses the prefix.
+	if [ -n "$wineserver" ]; then "$wineserver" -w; fi
 fi
 [ -f "$prefix/system.reg" ] || { log "wineboot did not create $prefix"; exit 1; }
 
