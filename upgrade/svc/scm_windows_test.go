@@ -134,6 +134,12 @@ func copyFile(t *testing.T, src, dst string) {
 // createService installs a stand-in service running exe in mode, removed at the end.
 func createService(t *testing.T, m *mgr.Mgr, name, exe, mode string) {
 	t.Helper()
+	// Under Wine the test often gets the same pid, hence the same service names: a run
+	// killed before its cleanup leaves services that would collide.
+	if old, err := m.OpenService(name); err == nil {
+		old.Close()
+		removeService(t, m, name)
+	}
 	s, err := m.CreateService(name, exe, mgr.Config{
 		DisplayName: name,
 		StartType:   mgr.StartAutomatic,
