@@ -204,7 +204,7 @@ func (t *Txn) rollback(ctx context.Context) (left []Op, err error) {
 			return nil, fmt.Errorf("remove staging folder %q: %w", t.StagingDir(), err)
 		}
 	}
-	if err := removeFile(t.journalPath()); err != nil {
+	if err := t.removeJournal(); err != nil {
 		return nil, fmt.Errorf("remove journal %q: %w", t.journalPath(), err)
 	}
 	t.opt.logf("run %s rolled back", t.id)
@@ -295,7 +295,7 @@ func (t *Txn) finishCommit() (string, error) {
 	if err := syncFS(t.stateDir); err != nil {
 		return "", err
 	}
-	if err := removeFile(t.journalPath()); err != nil {
+	if err := t.removeJournal(); err != nil {
 		return "", fmt.Errorf("remove journal %q: %w", t.journalPath(), err)
 	}
 	if err := syncDir(t.stateDir); err != nil {
@@ -356,11 +356,9 @@ func Resume(ctx context.Context, stateDir, root string, opt Options) (*Txn, erro
 		t.done = true
 		return nil, t.Close()
 	}
-	if j.Kind == KindApply || j.Kind == KindUndo {
-		if rel, _ := filepath.Rel(t.root, j.Root); rel != "." {
-			t.lock.release()
-			return nil, fmt.Errorf("journal %q: the run was on %q, not %q", t.journalPath(), j.Root, t.root)
-		}
+	if rel, _ := filepath.Rel(t.root, j.Root); rel != "." {
+		t.lock.release()
+		return nil, fmt.Errorf("journal %q: the run was on %q, not %q", t.journalPath(), j.Root, t.root)
 	}
 	t.id, t.j = j.ID, j
 	t.opt.logf("found interrupted %s run %s (%s -> %s), phase %s, started %s", j.Kind, j.ID, j.From, j.To, j.Phase, j.Started.Format(time.RFC3339))

@@ -144,3 +144,12 @@ func Pending(stateDir string) (*Journal, error) {
 	}
 	return j, nil
 }
+
+// removeJournal ends a run's record, with the temporary file a crash mid-write may have
+// left.
+func (t *Txn) removeJournal() error {
+	if err := removeFile(t.journalPath() + ".tmp"); err != nil {
+		return err
+	}
+	return removeFile(t.journalPath())
+}

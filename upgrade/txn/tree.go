@@ -279,7 +279,7 @@ func (t *Txn) rollbackTree() error {
 		return fmt.Errorf("remove %q: %w", t.BackupDir(), err)
 	}
 	os.RemoveAll(t.StagingDir())
-	if err := removeFile(t.journalPath()); err != nil {
+	if err := t.removeJournal(); err != nil {
 		return fmt.Errorf("remove journal %q: %w", t.journalPath(), err)
 	}
 	t.opt.logf("run %s rolled back", t.id)

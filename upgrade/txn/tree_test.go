@@ -49,7 +49,9 @@ func patchSteps(root string) []func() error {
 	j := func(p string) string { return filepath.Join(root, filepath.FromSlash(p)) }
 	return []func() error{
 		func() error { return os.WriteFile(j("server/omflow_server"), []byte("#!/bin/sh\nnew\n"), 0o755) },
-		func() error { return os.WriteFile(j("server/omflow/syscom/version.bin"), []byte("version=1.2.0.0\n"), 0o644) },
+		func() error {
+			return os.WriteFile(j("server/omflow/syscom/version.bin"), []byte("version=1.2.0.0\n"), 0o644)
+		},
 		func() error { return os.Chmod(j("server/omflow/settings.py"), 0o600) },
 		func() error { return os.MkdirAll(j("server/new/mod"), 0o755) },
 		func() error { return os.WriteFile(j("server/new/mod/x.py"), []byte("x"), 0o644) },

@@ -106,6 +106,7 @@ type Txn struct {
 	id             string
 	j              *Journal // nil until Prepare
 	done           bool     // committed or rolled back: nothing left to do
+	stateDev       *uint64  // the state folder's file system, where known
 }
 
 // journalMargin is room for the journal and the folders' metadata.
@@ -190,6 +191,7 @@ func (t *Txn) checkSpace(need int64) error { return CheckSpace(t.stateDir, need)
 // folders and backup folders without a journal. Called with the lock held and no
 // journal pending.
 func (t *Txn) cleanOrphans() {
+	removeFile(t.journalPath() + ".tmp")
 	ents, _ := os.ReadDir(t.stateDir)
 	for _, e := range ents {
 		if e.IsDir() && strings.HasPrefix(e.Name(), "staging-") {
@@ -307,6 +309,11 @@ func (t *Txn) preflight(ctx context.Context, j *Journal, ops []Op) error {
 	stateRel = filepath.ToSlash(stateRel)
 	staging := filepath.Join(t.stateDir, j.Staging)
 	seen := make(map[string]bool, len(ops))
+	if fi, err := os.Stat(t.stateDir); err == nil {
+		if dev, known := devOf(fi); known {
+			t.stateDev = &dev
+		}
+	}
 	dirsOK := make(map[string]bool) // existing folders checked writable
 	mk := make(map[string]bool)     // folders to create
 	var need int64
@@ -410,6 +417,11 @@ func (t *Txn) checkDir(base, rel string, ok, mk map[string]bool) error {
 	}
 	if err := checkWritable(dir); err != nil {
 		return refuse("read-only", err)
+	}
+	if mk != nil && t.stateDev != nil {
+		if dev, known := devOf(fi); known && dev != *t.stateDev {
+			return refuse("cross-device", fmt.Errorf("folder %q is on another file system than %q: files cannot be moved between them by rename", dir, t.stateDir))
+		}
 	}
 	ok[key] = true
 	return nil

@@ -233,6 +233,14 @@ func TestPreflightRefuses(t *testing.T) {
 			f.ops = append(f.ops, Op{Kind: Add, Path: "server/never-staged.py"})
 		}, "staging"},
 		{"disk space", func(t *testing.T, f *fixture, staging string) {}, "disk-space"},
+		{"folder on another file system", func(t *testing.T, f *fixture, staging string) {
+			other := otherFS(t, f.root)
+			if err := os.Symlink(other, filepath.Join(f.root, "server", "mnt")); err != nil {
+				t.Skip("no symbolic links:", err)
+			}
+			f.ops = append(f.ops, Op{Kind: Add, Path: "server/mnt/x.py"})
+			writeTree(t, staging, map[string]file{"server/mnt/x.py": {data: "x"}})
+		}, "cross-device"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
