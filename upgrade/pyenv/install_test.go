@@ -12,6 +12,7 @@ import (
 
 func TestInstallFromWheelFolder(t *testing.T) {
 	needPython(t)
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	// pip comes from Debian's python3-pip through the system site-packages: a venv

@@ -67,6 +67,7 @@ func mustWrite(t testing.TB, path, content string) {
 
 func TestOpenAgreesWithPipList(t *testing.T) {
 	needPython(t)
+	t.Parallel()
 	python := namesVenv.get(t, buildNamesVenv)
 	venv := filepath.Dir(filepath.Dir(python))
 	site := sitePackagesDir(t, venv)
@@ -133,6 +134,7 @@ func TestOpenAgreesWithPipList(t *testing.T) {
 // hold what apt installed (.egg-info folders beside .dist-info, the odd duplicate).
 func TestOpenAgreesWithPipListSystem(t *testing.T) {
 	needPython(t)
+	t.Parallel()
 	if out, err := runQuiet(systemPython, "-m", "pip", "--version"); err != nil {
 		t.Skipf("needs pip for %s (apt-get install python3-pip): %v %s", systemPython, err, out)
 	}
@@ -159,6 +161,7 @@ func diffMaps(a, b map[string]string) map[string]string {
 // and layout, without running it: the answer must be the interpreter's own, and pip's.
 func TestOpenIsolatedVenvWithoutRunningIt(t *testing.T) {
 	needPython(t)
+	t.Parallel()
 	ctx := context.Background()
 	venv := filepath.Join(t.TempDir(), "python")
 	python := makeVenv(t, venv, "--without-pip")
