@@ -35,13 +35,10 @@ const ReasonPackagesMissing = "python-packages-missing"
 // "django", "mod_wsgi") are never missing. A package the new environment has in another
 // version is not missing.
 func Missing(old, new *Env, provided ...string) []Package {
-	skip := map[string]bool{}
-	for _, name := range provided {
-		skip[NormalizeName(RequirementName(name))] = true
-	}
+	skip := skipSet(provided)
 	missing := []Package{}
 	for _, d := range old.Dists {
-		if skip[d.Key] || isTooling(d.Key) {
+		if skip[d.Key] {
 			continue
 		}
 		if _, ok := new.Lookup(d.Key); !ok {
@@ -50,6 +47,39 @@ func Missing(old, new *Env, provided ...string) []Package {
 	}
 	sortPackages(missing)
 	return missing
+}
+
+// Older is a package the new environment has in an older version than the old one had
+// (PEP 440 order): not missing, but worth a look.
+type Older struct {
+	Name string `json:"name"` // as the old environment spells it
+	Old  string `json:"old"`
+	New  string `json:"new"`
+}
+
+// OlderIn lists the packages new has in an older version than old, sorted by name, with
+// the same exclusions as Missing.
+func OlderIn(old, new *Env, provided ...string) []Older {
+	skip := skipSet(provided)
+	var older []Older
+	for _, d := range old.Dists {
+		if skip[d.Key] {
+			continue
+		}
+		if n, ok := new.Lookup(d.Key); ok && CompareVersions(n.Version, d.Version) < 0 {
+			older = append(older, Older{Name: d.Name, Old: d.Version, New: n.Version})
+		}
+	}
+	return older
+}
+
+// skipSet is the normalised names that are never missing: the installers and provided.
+func skipSet(provided []string) map[string]bool {
+	skip := map[string]bool{}
+	for _, name := range append(append([]string{}, Tooling...), provided...) {
+		skip[NormalizeName(RequirementName(name))] = true
+	}
+	return skip
 }
 
 // isTooling reports whether a name or requirement is pip, setuptools or wheel.
@@ -101,6 +131,9 @@ type Report struct {
 	New     EnvSummary `json:"new"`
 	Missing []Package  `json:"missing"`
 	Command string     `json:"command"`
+	// Older are packages the new environment has in an older version; they do not
+	// change the exit code.
+	Older []Older `json:"older,omitempty"`
 }
 
 // NewReport compares old and new for a server running goos ("linux", "windows"; the
@@ -111,6 +144,7 @@ func NewReport(old, new *Env, goos string, provided ...string) Report {
 		Old:     old.Summary(),
 		New:     new.Summary(),
 		Missing: Missing(old, new, provided...),
+		Older:   OlderIn(old, new, provided...),
 	}
 	if len(r.Missing) > 0 {
 		r.Command = InstallCommand(NewInterpreter(new, goos), goos, r.Missing)

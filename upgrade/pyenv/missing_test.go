@@ -220,6 +220,25 @@ func TestInstallCommandQuoting(t *testing.T) {
 
 // The Windows folders as pydiff gets them (ROOT\Python, ROOT\Python311): read without
 // running either, the command built around Python311\python.exe.
+func TestOlderIn(t *testing.T) {
+	got := OlderIn(openFixture(t, "new311"), openFixture(t, "old38"))
+	want := []Older{
+		{"Django", "4.2", "2.2.28"},
+		{"mod-wsgi", "4.9.4", "4.9.0"},
+		{"openpyxl", "3.1.2", "3.0.9"},
+		{"python-ldap", "3.4.3", "3.4.0"},
+		{"pytz", "2023.3", "2021.3"},
+		{"ruamel_yaml", "0.18.5", "0.17.21"},
+		{"sqlparse", "0.4.4", "0.4.2"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("OlderIn =\n %v\nwant\n %v", got, want)
+	}
+	if got := OlderIn(openFixture(t, "old38"), openFixture(t, "new311"), "django"); len(got) != 0 {
+		t.Errorf("OlderIn(old, new) = %v, want none: the new one is newer everywhere", got)
+	}
+}
+
 func TestReportWindowsFolders(t *testing.T) {
 	old, new := openFixture(t, "winpy37"), openFixture(t, "win311")
 	if want := filepath.Join("testdata", "sites", "win311", "Lib", "site-packages"); !reflect.DeepEqual(new.SitePackages, []string{want}) {
