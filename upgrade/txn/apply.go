@@ -28,7 +28,7 @@ func (t *Txn) Apply(ctx context.Context) error {
 		return errors.New("txn: Apply needs a prepared run")
 	}
 	var err error
-	if t.j.Kind == KindTree {
+	if t.j.Tree {
 		err = t.applyTree()
 	} else {
 		err = t.apply(ctx)
@@ -137,7 +137,8 @@ func (t *Txn) rollback(ctx context.Context) (left []Op, err error) {
 			t.opt.logf("run %s: journal the rollback: %v (rolling back all the same)", t.id, err)
 		}
 	}
-	if t.j.Kind == KindTree {
+	t.rollbackTried = true
+	if t.j.Tree {
 		return nil, t.rollbackTree()
 	}
 	var errs []error
@@ -251,7 +252,8 @@ func (t *Txn) Commit(ctx context.Context) (string, error) {
 		return "", errors.New("txn: Commit outside a run")
 	}
 	if t.j.Phase != PhaseCommitted {
-		if !t.j.CanFinish() {
+		// A resumed run, or one whose rollback began, is checked file by file too.
+		if !t.j.CanFinish() || ((t.resumed || t.rollbackTried) && !t.CanFinish()) {
 			return "", fmt.Errorf("txn: run %s cannot be committed in phase %s", t.id, t.j.Phase)
 		}
 		if err := t.setPhase(PhaseCommitted); err != nil {
@@ -279,7 +281,7 @@ func (t *Txn) finishCommit() (string, error) {
 		if err := removeAll(t.BackupDir()); err != nil {
 			return "", fmt.Errorf("remove %q: %w", t.BackupDir(), err)
 		}
-		if t.j.Kind == KindTree {
+		if t.j.Tree {
 			// Its entries are back in the root; what is left is an empty folder.
 			os.RemoveAll(filepath.Join(t.backupsDir(), t.j.Undoes, "tree"))
 		}
@@ -360,7 +362,7 @@ func Resume(ctx context.Context, stateDir, root string, opt Options) (*Txn, erro
 		t.lock.release()
 		return nil, fmt.Errorf("journal %q: the run was on %q, not %q", t.journalPath(), j.Root, t.root)
 	}
-	t.id, t.j = j.ID, j
+	t.id, t.j, t.resumed = j.ID, j, true
 	t.opt.logf("found interrupted %s run %s (%s -> %s), phase %s, started %s", j.Kind, j.ID, j.From, j.To, j.Phase, j.Started.Format(time.RFC3339))
 	return t, nil
 }

@@ -140,7 +140,7 @@ func BeginUndo(ctx context.Context, stateDir, root string, opt Options) (*Txn, e
 		t.Close()
 		return nil, &outcome.RefusedError{Reason: "nothing-to-undo", Err: errors.New("no kept backup left to undo")}
 	}
-	if old.Kind == KindTree {
+	if old.Tree {
 		if err := t.prepareTreeUndo(old); err != nil {
 			t.Close()
 			return nil, err
@@ -174,7 +174,8 @@ func BeginUndo(ctx context.Context, stateDir, root string, opt Options) (*Txn, e
 }
 
 // UndoLast undoes the newest kept backup not yet undone, in one call (BeginUndo, Apply,
-// Commit, Close). It returns the journal of the undone run.
+// Commit, Close). It returns the undo's journal: From and To are the versions it went
+// from and back to, Undoes the backup's id, Data the undone run's caller data.
 func UndoLast(ctx context.Context, stateDir, root string, opt Options) (*Journal, error) {
 	t, err := BeginUndo(ctx, stateDir, root, opt)
 	if err != nil {

@@ -29,7 +29,7 @@ type Op struct {
 // Run kinds.
 const (
 	KindApply = "apply" // a file transaction (an update)
-	KindUndo  = "undo"  // the undo of a committed apply
+	KindUndo  = "undo"  // the undo of a committed run (Tree set when it swaps a full backup in)
 	KindTree  = "tree"  // a full-tree backup around an in-place patch
 )
 
@@ -80,6 +80,8 @@ type Journal struct {
 	MkDirs []Dir `json:"mkdirs,omitempty"`
 	RmDirs []Dir `json:"rmdirs,omitempty"`
 	Ops    []Op  `json:"ops,omitempty"`
+	// Tree marks a full-tree run: a legacy patch's (KindTree) or the undo of one.
+	Tree bool `json:"tree,omitempty"`
 	// Entries are the root's top-level names saved by a full-tree backup.
 	Entries []string `json:"entries,omitempty"`
 	// UndoEntries are the entries of the full backup an undo puts back.

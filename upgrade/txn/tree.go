@@ -97,7 +97,7 @@ func (t *Txn) PrepareTree(ctx context.Context, p Plan) error {
 		return err
 	}
 	t.opt.hook("tree-copied", 0)
-	j := &Journal{Format: 1, ID: t.id, Kind: KindTree, Root: t.root, From: p.From, To: p.To,
+	j := &Journal{Format: 1, ID: t.id, Kind: KindTree, Tree: true, Root: t.root, From: p.From, To: p.To,
 		Started: time.Now().UTC(), Staging: "staging-" + t.id, Entries: names, Data: p.Data}
 	if err := t.writeFirstJournal(j); err != nil {
 		os.RemoveAll(t.BackupDir())
@@ -311,7 +311,7 @@ func (t *Txn) prepareTreeUndo(old *Journal) error {
 		return err
 	}
 	sort.Strings(names)
-	j := &Journal{Format: 1, ID: t.id, Kind: KindTree, Root: t.root, From: old.To, To: old.From,
+	j := &Journal{Format: 1, ID: t.id, Kind: KindUndo, Tree: true, Root: t.root, From: old.To, To: old.From,
 		Started: time.Now().UTC(), Staging: "staging-" + t.id, Undoes: old.ID, Entries: names,
 		UndoEntries: old.Entries, Data: old.Data}
 	if err := t.writeFirstJournal(j); err != nil {

@@ -24,13 +24,24 @@
 //
 //	t, err := txn.Begin(ctx, stateDir, root, opt)   // lock; refuses if a run is pending
 //	defer t.Close()                                 // rolls back anything not committed
-//	extract the payload into t.StagingDir()
-//	err = t.Prepare(ctx, txn.Plan{From, To, Ops, Data})  // preflight + journal
+//	extract the payload into t.StagingDir()         // service still running
+//	err = t.Prepare(ctx, txn.Plan{From, To, Ops, Data})  // preflight, sync, journal
 //	stop the service
-//	err = t.Apply(ctx)                              // renames; rolled back on failure
-//	start, health check; on failure: t.Rollback(ctx, cause), start the old service
+//	err = t.Apply(ctx)                              // renames only; rolled back on failure
+//	start, health check; on failure: err = t.Rollback(ctx, cause), start the old service
 //	t.Mark(ctx, "healthy"); write the version file
 //	backup, err := t.Commit(ctx)
+//
+// At the start of a command that changes things, an interrupted run is ended first:
+//
+//	t, err := txn.Resume(ctx, stateDir, root, opt)  // nil when nothing is pending
+//	if t.CanFinish() && t.Journal().Reached("healthy") { t.Commit(ctx) } else { t.Rollback(ctx, nil) }
+//	t.Close()
+//
+// Read-only commands call Pending, LockInfo and Backups, which write nothing. The
+// rollback command is BeginUndo (then Apply, Commit as above) or UndoLast in one call.
+// A legacy in-place patch uses PrepareTree instead of Prepare: the caller runs the
+// patch after it, then Apply, Mark, Commit.
 package txn
 
 import (
@@ -107,6 +118,8 @@ type Txn struct {
 	j              *Journal // nil until Prepare
 	done           bool     // committed or rolled back: nothing left to do
 	stateDev       *uint64  // the state folder's file system, where known
+	resumed        bool     // reopened by Resume
+	rollbackTried  bool     // a rollback began (and may have stopped half-way)
 }
 
 // journalMargin is room for the journal and the folders' metadata.
@@ -247,6 +260,16 @@ func (t *Txn) setPhase(name string) error {
 	}
 	t.opt.logf("run %s: phase %s", t.id, name)
 	return nil
+}
+
+// SetData replaces the caller's data in the journal (synced), for what the caller
+// learns after Prepare.
+func (t *Txn) SetData(ctx context.Context, data json.RawMessage) error {
+	if t.j == nil || t.done {
+		return errors.New("txn: SetData outside a prepared run")
+	}
+	t.j.Data = data
+	return writeJournal(t.journalPath(), t.j)
 }
 
 // Mark journals a phase of the caller's own (e.g. "healthy"), synced, so a recovery
