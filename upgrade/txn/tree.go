@@ -67,6 +67,19 @@ func (t *Txn) PrepareTree(ctx context.Context, p Plan) error {
 	if err != nil {
 		return err
 	}
+	// The restore swaps top-level entries by rename: a mount point among them cannot move.
+	if sfi, err := os.Stat(t.stateDir); err == nil {
+		sdev, known := devOf(sfi)
+		for _, n := range names {
+			fi, err := os.Lstat(filepath.Join(t.root, n))
+			if err != nil {
+				return fmt.Errorf("full backup of %q: %w", t.root, err)
+			}
+			if dev, ok := devOf(fi); known && ok && dev != sdev {
+				return refuse("cross-device", fmt.Errorf("%q is another file system (a mount point): a full backup of %q cannot restore it by rename", filepath.Join(t.root, n), t.root))
+			}
+		}
+	}
 	var total int64
 	for _, n := range names {
 		filepath.WalkDir(filepath.Join(t.root, n), func(_ string, d fs.DirEntry, err error) error {
