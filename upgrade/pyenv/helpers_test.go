@@ -41,12 +41,30 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// needPython skips when Debian's python3 with venv is absent (CI installs python3-venv
-// and python3-pip).
+// findModules fails naming the modules the tests need that are not there; it looks them
+// up without importing (setuptools and pip do not import together).
+const findModules = `import importlib.util as u, sys
+missing = [m for m in ("venv", "ensurepip", "pip", "setuptools", "wheel") if u.find_spec(m) is None]
+sys.exit("missing: " + " ".join(missing) if missing else 0)
+`
+
+var pythonMissing = sync.OnceValue(func() string {
+	if _, err := os.Stat(systemPython); err != nil {
+		return err.Error()
+	}
+	out, err := exec.Command(systemPython, "-c", findModules).CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("%v: %s", err, out)
+	}
+	return ""
+})
+
+// needPython skips when Debian's python3 with venv, pip, setuptools and wheel is absent
+// (CI installs python3-venv and python3-pip, which bring the rest).
 func needPython(t testing.TB) {
 	t.Helper()
-	if _, err := os.Stat(systemPython); err != nil {
-		t.Skipf("needs %s (apt-get install python3-venv python3-pip): %v", systemPython, err)
+	if why := pythonMissing(); why != "" {
+		t.Skipf("needs %s with venv and pip (apt-get install python3-venv python3-pip): %s", systemPython, why)
 	}
 }
 
