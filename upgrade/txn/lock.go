@@ -68,7 +68,8 @@ func acquireLock(stateDir, command string) (*lockFile, error) {
 		h := Holder{PID: os.Getpid(), Command: command, Since: time.Now().UTC()}
 		h.Host, _ = os.Hostname()
 		b, _ := json.Marshal(h)
-		if err := f.Truncate(0); err == nil {
+		err = f.Truncate(0)
+		if err == nil {
 			_, err = f.WriteAt(append(b, '\n'), 0)
 		}
 		if err != nil {

@@ -124,7 +124,6 @@ type copier struct {
 	ctx         context.Context
 	opt         *Options
 	done, total int64
-	buf         []byte
 }
 
 // copy copies src to dst (which must not exist) with its metadata, folders after their
