@@ -21,24 +21,14 @@ import (
 // be a shim of some other Python.
 const systemPython = "/usr/bin/python3"
 
-var testTemp string // removed after all tests
-
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "pyenv-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	testTemp = dir
 	// The machine's pip settings (an extra find-links folder, an index) must not decide
 	// what the tests' offline installs find.
 	for _, k := range []string{"PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_NO_INDEX", "PIP_REQUIRE_VIRTUALENV", "PIP_USER", "PIP_TARGET", "PIP_PREFIX"} {
 		os.Unsetenv(k)
 	}
 	os.Setenv("PIP_CONFIG_FILE", os.DevNull)
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(m.Run())
 }
 
 // findModules fails naming the modules the tests need that are not there; it looks them
@@ -191,49 +181,6 @@ func listed(env *Env) map[string]string {
 	}
 	return m
 }
-
-// once builds a shared fixture once per test binary.
-type once[T any] struct {
-	sync.Once
-	v   T
-	err string
-}
-
-func (o *once[T]) get(t testing.TB, build func(t testing.TB) T) T {
-	t.Helper()
-	o.Do(func() {
-		ft := &fixtureT{TB: t}
-		func() {
-			defer func() {
-				if r := recover(); r != nil && r != errFixture {
-					panic(r)
-				}
-			}()
-			o.v = build(ft)
-		}()
-		o.err = ft.msg
-	})
-	if o.err != "" {
-		t.Fatalf("shared fixture: %s", o.err)
-	}
-	return o.v
-}
-
-// fixtureT records a shared fixture's failure so that every test using it fails, not
-// only the first.
-type fixtureT struct {
-	testing.TB
-	msg string
-}
-
-var errFixture = fmt.Errorf("fixture failed")
-
-func (f *fixtureT) Fatal(args ...any) { f.msg = fmt.Sprint(args...); panic(errFixture) }
-func (f *fixtureT) Fatalf(format string, args ...any) {
-	f.msg = fmt.Sprintf(format, args...)
-	panic(errFixture)
-}
-func (f *fixtureT) Skipf(format string, args ...any) { f.TB.Skipf(format, args...) }
 
 func runQuiet(name string, args ...string) (string, error) {
 	out, err := exec.Command(name, args...).CombinedOutput()

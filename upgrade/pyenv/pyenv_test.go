@@ -8,18 +8,16 @@ import (
 	"testing"
 )
 
-// namesVenv is a real venv holding the names that trip readers: packages installed by pip
+// buildNamesVenv makes a real venv holding the names that trip readers: packages installed by pip
 // from wheels (Django, python_ldap, zope.interface, ruamel.yaml), metadata written as other
 // installers leave it (an .egg-info folder and file, a non-normal version), a legacy
 // editable (setup.py develop: .egg-link) and a PEP 660 editable (__editable__ .pth), with
-// Debian's dist-packages visible through --system-site-packages.
-var namesVenv once[string]
-
+// Debian's dist-packages visible through --system-site-packages. It returns its python.
 func buildNamesVenv(t testing.TB) string {
-	dir := filepath.Join(testTemp, "names")
+	dir := filepath.Join(t.TempDir(), "names")
 	python := makeVenv(t, dir, "--without-pip", "--system-site-packages")
 	site := sitePackagesDir(t, dir)
-	wheels := filepath.Join(testTemp, "names-wheels")
+	wheels := filepath.Join(filepath.Dir(dir), "wheels")
 	os.MkdirAll(wheels, 0o755)
 	for _, w := range []wheelSpec{
 		{name: "Django", version: "4.2"}, // shadows Debian's python3-django when present
@@ -36,10 +34,10 @@ func buildNamesVenv(t testing.TB) string {
 	mustWrite(t, filepath.Join(site, "PyMySQL-1.0.2-py3.11.egg-info", "PKG-INFO"), "Metadata-Version: 2.1\nName: PyMySQL\nVersion: 1.0.2\n")
 	mustWrite(t, filepath.Join(site, "cx_Oracle-8.3.0-py3.11.egg-info"), "Metadata-Version: 1.1\nName: cx-Oracle\nVersion: 8.3.0\n")
 
-	legacy := filepath.Join(testTemp, "legacy-proj")
+	legacy := filepath.Join(filepath.Dir(dir), "legacy-proj")
 	mustWrite(t, filepath.Join(legacy, "setup.py"), "from setuptools import setup\nsetup(name='legacy_proj', version='0.5', py_modules=['legacy_proj'])\n")
 	mustWrite(t, filepath.Join(legacy, "legacy_proj.py"), "")
-	modern := filepath.Join(testTemp, "modern-proj")
+	modern := filepath.Join(filepath.Dir(dir), "modern-proj")
 	mustWrite(t, filepath.Join(modern, "pyproject.toml"), "[build-system]\nrequires = ['setuptools>=64']\nbuild-backend = 'setuptools.build_meta'\n\n[project]\nname = 'Modern.Proj'\nversion = '2.0'\n\n[tool.setuptools]\npy-modules = ['modern_proj']\n")
 	mustWrite(t, filepath.Join(modern, "modern_proj.py"), "")
 	run(t, python, "-m", "pip", "install", "--no-index", "--no-build-isolation", "-e", legacy, "-e", modern)
@@ -68,7 +66,7 @@ func mustWrite(t testing.TB, path, content string) {
 func TestOpenAgreesWithPipList(t *testing.T) {
 	needPython(t)
 	t.Parallel()
-	python := namesVenv.get(t, buildNamesVenv)
+	python := buildNamesVenv(t)
 	venv := filepath.Dir(filepath.Dir(python))
 	site := sitePackagesDir(t, venv)
 	ctx := context.Background()
