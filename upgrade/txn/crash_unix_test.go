@@ -300,6 +300,14 @@ func TestCrash(t *testing.T) {
 				t.Errorf("pending journal: %s -> %s, data %s", j.From, j.To, j.Data)
 			}
 
+			if c.pending {
+				// A new run must not start on top of an interrupted one.
+				_, err := Begin(t.Context(), state, root, Options{})
+				var refused *outcome.RefusedError
+				if !errors.As(err, &refused) || refused.Reason != "interrupted-run" {
+					t.Fatalf("Begin with a run pending: %v, want refused interrupted-run", err)
+				}
+			}
 			tx, err := Resume(t.Context(), state, root, Options{})
 			if err != nil {
 				t.Fatalf("Resume: %v", err)

@@ -134,8 +134,10 @@ func writeJournal(path string, j *Journal) error {
 	return writeFileAtomic(path, append(b, '\n'))
 }
 
-// Pending reports an interrupted run waiting for recovery, or nil. It creates, changes
-// and leaves nothing (a read-only command may call it).
+// Pending reports the run whose journal is in the state folder, or nil. It creates,
+// changes and leaves nothing (a read-only command may call it). While LockInfo says the
+// lock is held, the run is in progress; otherwise it was interrupted and waits for
+// recovery.
 func Pending(stateDir string) (*Journal, error) {
 	j, err := readJournal(journalPath(stateDir))
 	if errors.Is(err, fs.ErrNotExist) {
