@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"omflow-upgrade/upgrade/outcome"
 )
 
 // InstallOptions tune Install.
@@ -56,6 +58,9 @@ type InstallResult struct {
 	Failed []Failure `json:"failed"`
 }
 
+// ReasonPipMissing is the refusal reason of a new Python without pip.
+const ReasonPipMissing = "python-pip-missing"
+
 // ErrInstallFailed is wrapped by Install's error when a package is still missing after
 // installing.
 var ErrInstallFailed = errors.New("python packages still missing after pip install")
@@ -67,7 +72,7 @@ var ErrInstallFailed = errors.New("python packages still missing after pip insta
 // failure pip does not attribute is retried package by package. The error wraps
 // ErrInstallFailed when something is still missing; the result says what.
 func Install(ctx context.Context, python string, pkgs []Package, opts InstallOptions) (InstallResult, error) {
-	var res InstallResult
+	res := InstallResult{Installed: []Package{}, Failed: []Failure{}}
 	if len(pkgs) == 0 {
 		return res, nil
 	}
@@ -109,7 +114,8 @@ func Install(ctx context.Context, python string, pkgs []Package, opts InstallOpt
 			return res, fmt.Errorf("install python packages into %q: %w", python, ctx.Err())
 		}
 		if isNoPip(out) {
-			return res, fmt.Errorf("install python packages into %q: this python has no pip (install python3-pip or run `%s -m ensurepip`): %w", python, python, err)
+			return res, &outcome.RefusedError{Reason: ReasonPipMissing, Err: fmt.Errorf(
+				"install python packages into %q: this python has no pip (run `%s -m ensurepip`, or install python3-pip; on Windows, tick pip in the Python installer): %w", python, python, err)}
 		}
 		failed := parsePipFailures(out, pending)
 		if len(failed) == 0 {

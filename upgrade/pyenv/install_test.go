@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"omflow-upgrade/upgrade/outcome"
 )
 
 func TestInstallFromWheelFolder(t *testing.T) {
@@ -101,6 +103,16 @@ func TestInstallFromWheelFolder(t *testing.T) {
 	}
 	if _, err := os.Stat(res.Requirements); !os.IsNotExist(err) {
 		t.Errorf("temporary requirements file %s left behind: %v", res.Requirements, err)
+	}
+}
+
+func TestInstallWithoutPip(t *testing.T) {
+	needPython(t)
+	python := makeVenv(t, filepath.Join(t.TempDir(), "bare"), "--without-pip")
+	_, err := Install(context.Background(), python, []Package{{"alpha", "1.0"}}, InstallOptions{FindLinks: t.TempDir()})
+	var refused *outcome.RefusedError
+	if !errors.As(err, &refused) || refused.Reason != ReasonPipMissing || !strings.Contains(err.Error(), python) {
+		t.Errorf("Install with no pip = %v, want a %s refusal naming %s", err, ReasonPipMissing, python)
 	}
 }
 
