@@ -58,11 +58,7 @@ func FindPython(ctx context.Context, version string, dirs ...string) (string, er
 	if len(dirs) == 0 {
 		dirs = append(filepath.SplitList(os.Getenv("PATH")), LinuxPythonDirs...)
 	}
-	missing := &PythonMissingError{
-		Version:     version,
-		GOOS:        "linux",
-		AptPackages: []string{name, name + "-dev", name + "-venv", "python3-pip"},
-	}
+	missing := &PythonMissingError{Version: version, GOOS: "linux", AptPackages: aptPackages(version)}
 	seen := map[string]bool{}
 	for _, dir := range dirs {
 		if dir == "" || seen[dir] {
@@ -97,6 +93,12 @@ func FindPython(ctx context.Context, version string, dirs ...string) (string, er
 		reason = ReasonPythonNoVenv
 	}
 	return "", &outcome.RefusedError{Reason: reason, Err: missing}
+}
+
+// aptPackages are the seed's Debian/Ubuntu packages for pythonVERSION.
+func aptPackages(version string) []string {
+	name := "python" + version
+	return []string{name, name + "-dev", name + "-venv", "python3-pip"}
 }
 
 // probePython asks an interpreter for its major.minor version and whether it can make a

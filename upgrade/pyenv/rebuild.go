@@ -148,8 +148,13 @@ func (r *Rebuild) Do(ctx context.Context) error {
 	}
 	if v, venvOK, err := probePython(ctx, python); err != nil {
 		return outcome.Unusable(fmt.Errorf("rebuild python venv: %w", err))
-	} else if v != o.PythonVersion || !venvOK {
-		return &outcome.RefusedError{Reason: ReasonPythonNoVenv, Err: fmt.Errorf("rebuild python venv: %q is Python %s (venv module: %v), want %s with venv", python, v, venvOK, o.PythonVersion)}
+	} else if v != o.PythonVersion {
+		return outcome.Unusable(fmt.Errorf("rebuild python venv: %q is Python %s, want %s", python, v, o.PythonVersion))
+	} else if !venvOK {
+		return &outcome.RefusedError{Reason: ReasonPythonNoVenv, Err: &PythonMissingError{
+			Version: o.PythonVersion, GOOS: "linux", Looked: []string{python}, NoVenv: python,
+			AptPackages: aptPackages(o.PythonVersion),
+		}}
 	}
 	old, err := Open(ctx, venv, Options{Logf: o.Logf})
 	if err != nil {

@@ -301,6 +301,14 @@ func TestRebuildRefusesWithoutPython(t *testing.T) {
 		t.Errorf("Undo after a refusal: %v", err)
 	}
 	s.assertAsBefore(t)
+
+	// An interpreter given that is not the version wanted is unusable input.
+	opts.Python = systemPython
+	r, _ = NewRebuild(opts)
+	if err := r.Do(ctx); outcome.ExitCode(err) != outcome.ExitUnusable || !strings.Contains(err.Error(), systemPython) {
+		t.Errorf("Do with a 3.11 for 3.99 = %v, want unusable input naming it", err)
+	}
+	s.assertAsBefore(t)
 }
 
 func TestFindPython(t *testing.T) {
