@@ -26,5 +26,15 @@ func mergeJSON(report any, extra map[string]any, err error) ([]byte, error) {
 	return json.MarshalIndent(m, "", "  ")
 }
 
-// progress is the run's progress display: none for now.
-func (c *cli) progress() upgrade.Progress { return upgrade.NoProgress{} }
+// progress is the run's progress display: a bar on stderr when stderr is a terminal and
+// the output is not JSON; nothing otherwise.
+func (c *cli) progress() upgrade.Progress {
+	if c.json || !isTerminal(c.stderr) {
+		return upgrade.NoProgress{}
+	}
+	title := commandTitles[c.name]
+	if title == "" {
+		title = c.name
+	}
+	return newTermProgress(c.stderr, title)
+}
