@@ -68,10 +68,15 @@ func (t *Txn) apply(ctx context.Context) error {
 				}
 				made[dir] = true
 			}
-			if err := os.Rename(target, backup); err != nil {
+			keep := os.Rename
+			if op.Kind == Replace {
+				keep = keepOriginal
+			}
+			if err := keep(target, backup); err != nil {
 				return fmt.Errorf("back up %q: %w", target, err)
 			}
 		}
+		t.opt.hook("op-mid", i)
 		if op.Kind == Replace || op.Kind == Add {
 			if err := os.Rename(staged, target); err != nil {
 				return fmt.Errorf("put %q in place: %w", target, err)

@@ -261,6 +261,10 @@ func TestCrash(t *testing.T) {
 		{"at op 0", "op", 0, -1, false, old, true},
 		{"at op 1", "op", 1, -1, false, old, true},
 		{"at op N/2", "op", n / 2, -1, false, old, true},
+		{"inside a replace", "op-mid", 0, -1, false, old, true},
+		{"inside a delete", "op-mid", 1, -1, false, old, true},
+		{"inside an add", "op-mid", 2, -1, false, old, true},
+		{"inside op N-1", "op-mid", n - 1, -1, false, old, true},
 		{"at op N-1", "op", n - 1, -1, false, old, true},
 		{"after applied, rolled back", "applied", 0, -1, false, old, true},
 		{"after applied, finished", "applied", 0, -1, true, new, true},
@@ -495,5 +499,42 @@ func TestCrashUndoTreeRecover(t *testing.T) {
 				t.Errorf("backups %+v: undone %v, want %v", bs, undone, c.undone)
 			}
 		})
+	}
+}
+
+// While a Replace runs, the target path always holds a whole file: the original until the
+// new one takes its name (a reader such as Apache never finds it missing).
+func TestReplaceNeverLeavesPathEmpty(t *testing.T) {
+	f := newFixture(t, 40)
+	var tx *Txn
+	checked := 0
+	opt := Options{Hook: func(point string, i int) {
+		if point != "op-mid" || tx.j.Ops[i].Kind != Replace {
+			return
+		}
+		p := tx.j.Ops[i].Path
+		b, err := os.ReadFile(filepath.Join(f.root, filepath.FromSlash(p)))
+		if err != nil || string(b) != f.old[p].data {
+			t.Errorf("inside the replace of %s the path holds %q, %v; want the original", p, b, err)
+		}
+		checked++
+	}}
+	tx, err := Begin(t.Context(), f.state, f.root, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	f.stage(t, tx.StagingDir())
+	if err := tx.Prepare(t.Context(), Plan{Ops: f.ops}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Apply(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if checked == 0 {
+		t.Fatal("no replace was checked")
+	}
+	if _, err := tx.Commit(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 }
