@@ -115,13 +115,15 @@ func (o *Options) keys() ([]minisign.PublicKey, error) {
 	return []minisign.PublicKey{k}, nil
 }
 
-// openPackage reads and verifies a package without writing anything.
-func (o *Options) openPackage(ctx context.Context, path string) (*pkg.Package, error) {
+// openPackage reads and verifies a package without writing anything. headOnly verifies
+// the signed manifest alone, for a caller that extracts right after (Extract checks the
+// payload as it writes it).
+func (o *Options) openPackage(ctx context.Context, path string, headOnly bool) (*pkg.Package, error) {
 	keys, err := o.keys()
 	if err != nil {
 		return nil, err
 	}
-	p, err := pkg.Open(ctx, path, pkg.Options{Keys: keys, AllowUnsigned: o.AllowUnsigned, Logf: o.logf})
+	p, err := pkg.Open(ctx, path, pkg.Options{Keys: keys, AllowUnsigned: o.AllowUnsigned, Logf: o.logf, HeadOnly: headOnly})
 	if err != nil {
 		return nil, err
 	}

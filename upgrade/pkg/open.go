@@ -51,6 +51,10 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// Progress, when set, is told the bytes extracted so far and the total.
 	Progress func(done, total int64)
+	// HeadOnly makes Open read the manifest and its signature (the archive's first
+	// members) and stop there, for a caller that extracts right after: Extract checks
+	// every member as it writes it, so the payload is read once instead of twice.
+	HeadOnly bool
 }
 
 func (o Options) limits() Limits {
@@ -188,6 +192,9 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 			if sig, err = readSmall(e, maxSignature); err != nil {
 				return err
 			}
+			if opts.HeadOnly && p.manifestRaw != nil {
+				return errHeadRead
+			}
 		case e.typ == entryFile:
 			h := sha256.New()
 			n, err := io.Copy(h, e.body)
@@ -200,7 +207,8 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 		order = append(order, e.name)
 		return nil
 	})
-	if err != nil {
+	headOnly := errors.Is(err, errHeadRead)
+	if err != nil && !headOnly {
 		return nil, err
 	}
 	if p.manifestRaw == nil {
@@ -216,6 +224,9 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 			return nil, &SignatureError{State: p.Signature, Err: p.SignatureErr}
 		}
 	}
+	if headOnly {
+		return p, nil
+	}
 	exp = expect(p.Manifest)
 	for _, name := range order {
 		if err := exp.checkMember(name, members[name]); err != nil {
@@ -224,6 +235,9 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 	}
 	return p, exp.complete(members)
 }
+
+// errHeadRead ends a HeadOnly walk once the manifest and its signature are read.
+var errHeadRead = errors.New("manifest and signature read")
 
 func (p *Package) checkSignature(sig []byte) {
 	if sig == nil {
