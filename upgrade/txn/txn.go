@@ -74,10 +74,12 @@ type Options struct {
 	DirMode fs.FileMode
 	// Logf receives one line per action worth a log line.
 	Logf func(format string, args ...any)
-	// Progress receives files done and total while files move.
+	// Progress receives files done and total while files move (Apply, rollback), bytes
+	// done and total while PrepareTree copies.
 	Progress func(done, total int64)
 	// Hook, for tests, is called at named points: "journal" (before the journal is first
-	// written), "prepared", "op" (before op i of Apply), "applied", "rollback-op" (before
+	// written), "prepared", "op" (before op i of Apply), "op-mid" (between the two
+	// renames of op i), "applied", "rollback-op" (before
 	// op i of a rollback), "commit" (after the committed phase is journaled),
 	// "commit-cleanup" (before the live journal is removed), "tree-copied", "tree-swap".
 	Hook func(point string, i int)

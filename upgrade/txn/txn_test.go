@@ -401,3 +401,53 @@ func TestRollbackFailsThenRecover(t *testing.T) {
 		t.Errorf("left in the state folder: %v", l)
 	}
 }
+
+// A run whose rollback began without being journaled (say, the disk was full) must not
+// be finished: the files, not the journal, show that some are back.
+func TestHalfRolledBackRunIsNotFinished(t *testing.T) {
+	f := newFixture(t, 40)
+	v1 := snapshot(t, f.root)
+	tx, err := Begin(t.Context(), f.state, f.root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.stage(t, tx.StagingDir())
+	if err := tx.Prepare(t.Context(), Plan{Ops: f.ops}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Apply(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Mark(t.Context(), "healthy"); err != nil {
+		t.Fatal(err)
+	}
+	// The process dies here (its lock goes with it) after one original went back.
+	tx.lock.release()
+	tx.lock = nil
+	op := tx.j.Ops[0]
+	target, backup, _ := tx.paths(op)
+	if err := os.Rename(backup, target); err != nil {
+		t.Fatal(err)
+	}
+
+	r, err := Resume(t.Context(), f.state, f.root, Options{})
+	if err != nil || r == nil {
+		t.Fatalf("Resume: %v, %v", r, err)
+	}
+	defer r.Close()
+	if !r.Journal().CanFinish() {
+		t.Fatal("the journal alone should say the run can finish (the premise of this test)")
+	}
+	if r.CanFinish() {
+		t.Fatal("CanFinish: true, with an original back in place")
+	}
+	if _, err := r.Commit(t.Context()); err == nil {
+		t.Fatal("Commit finished a half rolled back run")
+	}
+	if err := r.Rollback(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if d := diffTrees(snapshot(t, f.root), v1); d != "" {
+		t.Fatalf("tree after rollback:\n%s", d)
+	}
+}
