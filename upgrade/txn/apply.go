@@ -170,7 +170,7 @@ func (t *Txn) rollback(ctx context.Context) (left []Op, err error) {
 				continue
 			}
 			if has {
-				if err := os.Rename(backup, target); err != nil {
+				if err := putBack(backup, target); err != nil {
 					errs = append(errs, fmt.Errorf("put back %q: %w", target, err))
 					left = append(left, op)
 				}
@@ -391,4 +391,18 @@ func Recover(ctx context.Context, stateDir, root string, opt Options) (*Journal,
 		err = cerr
 	}
 	return j, err
+}
+
+// putBack renames a saved original over its place, making its folder again if
+// something removed it meanwhile.
+func putBack(backup, target string) error {
+	err := os.Rename(backup, target)
+	if err != nil && os.IsNotExist(err) {
+		if _, serr := os.Lstat(backup); serr == nil {
+			if merr := os.MkdirAll(filepath.Dir(target), 0o755); merr == nil {
+				err = os.Rename(backup, target)
+			}
+		}
+	}
+	return err
 }

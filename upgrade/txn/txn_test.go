@@ -451,3 +451,40 @@ func TestHalfRolledBackRunIsNotFinished(t *testing.T) {
 		t.Fatalf("tree after rollback:\n%s", d)
 	}
 }
+
+// Something removed a folder after Apply: the rollback still puts the originals back.
+func TestRollbackRemakesRemovedFolder(t *testing.T) {
+	f := newFixture(t, 40)
+	tx, err := Begin(t.Context(), f.state, f.root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	f.stage(t, tx.StagingDir())
+	if err := tx.Prepare(t.Context(), Plan{Ops: f.ops}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Apply(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(f.root, "server", "app0")); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, op := range f.ops {
+		if op.Kind == Add || !strings.HasPrefix(op.Path, "server/app0/") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(f.root, filepath.FromSlash(op.Path)))
+		if err != nil || string(b) != f.old[op.Path].data {
+			t.Errorf("%s after rollback: %q, %v", op.Path, b, err)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no original in server/app0 to check")
+	}
+}
