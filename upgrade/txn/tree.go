@@ -124,6 +124,7 @@ type copier struct {
 	ctx         context.Context
 	opt         *Options
 	done, total int64
+	links       map[[2]uint64]string // first copy of each hard-linked file
 }
 
 // copy copies src to dst (which must not exist) with its metadata, folders after their
@@ -159,8 +160,19 @@ func (c *copier) copy(src, dst string) error {
 			return err
 		}
 	case m.IsRegular():
+		key, linked := linkKey(fi)
+		if first, seen := c.links[key]; linked && seen {
+			// Another name of a file already copied: the copy keeps them one file.
+			return os.Link(first, dst)
+		}
 		if err := c.copyFile(src, dst); err != nil {
 			return err
+		}
+		if linked {
+			if c.links == nil {
+				c.links = make(map[[2]uint64]string)
+			}
+			c.links[key] = dst
 		}
 	default:
 		// Sockets and pipes belong to running programs, not to the installation.

@@ -29,6 +29,9 @@ func legacyTree(t *testing.T) string {
 		if err := os.Symlink("python3.8", filepath.Join(root, "python/bin/python3")); err != nil {
 			t.Fatal(err)
 		}
+		if err := os.Link(filepath.Join(root, "python/bin/python3.8"), filepath.Join(root, "python/bin/python3.8m")); err != nil {
+			t.Fatal(err)
+		}
 	}
 	old := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
@@ -133,6 +136,13 @@ func TestTreeBackupCommitUndo(t *testing.T) {
 	for p, tm := range beforeTimes {
 		if got := timesOf(t, root)[p]; !got.Equal(tm) {
 			t.Errorf("%s: mtime %v, want %v", p, got, tm)
+		}
+	}
+	if runtime.GOOS != "windows" {
+		a, _ := os.Stat(filepath.Join(root, "python/bin/python3.8"))
+		b, _ := os.Stat(filepath.Join(root, "python/bin/python3.8m"))
+		if a == nil || b == nil || !os.SameFile(a, b) {
+			t.Errorf("python3.8 and python3.8m are no longer one file (hard links)")
 		}
 	}
 	if b, _ := os.ReadFile(filepath.Join(root, "logs/omflow.log")); string(b) != "log line 1\nlog line 2\n" {
