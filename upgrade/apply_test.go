@@ -215,3 +215,51 @@ func (f *fillAt) Step(name string) {
 		}
 	}
 }
+
+func TestDryRunAgreesWithApply(t *testing.T) {
+	in := newDemo(t, "", "1.1.6.1")
+	p := buildPackage(t, release{version: "1.1.6.3", files: map[string]string{
+		"server/omflow/views.py":   "# replaced\n",
+		"server/omflow/new/add.py": "# added\n",
+	}, delete: []string{"server/omflow/urls.py", "server/omflow/never-there.py"}})
+	before := snapshot(t, in.Root)
+	r, err := Check(context.Background(), options(t, in), p, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	predicted := map[string]string{}
+	for _, f := range r.Files {
+		predicted[f.Path] = f.Action
+	}
+	if _, err := Apply(context.Background(), options(t, in), p); err != nil {
+		t.Fatal(err)
+	}
+	after := snapshot(t, in.Root)
+	actual := map[string]string{}
+	for p, v := range after {
+		if strings.HasSuffix(v, " ") || p == "server/omflow/syscom/version.bin" {
+			continue // folders; the version file is written by every update
+		}
+		switch old, ok := before[p]; {
+		case !ok:
+			actual[p] = "add"
+		case old != v:
+			actual[p] = "replace"
+		}
+	}
+	for p, v := range before {
+		if _, ok := after[p]; !ok && !strings.HasSuffix(v, " ") {
+			actual[p] = "delete"
+		}
+	}
+	for p, a := range actual {
+		if predicted[p] != a {
+			t.Errorf("%s: apply did %s, check -files said %q", p, a, predicted[p])
+		}
+	}
+	for p, a := range predicted {
+		if actual[p] != a {
+			t.Errorf("%s: check -files said %s, apply did %q", p, a, actual[p])
+		}
+	}
+}

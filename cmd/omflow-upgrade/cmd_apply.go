@@ -37,15 +37,15 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 	if err := checkChoice(*choice); err != nil {
 		return err
 	}
+	opt := f.options(c)
+	opt.ConfigChoice, opt.DBBackedUp = *choice, *dbBackedUp
+	opt.Progress = c.progress()
 	if st, err := os.Stat(rest[0]); err == nil && st.IsDir() {
-		return usageError("apply: %q is a folder; applying a folder of packages is not built yet", rest[0])
+		return applyChain(ctx, c, opt, rest[0])
 	}
 	if err := requireFile("package", rest[0]); err != nil {
 		return err
 	}
-	opt := f.options(c)
-	opt.ConfigChoice, opt.DBBackedUp = *choice, *dbBackedUp
-	opt.Progress = c.progress()
 	rep, err := upgrade.Apply(ctx, opt, rest[0])
 	if rep == nil {
 		return err
@@ -113,5 +113,41 @@ func runRun(ctx context.Context, c *cli, args []string, op func(context.Context,
 		c.printf("rolled back %s -> %s: OMFLOW %s runs\n", rep.From, rep.To, rep.Version)
 	}
 	c.printf("log: %s\n", rep.Log)
+	return nil
+}
+
+// applyChain applies the plan over a folder of packages, hop by hop.
+func applyChain(ctx context.Context, c *cli, opt upgrade.Options, dir string) error {
+	r, err := upgrade.ApplyChain(ctx, opt, dir, "")
+	if r == nil {
+		return err
+	}
+	r.Log = c.log.Path
+	if c.json {
+		if perr := c.printReport(r, err); perr != nil {
+			return perr
+		}
+		if err != nil {
+			return &reported{err}
+		}
+		return nil
+	}
+	prev := r.Installed
+	for _, h := range r.Hops {
+		mark := "done"
+		if !h.OK {
+			mark = "FAILED, rolled back"
+		}
+		c.printf("%s -> %s: %s (log %s)\n", prev, h.Version, mark, h.Log)
+		prev = h.Version
+	}
+	if err != nil {
+		c.printf("stopped at OMFLOW %s\n", r.Version)
+		return err
+	}
+	if len(r.Hops) == 0 {
+		c.printf("already at %s: nothing to do\n", r.Version)
+	}
+	c.printf("OMFLOW %s\nlog: %s\n", r.Version, r.Log)
 	return nil
 }
