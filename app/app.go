@@ -1,0 +1,297 @@
+// Package app is the OMFLOW Upgrade Wizard's screens: language, license, compatibility
+// check, update, Python packages (only when the update moves OMFLOW to a new Python) and
+// restart (SPEC section 3). It wires the generic wizard (package wizard) to the headless
+// core (package upgrade) and the translations (package i18n). Every text a user reads
+// comes from the Localizer in use, so a change of language relabels every screen at once.
+package app
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"runtime"
+
+	"fyne.io/fyne/v2"
+
+	"omflow-upgrade/assets"
+	"omflow-upgrade/i18n"
+	"omflow-upgrade/upgrade"
+	"omflow-upgrade/upgrade/elevate"
+	"omflow-upgrade/upgrade/install"
+	"omflow-upgrade/upgrade/pkg"
+	"omflow-upgrade/upgrade/runlog"
+	"omflow-upgrade/wizard"
+)
+
+// Config says what the wizard works on.
+type Config struct {
+	// Root is the installation; "" is the platform's default.
+	Root string
+	// PublicKey is the minisign public key file packages must be signed with; "" is the
+	// built-in release key.
+	PublicKey string
+	// AllowUnsigned starts with unsigned packages allowed (the check screen has a box
+	// for it too).
+	AllowUnsigned bool
+	// Package is the update package; "" lets the user choose one on the license screen.
+	Package string
+	// Language is the code of the language preselected; "" is the OS locale's.
+	Language string
+	// Elevation, when set, is asked whether the wizard has the rights an upgrade needs;
+	// without them the first screen says so and Next stays disabled. nil skips the
+	// question (a demo installation in the user's own folder).
+	Elevation elevate.Elevation
+	// Relaunch is the command line that starts the wizard again as administrator
+	// (pkexec ...); nil when there is none.
+	Relaunch []string
+	// Start runs Relaunch; nil starts it as a new process and quits this one.
+	Start func(argv []string) error
+	// Override holds settings that win over the installation's omflow-upgrade.json.
+	Override install.Config
+	// GOOS is the system the install commands are written for; "" is this one.
+	GOOS string
+	// Quit ends the program (Finish, Cancel, a relaunch); nil closes the window.
+	Quit func()
+}
+
+// App is the wizard for one installation and one package.
+type App struct {
+	cfg    Config
+	bundle *i18n.Bundle
+	loc    *i18n.Localizer
+	win    fyne.Window
+	wz     *wizard.Wizard
+
+	lang    *languageScreen
+	license *licenseScreen
+	check   *checkScreen
+	update  *updateScreen
+	python  *pythonScreen
+	restart *restartScreen
+
+	// What the wizard found and did. Written on the UI goroutine only.
+	loaded    bool // the start-up look at installation and package is done
+	in        *install.Installation
+	inErr     error
+	log       *runlog.Log
+	elevated  bool
+	pending   *upgrade.Pending
+	pkg       *pkg.Package
+	pkgErr    error
+	report    *upgrade.CheckReport
+	reportErr error
+	applied   *upgrade.ApplyReport
+	applyErr  error
+}
+
+// Theme is the wizard's theme: Fyne's default, with the embedded CJK font so that
+// Chinese and Japanese render on a machine that has no CJK font installed.
+func Theme() fyne.Theme {
+	return wizard.NewFontTheme(nil, fyne.NewStaticResource(assets.CJKFontName, assets.CJKFont))
+}
+
+// New builds the wizard in win and starts looking at the installation and the package
+// in the background. Set Content as the window's content.
+func New(win fyne.Window, cfg Config) *App {
+	if cfg.GOOS == "" {
+		cfg.GOOS = runtime.GOOS
+	}
+	if cfg.Language == "" {
+		cfg.Language = i18n.Detect()
+	}
+	a := &App{cfg: cfg, bundle: i18n.MustLoad(), win: win, elevated: true}
+	a.loc = a.bundle.Localizer(cfg.Language)
+	a.lang = newLanguageScreen(a)
+	a.license = newLicenseScreen(a)
+	a.check = newCheckScreen(a)
+	a.update = newUpdateScreen(a)
+	a.python = newPythonScreen(a)
+	a.restart = newRestartScreen(a)
+	a.wz = wizard.New(win, a.labels(), a.lang.step, a.license.step, a.check.step, a.update.step,
+		a.python.step, a.restart.step)
+	a.wz.OnFinish = a.quit
+	a.wz.OnCancel = a.quit
+	win.SetTitle(a.t("app.title", nil))
+	go a.load(cfg.Package)
+	return a
+}
+
+// Content is the wizard, to set as the window's content.
+func (a *App) Content() fyne.CanvasObject { return a.wz }
+
+// Wizard is the generic wizard the screens run in (tests, screenshots).
+func (a *App) Wizard() *wizard.Wizard { return a.wz }
+
+// Language is the code of the language in use.
+func (a *App) Language() string { return a.loc.Language().Code }
+
+// LogPath is the run's log file, once the wizard has opened it.
+func (a *App) LogPath() string {
+	if a.log == nil {
+		return ""
+	}
+	return a.log.Path
+}
+
+func (a *App) t(id string, data map[string]any) string { return a.loc.T(id, data) }
+
+func (a *App) quit() {
+	if a.log != nil {
+		a.log.Logf("wizard closed")
+	}
+	if a.cfg.Quit != nil {
+		a.cfg.Quit()
+		return
+	}
+	a.win.Close()
+}
+
+func (a *App) labels() wizard.Labels {
+	return wizard.Labels{
+		Back: a.t("wizard.back", nil), Next: a.t("wizard.next", nil), Finish: a.t("wizard.finish", nil),
+		Cancel: a.t("wizard.cancel", nil), Yes: a.t("wizard.yes", nil), No: a.t("wizard.no", nil),
+		Close:     a.t("wizard.close", nil),
+		QuitTitle: a.t("wizard.quitTitle", nil), QuitMessage: a.t("wizard.quitMessage", nil),
+		StopTitle: a.t("wizard.stopTitle", nil), StopMessage: a.t("wizard.stopMessage", nil),
+	}
+}
+
+// SetLanguage switches every text of every screen to the language code at once.
+func (a *App) SetLanguage(code string) {
+	if code == a.loc.Language().Code {
+		return
+	}
+	a.loc = a.bundle.Localizer(code)
+	if a.log != nil {
+		a.log.Logf("language: %s", a.loc.Language().Code)
+	}
+	a.relabel()
+}
+
+// relabel redraws every text from the state in the language in use.
+func (a *App) relabel() {
+	a.win.SetTitle(a.t("app.title", nil))
+	a.wz.Relabel(a.labels())
+	for _, s := range []screen{a.lang, a.license, a.check, a.update, a.python, a.restart} {
+		s.relabel()
+	}
+	a.wz.Refresh()
+}
+
+// screen is one screen of the wizard: its step, and a way to redraw its texts.
+type screen interface {
+	relabel()
+}
+
+// options are the core's options for this run.
+func (a *App) options() upgrade.Options {
+	return upgrade.Options{
+		Root:          a.cfg.Root,
+		Override:      a.cfg.Override,
+		PublicKey:     a.cfg.PublicKey,
+		AllowUnsigned: a.cfg.AllowUnsigned,
+		Log:           a.log,
+	}
+}
+
+// load finds the installation, opens the run's log, asks whether an earlier run waits
+// for recovery and opens the package, then shows what it found. It runs off the UI
+// goroutine.
+func (a *App) load(pkgPath string) {
+	ctx := context.Background()
+	in, inErr := install.Detect(a.cfg.Root, a.cfg.Override)
+	logDir := ""
+	if in != nil {
+		logDir = in.LogsDir()
+	}
+	log := runlog.Open(logDir, "wizard")
+	elevated := true
+	if a.cfg.Elevation != nil {
+		ok, err := a.cfg.Elevation.IsElevated()
+		elevated = ok && err == nil
+		log.Logf("administrator rights: %v %v", ok, err)
+	}
+	var pending *upgrade.Pending
+	if in != nil {
+		opt := a.options()
+		opt.Log = log
+		if st, err := upgrade.Status(ctx, opt); err == nil {
+			pending = st.Pending
+		} else {
+			log.Logf("status: %v", err)
+		}
+	} else {
+		log.Logf("installation: %v", inErr)
+	}
+	p, pkgErr := a.openPackage(ctx, pkgPath, log)
+	fyne.Do(func() {
+		a.loaded = true
+		a.in, a.inErr, a.log, a.elevated, a.pending = in, inErr, log, elevated, pending
+		a.pkg, a.pkgErr = p, pkgErr
+		a.relabel()
+	})
+}
+
+// openPackage reads and verifies the package for its license text and version; the
+// check screen opens it again, with the check.
+func (a *App) openPackage(ctx context.Context, path string, log *runlog.Log) (*pkg.Package, error) {
+	if path == "" {
+		return nil, nil
+	}
+	opt := pkg.Options{AllowUnsigned: true, Logf: log.Logf}
+	if a.cfg.PublicKey != "" {
+		k, err := pkg.LoadPublicKey(a.cfg.PublicKey)
+		if err != nil {
+			return nil, err
+		}
+		opt.Keys = append(opt.Keys, k)
+	}
+	return pkg.Open(ctx, path, opt)
+}
+
+// SetPackage makes path the update package and reads it again.
+func (a *App) SetPackage(path string) {
+	a.cfg.Package = path
+	a.pkg, a.pkgErr, a.report, a.reportErr = nil, nil, nil, nil
+	a.relabel()
+	log := a.log
+	go func() {
+		p, err := a.openPackage(context.Background(), path, log)
+		fyne.Do(func() {
+			if a.cfg.Package != path {
+				return
+			}
+			a.pkg, a.pkgErr = p, err
+			a.relabel()
+		})
+	}()
+}
+
+// relaunch starts the wizard again as administrator and quits this one.
+func (a *App) relaunch() {
+	start := a.cfg.Start
+	if start == nil {
+		start = func(argv []string) error {
+			cmd := exec.Command(argv[0], argv[1:]...)
+			cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+			return cmd.Start()
+		}
+	}
+	if err := start(a.cfg.Relaunch); err != nil {
+		a.lang.relaunchErr = err
+		a.lang.relabel()
+		return
+	}
+	a.quit()
+}
+
+// errorReport is an error dialog's texts: what happened, what was left as it was, where
+// the log is.
+func (a *App) errorReport(happened error, kept string) wizard.ErrorReport {
+	return wizard.ErrorReport{
+		Title:    a.t("error.title", nil),
+		Happened: a.t("error.happened", map[string]any{"Error": happened.Error()}),
+		Kept:     kept,
+		Log:      a.t("error.log", map[string]any{"Path": a.LogPath()}),
+	}
+}

@@ -1,0 +1,424 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"omflow-upgrade/upgrade"
+	"omflow-upgrade/upgrade/install"
+	"omflow-upgrade/upgrade/pkg"
+	"omflow-upgrade/upgrade/pyenv"
+	"omflow-upgrade/upgrade/version"
+	"omflow-upgrade/wizard"
+)
+
+// checkScreen runs the compatibility check (read-only) and lists each check with a
+// pass or fail mark and, on a fail, the reason and what to do. Its Next reads "Update"
+// and is enabled only when every check passes.
+type checkScreen struct {
+	a    *App
+	step *wizard.Step
+
+	intro, summary, logPath                           *widget.Label
+	installedHead, instRoot, instVersion, instService *widget.Label
+	updateHead, updFile, updVersion, updSig, updExtra *widget.Label
+	allowUnsigned                                     *widget.Check
+	checks                                            *wizard.Checklist
+	again                                             *widget.Button
+
+	running bool
+	gen     int // the check whose result counts; a newer run makes older ones stale
+}
+
+func newCheckScreen(a *App) *checkScreen {
+	s := &checkScreen{a: a}
+	s.intro = wrapped("")
+	s.summary = wrapped("")
+	s.summary.TextStyle.Bold = true
+	s.logPath = wrapped("")
+	s.logPath.Selectable = true
+	s.logPath.Importance = widget.LowImportance
+	s.installedHead, s.updateHead = bold(""), bold("")
+	s.instRoot, s.instVersion, s.instService = wrapped(""), wrapped(""), wrapped("")
+	s.updFile, s.updVersion, s.updSig, s.updExtra = wrapped(""), wrapped(""), wrapped(""), wrapped("")
+	s.updFile.Selectable = true
+	s.allowUnsigned = widget.NewCheck("", func(on bool) {
+		if on != a.cfg.AllowUnsigned {
+			a.cfg.AllowUnsigned = on
+			s.run()
+		}
+	})
+	s.checks = wizard.NewChecklist()
+	s.again = widget.NewButton("", s.run)
+	facts := container.NewGridWithColumns(2,
+		container.NewVBox(s.installedHead, s.instRoot, s.instVersion, s.instService),
+		container.NewVBox(s.updateHead, s.updFile, s.updVersion, s.updSig, s.updExtra))
+	body := container.NewVBox(facts, s.allowUnsigned, widget.NewSeparator(), s.checks)
+	s.step = &wizard.Step{
+		Content: container.NewBorder(s.intro,
+			container.NewVBox(widget.NewSeparator(), s.summary, container.NewBorder(nil, nil, nil, s.again, s.logPath)),
+			nil, nil, container.NewVScroll(body)),
+		OnEnter: s.run,
+	}
+	s.relabel()
+	return s
+}
+
+// run starts the check in the background; the screen shows "Checking..." meanwhile.
+func (s *checkScreen) run() {
+	a := s.a
+	if !a.loaded || a.cfg.Package == "" {
+		return
+	}
+	s.gen++
+	gen := s.gen
+	s.running = true
+	a.report, a.reportErr = nil, nil
+	s.relabel()
+	opt := a.options()
+	path := a.cfg.Package
+	elevated := a.elevated
+	go func() {
+		r, err := s.checkNow(opt, path, elevated)
+		fyne.Do(func() {
+			if gen != s.gen {
+				return
+			}
+			s.running = false
+			a.report, a.reportErr = r, err
+			if r != nil {
+				a.in, a.pkg = r.Installation, r.Package
+			}
+			s.relabel()
+		})
+	}()
+}
+
+// checkNow is the core's check plus what only the wizard asks: administrator rights and
+// the Python the update moves to.
+func (s *checkScreen) checkNow(opt upgrade.Options, path string, elevated bool) (*upgrade.CheckReport, error) {
+	ctx := context.Background()
+	if _, err := install.Detect(opt.Root, opt.Override); err != nil {
+		return nil, &installError{err}
+	}
+	r, err := upgrade.Check(ctx, opt, path, false)
+	if r == nil {
+		return nil, err
+	}
+	var extra []upgrade.CheckItem
+	if s.a.cfg.Elevation != nil {
+		c := upgrade.CheckItem{Name: checkRoot, OK: elevated}
+		if !elevated {
+			c.Reason = "not-elevated"
+		}
+		extra = append(extra, c)
+	}
+	r.Checks = append(extra, r.Checks...)
+	if !elevated {
+		r.Allowed = false
+	}
+	if py := pythonMove(ctx, r); py != "" {
+		r.Checks = append(r.Checks, upgrade.CheckItem{Name: upgrade.CheckPython, OK: true, Reason: "python-move", Requires: py})
+	}
+	if !r.Allowed && err == nil {
+		err = r.Err()
+	}
+	return r, err
+}
+
+// checkRoot is the wizard's own check of administrator rights.
+const checkRoot = "root"
+
+// installError marks an installation the check could not read.
+type installError struct{ err error }
+
+func (e *installError) Error() string { return e.err.Error() }
+func (e *installError) Unwrap() error { return e.err }
+
+// pythonMove is the Python version the update moves OMFLOW to, when it requires a newer
+// one than the installation's environment runs, else "".
+func pythonMove(ctx context.Context, r *upgrade.CheckReport) string {
+	if r.Package == nil || r.Package.Manifest == nil || r.Installation == nil {
+		return ""
+	}
+	want := r.Package.Manifest.Requires.Python
+	if want == "" {
+		return ""
+	}
+	env, err := pyenv.Open(ctx, r.Installation.PythonDir(), pyenv.Options{})
+	if err != nil || env.Python == "" {
+		// No environment to compare with: the update's own check decides.
+		return ""
+	}
+	if pyenv.CompareVersions(majorMinor(env.Python), want) < 0 {
+		return want
+	}
+	return ""
+}
+
+// majorMinor is "3.6" of "3.6.8".
+func majorMinor(v string) string {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return v
+	}
+	return parts[0] + "." + parts[1]
+}
+
+// Allowed says whether the check passed: every check, nothing refused.
+func (s *checkScreen) allowed() bool {
+	r := s.a.report
+	if s.running || r == nil || !r.Allowed || s.a.reportErr != nil {
+		return false
+	}
+	for _, c := range r.Checks {
+		if !c.OK {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *checkScreen) relabel() {
+	a := s.a
+	s.step.SetTitle(a.t("check.title", nil))
+	s.step.SetNextLabel(a.t("check.next", nil))
+	s.intro.SetText(a.t("check.intro", nil))
+	s.again.SetText(a.t("check.again", nil))
+	setEnabled(s.again, !s.running && a.loaded)
+	s.logPath.SetText(a.t("app.log.path", map[string]any{"Path": a.LogPath()}))
+	s.allowUnsigned.Text = a.t("check.signature.allowUnsigned", nil)
+	s.allowUnsigned.Checked = a.cfg.AllowUnsigned
+	s.allowUnsigned.Refresh()
+	s.relabelFacts()
+
+	r, err := a.report, a.reportErr
+	s.checks.Clear()
+	switch {
+	case s.running || (r == nil && err == nil):
+		s.summary.SetText(a.t("check.running", nil))
+		setImportance(s.summary, widget.MediumImportance)
+	case r == nil:
+		name, detail := s.unusable(err)
+		s.checks.Set(name, a.t("check.name."+name, nil), wizard.Failed, detail)
+		s.summary.SetText(a.Plural("check.failedCount", 1))
+		setImportance(s.summary, widget.DangerImportance)
+	default:
+		failed := 0
+		for _, c := range r.Checks {
+			title, detail, state := s.item(c)
+			if state == wizard.Failed {
+				failed++
+			}
+			s.checks.Set(c.Name, title, state, detail)
+		}
+		if s.allowed() {
+			s.summary.SetText(a.t("check.allPassed", nil))
+			setImportance(s.summary, widget.SuccessImportance)
+		} else {
+			s.summary.SetText(a.Plural("check.failedCount", max(failed, 1)))
+			setImportance(s.summary, widget.DangerImportance)
+		}
+	}
+	s.step.SetNextEnabled(s.allowed())
+}
+
+// Plural is the message id in the plural form for count.
+func (a *App) Plural(id string, count int) string { return a.loc.Plural(id, count, nil) }
+
+// relabelFacts fills the two boxes: the installed OMFLOW and the update.
+func (s *checkScreen) relabelFacts() {
+	a := s.a
+	s.installedHead.SetText(a.t("check.installed.heading", nil))
+	s.updateHead.SetText(a.t("check.package.heading", nil))
+	root, ver, state := a.cfg.Root, "", "unknown"
+	if a.in != nil {
+		root, ver = a.in.Root, a.in.Version.String()
+	}
+	if r := a.report; r != nil {
+		root, ver, state = r.Root, r.Installed, r.Service
+	}
+	if root == "" {
+		root = install.DefaultRoot()
+	}
+	s.instRoot.SetText(a.t("check.installed.root", map[string]any{"Root": root}))
+	s.instVersion.SetText(a.t("check.installed.version", map[string]any{"Version": ver}))
+	s.instService.SetText(a.t("check.installed.service", map[string]any{"State": a.stateName(state)}))
+
+	s.updFile.SetText(a.t("check.package.file", map[string]any{"Path": a.cfg.Package}))
+	p := a.pkg
+	if p == nil {
+		s.updVersion.SetText(a.t("check.package.version", map[string]any{"Version": ""}))
+		s.updSig.SetText("")
+		s.updExtra.SetText("")
+		s.allowUnsigned.Hide()
+		return
+	}
+	s.updVersion.SetText(a.t("check.package.version", map[string]any{"Version": p.Version()}))
+	sig := p.Signature
+	var sigErr *pkg.SignatureError
+	refused := errors.As(a.reportErr, &sigErr) && a.report == nil
+	switch {
+	case sig == pkg.SigVerified:
+		s.updSig.SetText(a.t("check.signature.verified", nil))
+		setImportance(s.updSig, widget.SuccessImportance)
+	case sig == pkg.SigInvalid:
+		s.updSig.SetText(a.t("check.signature.invalid", nil))
+		setImportance(s.updSig, widget.DangerImportance)
+	case refused || !a.cfg.AllowUnsigned:
+		s.updSig.SetText(a.t("check.signature.unsignedRefused", nil))
+		setImportance(s.updSig, widget.DangerImportance)
+	default:
+		s.updSig.SetText(a.t("check.signature.unsignedAllowed", nil))
+		setImportance(s.updSig, widget.DangerImportance)
+	}
+	setVisible(s.allowUnsigned, sig != pkg.SigVerified)
+	var extra []string
+	if p.Legacy != nil {
+		extra = append(extra, a.t("check.package.legacy", nil))
+	}
+	if m := p.Manifest; m != nil {
+		if m.From != "" {
+			extra = append(extra, a.t("check.package.from", map[string]any{"From": m.From}))
+		}
+		if m.Requires.Python != "" {
+			extra = append(extra, a.t("check.package.python", map[string]any{"Python": m.Requires.Python}))
+		}
+	}
+	s.updExtra.SetText(strings.Join(extra, "\n"))
+	setVisible(s.updExtra, len(extra) > 0)
+}
+
+// stateName translates a service state ("running", "stopped", "unknown").
+func (a *App) stateName(state string) string {
+	switch state {
+	case "running", "stopped":
+		return a.t("check.state."+state, nil)
+	}
+	return a.t("check.state.unknown", nil)
+}
+
+// unusable names the check that an error without a report belongs to and says why.
+func (s *checkScreen) unusable(err error) (name, detail string) {
+	a := s.a
+	var ie *installError
+	var se *pkg.SignatureError
+	switch {
+	case errors.As(err, &ie):
+		root := a.cfg.Root
+		if root == "" {
+			root = install.DefaultRoot()
+		}
+		return "installation", a.t("check.refused.notInstalled", map[string]any{"Root": root, "Error": ie.err.Error()})
+	case errors.As(err, &se) && se.State == pkg.SigInvalid:
+		return "signature", a.t("check.refused.signatureInvalid", nil)
+	case errors.As(err, &se):
+		return "signature", a.t("check.refused.unsigned", nil)
+	}
+	return "package", a.t("check.refused.badPackage", map[string]any{"Error": err.Error()})
+}
+
+// item translates one check by its name and reason code; a check the wizard has no
+// words for shows the core's own message.
+func (s *checkScreen) item(c upgrade.CheckItem) (title, detail string, state wizard.State) {
+	a := s.a
+	r := a.report
+	id := c.Name
+	if id == upgrade.CheckDiskSpace {
+		id = "diskSpace"
+	}
+	title = a.t("check.name."+id, nil)
+	if title == "check.name."+id {
+		title = c.Name
+	}
+	state = wizard.Passed
+	switch {
+	case !c.OK:
+		state = wizard.Failed
+	case c.Warning:
+		state = wizard.Warning
+	}
+	from := ""
+	if r.Package != nil && r.Package.Manifest != nil {
+		from = r.Package.Manifest.From
+	}
+	vers := map[string]any{"Update": r.Update, "Installed": r.Installed, "Requires": c.Requires,
+		"From": from, "Version": r.Installed, "Root": r.Root}
+	key := ""
+	switch c.Name {
+	case checkRoot:
+		key = pick(c.OK, "check.ok.root", "check.refused.notRoot")
+	case upgrade.CheckInstallation:
+		key = "check.ok.installation"
+	case upgrade.CheckService:
+		key = pick(c.Warning, "check.warn.serviceUnknown", "check.ok.service")
+		vers["State"] = a.stateName(r.Service)
+	case upgrade.CheckPackage:
+		key = pick(c.Warning, "check.warn.legacy", "check.ok.package")
+	case upgrade.CheckSignature:
+		key = pick(c.Warning, "check.warn.unsigned", "check.ok.signature")
+	case upgrade.CheckVersion:
+		key = versionKeys[c.Reason]
+		vers["Error"] = c.Message
+	case upgrade.CheckPending:
+		key = pick(c.OK, "check.ok.pending", "check.refused.pending")
+	case upgrade.CheckLock:
+		key = pick(c.OK, "check.ok.lock", "check.refused.lockHeld")
+		vers["Holder"] = strings.TrimPrefix(c.Message, "another upgrade run holds the installation: ")
+	case upgrade.CheckDiskSpace:
+		key = pick(c.OK, "check.space.ok", "check.space.refused")
+		vers["Error"] = c.Message
+		if r.Package != nil && r.Package.Manifest != nil {
+			vers["Needed"] = humanBytes(r.Package.Manifest.PayloadSize())
+		}
+	case upgrade.CheckPython:
+		key = "check.ok.pythonMove"
+		vers["Version"] = c.Requires
+	}
+	if key == "" {
+		return title, c.Message, state
+	}
+	return title, a.t(key, vers), state
+}
+
+// versionKeys translate the version rule's reason codes (upgrade/version/gate.go).
+var versionKeys = map[string]string{
+	version.ReasonFixRelease:        "check.ok.versionFix",
+	version.ReasonFeatureRelease:    "check.ok.versionFeature",
+	version.ReasonClimb:             "check.ok.versionClimb",
+	version.ReasonFromLine:          "check.ok.versionFromLine",
+	version.ReasonAlreadyInstalled:  "check.refused.alreadyInstalled",
+	version.ReasonDowngrade:         "check.refused.downgrade",
+	version.ReasonNeedsFirstRelease: "check.refused.needsFirstRelease",
+	version.ReasonNeedsStepping:     "check.refused.needs1140",
+	version.ReasonNeedsFromLine:     "check.refused.needsFromLine",
+	version.ReasonFromMismatch:      "check.refused.fromMismatch",
+	"bad-version":                   "check.refused.badVersion",
+}
+
+func pick(cond bool, yes, no string) string {
+	if cond {
+		return yes
+	}
+	return no
+}
+
+// humanBytes is n in binary units, as the core writes them.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

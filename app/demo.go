@@ -1,0 +1,149 @@
+package app
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"omflow-upgrade/upgrade/demo"
+	"omflow-upgrade/upgrade/install"
+	"omflow-upgrade/upgrade/pkg"
+	"omflow-upgrade/upgrade/svc"
+	"omflow-upgrade/upgrade/version"
+)
+
+// Demo is a stand-in installation with a signed package for it and the key that signed
+// it, so that anyone can click through a whole upgrade (-demo, tests, screenshots).
+type Demo struct {
+	Dir       string // the folder holding everything
+	Root      string // the installation
+	PublicKey string // the public key file that verifies Package
+	Package   string // the update package
+
+	key string
+}
+
+// DemoInstalled and DemoUpdate are the versions of the -demo run: a fix release, the
+// first example of the seed page.
+const (
+	DemoInstalled = "1.1.6.1"
+	DemoUpdate    = "1.1.6.3"
+)
+
+// demoLicenses are the demo package's license texts, one per language of the wizard.
+var demoLicenses = map[string]string{
+	"en": "OMFLOW Server demo update: license agreement\n\n" +
+		"This update is a demonstration package made by the OMFLOW Upgrade Wizard. It changes only " +
+		"a stand-in installation in a temporary folder.\n\n" +
+		"1. You may install this update on the demonstration installation it was made for.\n" +
+		"2. The update is provided as is, without warranty of any kind.\n" +
+		"3. Back up your data before you update a real OMFLOW server.\n",
+	"zh-Hant": "OMFLOW Server 示範更新：授權合約\n\n" +
+		"此更新是 OMFLOW 升級精靈製作的示範套件，只會變更暫存資料夾中的示範安裝。\n\n" +
+		"1. 您可以將此更新安裝到為其製作的示範安裝上。\n" +
+		"2. 此更新依「現狀」提供，不提供任何形式的保證。\n" +
+		"3. 更新正式的 OMFLOW 伺服器之前，請先備份您的資料。\n",
+	"zh-Hans": "OMFLOW Server 示范更新：许可协议\n\n" +
+		"此更新是 OMFLOW 升级向导制作的示范软件包，只会更改临时文件夹中的示范安装。\n\n" +
+		"1. 您可以将此更新安装到为其制作的示范安装上。\n" +
+		"2. 此更新按“现状”提供，不提供任何形式的保证。\n" +
+		"3. 更新正式的 OMFLOW 服务器之前，请先备份您的数据。\n",
+	"ja": "OMFLOW Server デモ更新：使用許諾契約\n\n" +
+		"この更新は OMFLOW アップグレードウィザードが作成したデモパッケージです。一時フォルダー内のデモ用インストールだけを変更します。\n\n" +
+		"1. この更新は、作成対象のデモ用インストールにインストールできます。\n" +
+		"2. この更新は現状のまま提供され、いかなる保証もありません。\n" +
+		"3. 実際の OMFLOW サーバーを更新する前に、データをバックアップしてください。\n",
+}
+
+// NewDemo makes, under dir (a new or empty folder), a demo installation of installed
+// whose service runs, a key pair, and a signed package of DemoUpdate with license texts
+// in every language of the wizard. The demo service is the program running now (it must
+// call demo.Main first thing).
+func NewDemo(ctx context.Context, dir, installed string) (*Demo, error) {
+	v, err := version.Parse(installed)
+	if err != nil {
+		return nil, err
+	}
+	d := &Demo{Dir: dir, Root: filepath.Join(dir, "omflow")}
+	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o700); err != nil {
+		return nil, err
+	}
+	if d.PublicKey, d.key, err = pkg.GenerateKey(filepath.Join(dir, "keys")); err != nil {
+		return nil, err
+	}
+	if _, err := demo.Create(ctx, demo.Options{Root: d.Root, Version: v}); err != nil {
+		return nil, err
+	}
+	d.Package, err = d.Pack(ctx, DemoUpdate, nil)
+	if err != nil {
+		d.Stop()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Pack builds a signed package of version v for the demo: the demo's own files of v,
+// plus files (root-relative path to content; a path ending in omflow_server is made
+// executable), with the demo's license texts.
+func (d *Demo) Pack(ctx context.Context, v string, files map[string]string) (string, error) {
+	ver, err := version.Parse(v)
+	if err != nil {
+		return "", err
+	}
+	name := "omflow_update_" + strings.ReplaceAll(v, ".", "_")
+	src := filepath.Join(d.Dir, "src-"+name)
+	lic := filepath.Join(d.Dir, "license-"+name)
+	all := map[string]string{}
+	for rel, content := range demo.Files(ver) {
+		if !strings.HasPrefix(rel, "logs/") && rel != "server/db.omflow" {
+			all[rel] = content
+		}
+	}
+	for rel, content := range files {
+		all[rel] = content
+	}
+	for rel, content := range all {
+		mode := os.FileMode(0o644)
+		if strings.HasSuffix(rel, "omflow_server") {
+			mode = 0o755
+		}
+		p := filepath.Join(src, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(p, []byte(content), mode); err != nil {
+			return "", err
+		}
+	}
+	for tag, text := range demoLicenses {
+		p := filepath.Join(lic, tag+".txt")
+		if err := os.MkdirAll(lic, 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			return "", err
+		}
+	}
+	k, err := pkg.LoadPrivateKey(d.key, "")
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(d.Dir, name+".tar.gz")
+	if _, err := pkg.Pack(ctx, pkg.PackOptions{SrcDir: src, Out: out, Key: k, Version: v, LicenseDir: lic}); err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
+// Stop stops the demo service (its files stay).
+func (d *Demo) Stop() {
+	in, err := install.Detect(d.Root, install.Config{})
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = (&svc.Script{Argv: in.Control(), Dir: in.Root}).Stop(ctx)
+}

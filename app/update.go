@@ -1,0 +1,320 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"omflow-upgrade/upgrade"
+	"omflow-upgrade/upgrade/outcome"
+	"omflow-upgrade/wizard"
+)
+
+// updateScreen runs the transaction: a list of its steps, a progress bar and a live
+// log. Cancel rolls back (after the wizard's question) and the screen says so.
+type updateScreen struct {
+	a    *App
+	step *wizard.Step
+
+	intro, result, logPath *widget.Label
+	steps                  *wizard.Checklist
+	work                   *wizard.Work
+
+	started, finished bool
+	cancelled         bool
+	current           string // the step running
+	states            map[string]wizard.State
+	order             []string // the steps listed
+}
+
+// updateSteps are the steps listed, in the order the core runs them (rollback is added
+// when it happens).
+var updateSteps = []string{upgrade.StepPreflight, upgrade.StepStage, upgrade.StepBackup, upgrade.StepStop,
+	upgrade.StepApply, upgrade.StepStart, upgrade.StepHealth, upgrade.StepVersion, upgrade.StepCommit}
+
+// stepKeys are the message ids of the steps.
+var stepKeys = map[string]string{
+	upgrade.StepPreflight: "update.step.preflight",
+	upgrade.StepStage:     "update.phase.stage",
+	upgrade.StepBackup:    "update.step.backup",
+	upgrade.StepStop:      "update.step.stop",
+	upgrade.StepApply:     "update.step.apply",
+	upgrade.StepPython:    "update.step.python",
+	upgrade.StepMigrate:   "update.step.migrate",
+	upgrade.StepStart:     "update.step.start",
+	upgrade.StepHealth:    "update.step.health",
+	upgrade.StepVersion:   "update.step.version",
+	upgrade.StepCommit:    "update.phase.commit",
+	upgrade.StepRollback:  "update.phase.rollback",
+}
+
+func newUpdateScreen(a *App) *updateScreen {
+	s := &updateScreen{a: a, states: map[string]wizard.State{}}
+	s.intro = wrapped("")
+	s.result = wrapped("")
+	s.result.TextStyle.Bold = true
+	s.logPath = wrapped("")
+	s.logPath.Selectable = true
+	s.logPath.Importance = widget.LowImportance
+	s.steps = wizard.NewChecklist()
+	s.work = wizard.NewWork(0)
+	s.order = append([]string(nil), updateSteps...)
+	s.step = &wizard.Step{
+		NoBack: true,
+		Content: container.NewBorder(s.intro, container.NewVBox(s.result, s.logPath), nil, nil,
+			container.NewGridWithColumns(2, container.NewVScroll(s.steps), s.work)),
+		OnEnter: s.start,
+	}
+	s.relabel()
+	return s
+}
+
+func (s *updateScreen) relabel() {
+	a := s.a
+	s.step.SetTitle(a.t("update.title", nil))
+	from, to := "", ""
+	if r := a.report; r != nil {
+		from, to = r.Installed, r.Update
+	}
+	s.intro.SetText(a.t("update.intro", map[string]any{"From": from, "To": to}))
+	s.logPath.SetText(a.t("app.log.path", map[string]any{"Path": a.LogPath()}))
+	for _, name := range s.order {
+		s.steps.Set(name, a.t(stepKeys[name], nil), s.states[name], "")
+	}
+	if s.current != "" && !s.finished {
+		s.work.Status(a.t(stepKeys[s.current], nil))
+	}
+	s.relabelResult()
+	s.step.SetNextEnabled(s.finished)
+}
+
+func (s *updateScreen) relabelResult() {
+	a := s.a
+	rep, err := a.applied, a.applyErr
+	if !s.finished {
+		s.result.SetText("")
+		return
+	}
+	var failed *outcome.FailedError
+	switch {
+	case err == nil:
+		s.result.SetText(a.t("update.done", map[string]any{"Version": rep.Version}))
+		setImportance(s.result, widget.SuccessImportance)
+	case s.cancelled && errors.As(err, &failed) && failed.RolledBack:
+		s.result.SetText(a.t("update.rolledBack", map[string]any{"Version": a.versionNow()}))
+		setImportance(s.result, widget.WarningImportance)
+	case errors.As(err, &failed) && failed.RolledBack:
+		s.result.SetText(a.t("restart.failed", map[string]any{"Error": err.Error()}) + "\n" +
+			a.t("restart.rolledBack", map[string]any{"Version": a.versionNow()}))
+		setImportance(s.result, widget.DangerImportance)
+	case errors.As(err, &failed):
+		s.result.SetText(a.t("restart.rollbackFailed", map[string]any{"Manual": failed.Manual}))
+		setImportance(s.result, widget.DangerImportance)
+	default:
+		s.result.SetText(a.t("error.happened", map[string]any{"Error": err.Error()}) + "\n" + a.t("error.keptNothing", nil))
+		setImportance(s.result, widget.DangerImportance)
+	}
+}
+
+// versionNow is the installed version after the run: what the core reported, else the
+// version before it.
+func (a *App) versionNow() string {
+	if a.applied != nil && a.applied.Version != "" {
+		return a.applied.Version
+	}
+	if a.report != nil {
+		return a.report.Installed
+	}
+	return ""
+}
+
+// start runs the update once, when the screen is first shown.
+func (s *updateScreen) start() {
+	a := s.a
+	if s.started {
+		return
+	}
+	s.started = true
+	opt := a.options()
+	opt.Progress = &progress{s: s}
+	path := a.cfg.Package
+	logFile := a.LogPath()
+	a.log.Logf("update: %s", path)
+	a.wz.SetCancelEnabled(true)
+	a.wz.Run(s.work, func(ctx context.Context, _ wizard.Reporter) error {
+		stopTail := tail(logFile, s.work)
+		rep, err := upgrade.Apply(ctx, opt, path)
+		cancelled := ctx.Err() != nil
+		stopTail()
+		fyne.Do(func() {
+			a.applied, s.cancelled = rep, cancelled
+		})
+		return err
+	}, s.done)
+}
+
+// done shows how the update ended, on the UI goroutine.
+func (s *updateScreen) done(err error) {
+	a := s.a
+	s.finished = true
+	a.applyErr = err
+	var failed *outcome.FailedError
+	switch {
+	case err == nil:
+		for _, name := range s.order {
+			s.states[name] = wizard.Passed
+		}
+		s.work.Progress(1)
+		a.log.Logf("update done: OMFLOW %s", a.applied.Version)
+	case errors.As(err, &failed):
+		if s.current != "" && s.current != upgrade.StepRollback {
+			s.states[s.current] = wizard.Failed
+		}
+		s.addStep(upgrade.StepRollback)
+		s.states[upgrade.StepRollback] = pickState(failed.RolledBack)
+		a.log.Logf("update failed (rolled back: %v): %v", failed.RolledBack, err)
+	default:
+		if s.current != "" {
+			s.states[s.current] = wizard.Failed
+		}
+		a.log.Logf("update refused or impossible: %v", err)
+	}
+	s.current = ""
+	s.work.Status("")
+	s.relabel()
+	a.restart.relabel()
+	if err != nil && !(s.cancelled && failed != nil && failed.RolledBack) {
+		kept := a.t("error.keptNothing", nil)
+		if failed != nil {
+			kept = a.t("error.keptRolledBack", map[string]any{"Version": a.versionNow()})
+			if !failed.RolledBack {
+				kept = a.t("error.keptBroken", map[string]any{"Manual": failed.Manual})
+			}
+		}
+		a.wz.ShowError(a.errorReport(err, kept))
+	}
+}
+
+func pickState(ok bool) wizard.State {
+	if ok {
+		return wizard.Passed
+	}
+	return wizard.Failed
+}
+
+func (s *updateScreen) addStep(name string) {
+	for _, n := range s.order {
+		if n == name {
+			return
+		}
+	}
+	s.order = append(s.order, name)
+}
+
+// reached marks a new step running and the one before it done, on the UI goroutine.
+func (s *updateScreen) reached(name string) {
+	if name == upgrade.StepRollback {
+		if s.current != "" {
+			s.states[s.current] = wizard.Failed
+		}
+	} else if s.current != "" {
+		s.states[s.current] = wizard.Passed
+	}
+	s.addStep(name)
+	s.current = name
+	s.states[name] = wizard.Running
+	done := 0
+	for i, n := range s.order {
+		if n == name {
+			done = i
+		}
+	}
+	s.work.Progress(float64(done) / float64(len(updateSteps)))
+	s.relabel()
+}
+
+// Step names the step running now (tests): its id, "" when none.
+func (s *updateScreen) Step() string { return s.current }
+
+// progress hears the core from its worker goroutine and hops to the UI.
+type progress struct{ s *updateScreen }
+
+var _ upgrade.Progress = (*progress)(nil)
+
+func (p *progress) Step(name string) { fyne.Do(func() { p.s.reached(name) }) }
+
+func (p *progress) Bytes(done, total int64) {
+	if total <= 0 {
+		return
+	}
+	fyne.Do(func() {
+		i := 0
+		for j, n := range p.s.order {
+			if n == p.s.current {
+				i = j
+			}
+		}
+		p.s.work.Progress((float64(i) + float64(done)/float64(total)) / float64(len(updateSteps)))
+	})
+}
+
+func (p *progress) Logf(format string, args ...any) { p.s.work.Logf(format, args...) }
+
+// tail follows the run's log file from its current end into the live log, until stop
+// is called (which reads what is left first). The core writes every file action and
+// service line there, so the screen shows the same lines the log keeps.
+func tail(path string, r wizard.Reporter) (stop func()) {
+	f, err := os.Open(path)
+	if err != nil {
+		return func() {}
+	}
+	if _, err := f.Seek(0, io.SeekEnd); err != nil {
+		f.Close()
+		return func() {}
+	}
+	quit, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		defer f.Close()
+		var partial string
+		buf := make([]byte, 64<<10)
+		read := func() {
+			for {
+				n, _ := f.Read(buf)
+				if n == 0 {
+					return
+				}
+				text := partial + string(buf[:n])
+				i := strings.LastIndexByte(text, '\n')
+				if i < 0 {
+					partial = text
+					continue
+				}
+				partial = text[i+1:]
+				r.Logf("%s", text[:i])
+			}
+		}
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				read()
+				return
+			case <-tick.C:
+				read()
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-finished
+	}
+}
