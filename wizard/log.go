@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -15,12 +16,14 @@ import (
 // DefaultLogLines is how many lines a Log keeps when not told otherwise.
 const DefaultLogLines = 5000
 
-// logFlushDelay batches appends: however fast lines come, the text is redrawn at most
-// this often, so a chatty process cannot starve the UI goroutine.
-const logFlushDelay = 100 * time.Millisecond
+// flushDelay batches updates from work: however fast lines and progress come, the screen
+// is redrawn at most this often, so a chatty process cannot flood the UI goroutine.
+const flushDelay = 100 * time.Millisecond
 
-// Log is a live, read-only, selectable text that follows its last line. Append is safe
-// from any goroutine; only the last maxLines lines are kept, so memory stays bounded.
+// Log is a live, read-only log that follows its last line unless the user scrolled up to
+// read. Each line is selectable text. Append is safe from any goroutine; only the last
+// maxLines lines are kept, so memory stays bounded, and only the lines in view are drawn
+// (a list), so a long log costs the window nothing.
 type Log struct {
 	widget.BaseWidget
 
@@ -31,8 +34,9 @@ type Log struct {
 	dropped int
 	pending bool
 
-	text   *widget.Label
-	scroll *container.Scroll
+	shown  []string // what the list shows; UI goroutine only
+	bottom float32  // scroll offset after the last follow; UI goroutine only
+	list   *widget.List
 }
 
 // NewLog makes a Log keeping the last maxLines lines (DefaultLogLines if 0).
@@ -41,38 +45,52 @@ func NewLog(maxLines int) *Log {
 		maxLines = DefaultLogLines
 	}
 	l := &Log{max: maxLines}
-	l.text = widget.NewLabel("")
-	l.text.Selectable = true
-	l.scroll = container.NewScroll(l.text)
+	l.list = widget.NewList(
+		func() int { return len(l.shown) },
+		func() fyne.CanvasObject {
+			line := widget.NewLabel("")
+			line.Selectable = true
+			line.Truncation = fyne.TextTruncateEllipsis
+			// Log lines sit closer than a label's own padding would put them.
+			return container.New(layout.NewCustomPaddedLayout(-theme.InnerPadding()/2, -theme.InnerPadding()/2, 0, 0), line)
+		},
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			if id < len(l.shown) {
+				o.(*fyne.Container).Objects[0].(*widget.Label).SetText(l.shown[id])
+			}
+		})
+	l.list.HideSeparators = true
+	// Tapping a line selects text in it, not the row.
+	l.list.OnSelected = func(id widget.ListItemID) { l.list.Unselect(id) }
 	l.ExtendBaseWidget(l)
 	return l
 }
 
-// CreateRenderer shows the text in a scroller on the input background, so it reads as
-// a box of output.
+// CreateRenderer shows the lines on the input background, so they read as a box of
+// output.
 func (l *Log) CreateRenderer() fyne.WidgetRenderer {
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
 	bg.CornerRadius = theme.InputRadiusSize()
-	return &logRenderer{bg: bg, objects: []fyne.CanvasObject{bg, l.scroll}, scroll: l.scroll}
+	return &logRenderer{bg: bg, list: l.list, objects: []fyne.CanvasObject{bg, l.list}}
 }
 
 type logRenderer struct {
 	bg      *canvas.Rectangle
-	scroll  *container.Scroll
+	list    *widget.List
 	objects []fyne.CanvasObject
 }
 
 func (r *logRenderer) Layout(size fyne.Size) {
 	r.bg.Resize(size)
-	r.scroll.Resize(size)
+	r.list.Resize(size)
 }
 
-func (r *logRenderer) MinSize() fyne.Size { return r.scroll.MinSize() }
+func (r *logRenderer) MinSize() fyne.Size { return r.list.MinSize() }
 
 func (r *logRenderer) Refresh() {
 	r.bg.FillColor = theme.Color(theme.ColorNameInputBackground)
 	r.bg.Refresh()
-	r.scroll.Refresh()
+	r.list.Refresh()
 }
 
 func (r *logRenderer) Objects() []fyne.CanvasObject { return r.objects }
@@ -96,7 +114,7 @@ func (l *Log) Append(text string) {
 	l.pending = true
 	l.mu.Unlock()
 	if schedule {
-		time.AfterFunc(logFlushDelay, func() { fyne.Do(l.flush) })
+		time.AfterFunc(flushDelay, func() { fyne.Do(l.flush) })
 	}
 }
 
@@ -108,14 +126,14 @@ func (l *Log) Clear() {
 	fyne.Do(l.flush)
 }
 
-// Text is the lines kept, oldest first, joined by newlines.
+// Text is the lines kept, oldest first, joined by newlines (for copying the whole log).
 func (l *Log) Text() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.textLocked()
+	return strings.Join(l.snapshotLocked(), "\n")
 }
 
-// Len is the number of lines kept; Dropped the number of older lines let go.
+// Len is the number of lines kept.
 func (l *Log) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -129,35 +147,32 @@ func (l *Log) Dropped() int {
 	return l.dropped
 }
 
-// Shown is the text the widget displays now (it lags Text by at most one flush).
-func (l *Log) Shown() string { return l.text.Text }
-
-func (l *Log) textLocked() string {
-	var b strings.Builder
-	for i := range l.lines {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(l.lines[(l.start+i)%len(l.lines)])
-	}
-	return b.String()
-}
+// Shown is the text the widget displays now, lines joined by newlines (it lags Text by
+// at most one batch). Call it on the UI goroutine.
+func (l *Log) Shown() string { return strings.Join(l.shown, "\n") }
 
 // Flush draws the lines appended so far now rather than at the next batch (screenshots,
 // tests). Call it on the UI goroutine.
 func (l *Log) Flush() { l.flush() }
 
-// flush redraws the text on the UI goroutine, following the end unless the user has
-// scrolled up to read.
+func (l *Log) snapshotLocked() []string {
+	out := make([]string, 0, len(l.lines))
+	out = append(out, l.lines[l.start:]...)
+	return append(out, l.lines[:l.start]...)
+}
+
+// flush shows the kept lines on the UI goroutine, following the end unless the user has
+// scrolled up since the last time it followed.
 func (l *Log) flush() {
 	l.mu.Lock()
-	text := l.textLocked()
+	l.shown = l.snapshotLocked()
 	l.pending = false
 	l.mu.Unlock()
 
-	follow := l.scroll.Offset.Y >= l.scroll.Content.Size().Height-l.scroll.Size().Height-1
-	l.text.SetText(text)
+	follow := l.list.GetScrollOffset() >= l.bottom-1
+	l.list.Refresh()
 	if follow {
-		l.scroll.ScrollToBottom()
+		l.list.ScrollToBottom()
+		l.bottom = l.list.GetScrollOffset()
 	}
 }

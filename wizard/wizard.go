@@ -120,6 +120,9 @@ func New(win fyne.Window, labels Labels, steps ...*Step) *Wizard {
 	w.next.Importance = widget.HighImportance
 	w.cancel = widget.NewButton("", w.Cancel)
 	w.ExtendBaseWidget(w)
+	// Closing the window is Cancel: it asks, and never walks away from running work.
+	// A caller that wants otherwise sets its own intercept after New.
+	win.SetCloseIntercept(w.Cancel)
 	if i := w.visibleFrom(0, 1); i >= 0 {
 		w.show(i)
 	}

@@ -212,6 +212,10 @@ func TestLongWorkReportsWhileTheWindowStaysLive(t *testing.T) {
 	assert.InDelta(t, 0.5, s.work.Fraction(), 1e-9)
 	assert.Equal(t, "Backing up", s.work.StatusText())
 	assert.Eventually(t, func() bool {
+		f, status := s.work.Shown()
+		return f == 0.5 && status == "Backing up" && s.work.bar.Value == 0.5
+	}, 5*time.Second, 10*time.Millisecond, "progress reaches the bar while the work runs")
+	assert.Eventually(t, func() bool {
 		return strings.HasSuffix(s.work.Log().Shown(), "copied file 50")
 	}, 5*time.Second, 10*time.Millisecond, "log lines reach the screen while the work runs")
 
@@ -310,6 +314,28 @@ func TestLogKeepsTheLastLines(t *testing.T) {
 	assert.True(t, strings.HasPrefix(l.Text(), "line 11002\n"), l.Text()[:20])
 	assert.True(t, strings.HasSuffix(l.Text(), "line 11999\na\nb"))
 	assert.Eventually(t, func() bool { return l.Shown() == l.Text() }, 5*time.Second, 10*time.Millisecond)
+}
+
+// However long the log, only the lines in view become widgets.
+func TestLogDrawsOnlyTheLinesInView(t *testing.T) {
+	test.NewTempApp(t)
+	l := NewLog(0)
+	w := test.NewTempWindow(t, l)
+	w.Resize(fyne.NewSize(400, 300))
+	for i := 0; i < DefaultLogLines+100; i++ {
+		l.Append(fmt.Sprintf("line %d", i))
+	}
+	l.Flush()
+	assert.Equal(t, DefaultLogLines, l.Len())
+	labels := 0
+	walk(l, func(o fyne.CanvasObject) {
+		if _, ok := o.(*widget.Label); ok {
+			labels++
+		}
+	})
+	assert.Positive(t, labels)
+	assert.Less(t, labels, 40, "a list draws what is in view")
+	assert.Contains(t, allText(l), fmt.Sprintf("line %d", DefaultLogLines+99), "the log follows its end")
 }
 
 func TestChecklistMarksItems(t *testing.T) {

@@ -3,6 +3,8 @@ package wizard
 import (
 	"context"
 	"fmt"
+	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -31,6 +33,11 @@ type Work struct {
 	status   binding.String
 	bar      *widget.ProgressBar
 	log      *Log
+
+	mu         sync.Mutex
+	lastFrac   float64 // as reported, ahead of the screen by at most one batch
+	lastStatus string
+	pending    bool
 }
 
 // NewWork makes a Work whose log keeps the last maxLines lines (DefaultLogLines if 0).
@@ -50,11 +57,35 @@ func (w *Work) CreateRenderer() fyne.WidgetRenderer {
 
 // Progress sets the bar, clamped to 0..1.
 func (w *Work) Progress(fraction float64) {
-	_ = w.fraction.Set(min(max(fraction, 0), 1))
+	w.report(func() { w.lastFrac = min(max(fraction, 0), 1) })
 }
 
 // Status sets the status line.
-func (w *Work) Status(text string) { _ = w.status.Set(text) }
+func (w *Work) Status(text string) {
+	w.report(func() { w.lastStatus = text })
+}
+
+// report records a change and has the screen catch up within flushDelay: work may
+// report thousands of times a second, the window redraws a few times.
+func (w *Work) report(change func()) {
+	w.mu.Lock()
+	change()
+	schedule := !w.pending
+	w.pending = true
+	w.mu.Unlock()
+	if schedule {
+		time.AfterFunc(flushDelay, func() { fyne.Do(w.flush) })
+	}
+}
+
+func (w *Work) flush() {
+	w.mu.Lock()
+	frac, status := w.lastFrac, w.lastStatus
+	w.pending = false
+	w.mu.Unlock()
+	_ = w.fraction.Set(frac)
+	_ = w.status.Set(status)
+}
 
 // Logf appends a line to the log.
 func (w *Work) Logf(format string, args ...any) { w.log.Append(fmt.Sprintf(format, args...)) }
@@ -62,11 +93,34 @@ func (w *Work) Logf(format string, args ...any) { w.log.Append(fmt.Sprintf(forma
 // Log is the live log, for reading it back or clearing it.
 func (w *Work) Log() *Log { return w.log }
 
-// Fraction and StatusText read back what the work reported (tests, screenshots).
-func (w *Work) Fraction() float64 { f, _ := w.fraction.Get(); return f }
+// Fraction is the progress as reported last (the bar follows within a batch).
+func (w *Work) Fraction() float64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.lastFrac
+}
 
-// StatusText is the status line as set last.
-func (w *Work) StatusText() string { s, _ := w.status.Get(); return s }
+// StatusText is the status line as reported last.
+func (w *Work) StatusText() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.lastStatus
+}
+
+// Shown is the progress and status line the screen shows now. Call it on the UI
+// goroutine.
+func (w *Work) Shown() (fraction float64, status string) {
+	f, _ := w.fraction.Get()
+	s, _ := w.status.Get()
+	return f, s
+}
+
+// Flush shows the last progress and status now rather than at the next batch, and the
+// log's lines too (screenshots, tests). Call it on the UI goroutine.
+func (w *Work) Flush() {
+	w.flush()
+	w.log.flush()
+}
 
 // Reset empties bar, status and log before the work runs again.
 func (w *Work) Reset() {

@@ -128,7 +128,7 @@ func TestSampleScreenshots(t *testing.T) {
 			return nil
 		}, nil)
 		<-logged
-		work.Log().Flush()
+		work.Flush()
 		shoot(s, "4-update")
 		wz.ShowError(wizard.ErrorReport{
 			Title:    l.T("error.title", nil),
@@ -153,8 +153,8 @@ func TestCJKRendersWithNoFontInstalled(t *testing.T) {
 		if os.Getuid() != 0 {
 			t.Skip("hiding the machine's fonts needs root (unshare --mount)")
 		}
-		if _, err := exec.LookPath("unshare"); err != nil {
-			t.Skip("hiding the machine's fonts needs unshare (util-linux)")
+		if err := exec.Command("unshare", "--mount", "true").Run(); err != nil {
+			t.Skipf("hiding the machine's fonts needs unshare --mount (util-linux): %v", err)
 		}
 		script := ""
 		for _, d := range fontDirs {
