@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"omflow-upgrade/upgrade/install"
@@ -85,6 +86,12 @@ type applier struct {
 	rep  *ApplyReport
 	prog Progress
 	data runData
+	// pkgBase are the base copies of config files the package carries (pack -base);
+	// incoming the package's own config files, kept as the record of the update.
+	pkgBase, incoming map[string][]byte
+	// db is the SQLite database put in the backup; dbCopied its state when copied.
+	db       database
+	dbCopied os.FileInfo
 }
 
 func (a *applier) txnOptions(command string) txn.Options {
@@ -138,9 +145,21 @@ func (a *applier) run(ctx context.Context) (err error) {
 		return &outcome.FailedError{RolledBack: true, Err: fmt.Errorf("stop the OMFLOW service: %w", err)}
 	}
 	a.opt.hook("stopped", 0)
+	if a.dbCopied != nil {
+		// The service may have written to the database since the copy.
+		if err := refreshDatabase(a.in, t.StagingDir(), a.db.path, a.dbCopied); err != nil {
+			return a.failed(ctx, fmt.Errorf("copy the database again: %w", err), false)
+		}
+	}
 	a.prog.Step(StepApply)
 	if err := t.Apply(ctx); err != nil {
 		return a.failed(ctx, err, false)
+	}
+	if a.p.Manifest.TouchesMigrations() {
+		a.prog.Step(StepMigrate)
+		if err := migrate(ctx, a.opt, a.in, a.prog); err != nil {
+			return a.failed(ctx, fmt.Errorf("Django migrations: %w", err), false)
+		}
 	}
 	a.prog.Step(StepStart)
 	if err := a.serviceCall(ctx, "start", svcs.Start); err != nil {
@@ -164,6 +183,9 @@ func (a *applier) run(ctx context.Context) (err error) {
 	}
 	a.opt.hook("version-written", 0)
 	a.prog.Step(StepCommit)
+	if err := writeRecord(t.BackupDir(), a.p.Manifest, a.incoming); err != nil {
+		return a.failed(ctx, fmt.Errorf("keep the record of the update: %w", err), true)
+	}
 	backup, err := t.Commit(context.WithoutCancel(ctx))
 	if err != nil {
 		// Every file is in place and the new version answers: the journal says healthy,
@@ -184,6 +206,9 @@ func (a *applier) stage(ctx context.Context) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	if a.pkgBase, err = readTree(pkg.BaseDir(dir)); err != nil {
+		return err
+	}
 	staging := a.t.StagingDir()
 	if err := os.Remove(staging); err != nil {
 		return fmt.Errorf("staging folder %q: %w", staging, err)
@@ -199,19 +224,28 @@ func (a *applier) stage(ctx context.Context) error {
 	return nil
 }
 
-// plan turns the manifest into file operations.
+// plan turns the manifest into file operations: payload files added or replaced, data
+// files kept on an existing installation, config files decided (SPEC 4.8), deletions.
 func (a *applier) plan() ([]txn.Op, error) {
 	m := a.p.Manifest
 	versionRel := a.in.Layout.VersionFileRel()
+	staging := a.t.StagingDir()
 	var ops []txn.Op
+	a.incoming = map[string][]byte{}
 	for _, f := range m.Files {
 		present := exists(a.in, f.Path)
 		switch {
 		case f.Path == versionRel:
 			// Written last, on success, in the installation's own format.
 			continue
+		case f.Kind == pkg.KindConfig && f.Link == "":
+			b, err := os.ReadFile(filepath.Join(staging, filepath.FromSlash(f.Path)))
+			if err != nil {
+				return nil, fmt.Errorf("staged config file: %w", err)
+			}
+			a.incoming[f.Path] = b
+			continue
 		case f.Kind == pkg.KindData && present:
-			a.rep.Config = append(a.rep.Config, ConfigResult{Path: f.Path, Result: "kept"})
 			a.opt.logf("data file %s kept (never replaced on an existing installation)", f.Path)
 			continue
 		case present:
@@ -219,16 +253,66 @@ func (a *applier) plan() ([]txn.Op, error) {
 		default:
 			ops = append(ops, txn.Op{Kind: txn.Add, Path: f.Path})
 		}
-		if f.Kind == pkg.KindConfig {
-			a.rep.Config = append(a.rep.Config, ConfigResult{Path: f.Path, Result: "replaced"})
-		}
 	}
 	for _, d := range m.Delete {
-		if exists(a.in, d) {
+		if pkg.DefaultKind(d) != pkg.KindConfig && exists(a.in, d) {
 			ops = append(ops, txn.Op{Kind: txn.Delete, Path: d})
 		}
 	}
-	return ops, nil
+	changes, err := decideConfigs(a.in, m, a.incoming, a.pkgBase, a.opt.ConfigChoice)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range changes {
+		a.opt.logf("config file %s: %s (%s)", c.path, c.d.Result, c.d.Reason)
+	}
+	if err := conflictError(changes); err != nil {
+		return nil, err
+	}
+	cops, err := stageConfigs(a.in, staging, changes)
+	if err != nil {
+		return nil, fmt.Errorf("stage config files: %w", err)
+	}
+	a.rep.Config = append(configResults(changes), keptData(a.in, m)...)
+	ops = append(ops, cops...)
+	return a.planDatabase(ops)
+}
+
+// planDatabase puts the SQLite database in the backup (a copy goes in its place), or
+// refuses when the database is another engine's and the administrator has not said it
+// is backed up.
+func (a *applier) planDatabase(ops []txn.Op) ([]txn.Op, error) {
+	db, err := readDatabase(a.in)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case db.engine == "":
+		return ops, nil
+	case !db.sqlite() && !a.opt.DBBackedUp:
+		return nil, dbNotBackedUp(db)
+	case !db.sqlite():
+		a.opt.logf("database %s: not in our backup; the administrator says it is backed up (-db-backed-up)", db.engine)
+		return ops, nil
+	case db.path == "" || !exists(a.in, db.path):
+		return ops, nil
+	}
+	for _, op := range ops {
+		if op.Path == db.path {
+			return ops, nil
+		}
+	}
+	if a.dbCopied, err = stageDatabase(a.in, a.t.StagingDir(), db.path); err != nil {
+		return nil, fmt.Errorf("copy the database %s into the backup: %w", db.path, err)
+	}
+	a.db = db
+	a.opt.logf("database %s goes into the backup; a copy takes its place", db.path)
+	return append(ops, databaseOp(db.path)), nil
+}
+
+func dbNotBackedUp(db database) error {
+	return &outcome.RefusedError{Reason: ReasonDatabaseNotBackedUp,
+		Err: fmt.Errorf("the database (%s) is not SQLite, so the update's backup cannot hold it: back it up with its own tools, then run again with -db-backed-up", db.engine)}
 }
 
 // failed rolls the run back after a failure, restarts the old service and says how it

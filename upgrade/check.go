@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/outcome"
@@ -141,9 +142,17 @@ func check(ctx context.Context, opt Options, pkgPath string, withFiles, headOnly
 		need = p.Manifest.PayloadSize()
 	}
 	checkState(in, need, r)
+	checkDatabase(&opt, in, r)
+	var changes []configChange
+	if !headOnly && p.Manifest != nil {
+		// Apply decides the config files on its staged copies; check reads them.
+		if changes, err = checkConfigs(ctx, &opt, in, p, r); err != nil {
+			return nil, err
+		}
+	}
 	r.Reason = verdictReason(r)
 	if withFiles {
-		r.Files = dryRun(in, p)
+		r.Files = dryRun(in, p, changes)
 	}
 	for _, c := range r.Checks {
 		opt.logf("check %s: ok=%v %s", c.Name, c.OK, c.Message)
@@ -229,22 +238,67 @@ func checkVersion(in *install.Installation, p *pkg.Package, r *CheckReport) {
 	r.refuse(c)
 }
 
-// dryRun lists what the update adds, replaces and deletes.
-func dryRun(in *install.Installation, p *pkg.Package) []FileAction {
+// dryRun lists what the update adds, replaces, deletes, merges and keeps.
+func dryRun(in *install.Installation, p *pkg.Package, changes []configChange) []FileAction {
 	if p.Manifest == nil {
 		return nil
 	}
 	var out []FileAction
+	versionRel := in.Layout.VersionFileRel()
 	for _, f := range p.Manifest.Files {
-		action := "add"
-		if exists(in, f.Path) {
-			action = "replace"
+		present := exists(in, f.Path)
+		switch {
+		case f.Kind == pkg.KindConfig || f.Path == versionRel:
+			continue
+		case f.Kind == pkg.KindData && present:
+			out = append(out, FileAction{Path: f.Path, Action: "keep", Size: f.Size})
+		case present:
+			out = append(out, FileAction{Path: f.Path, Action: "replace", Size: f.Size})
+		default:
+			out = append(out, FileAction{Path: f.Path, Action: "add", Size: f.Size})
 		}
-		out = append(out, FileAction{Path: f.Path, Action: action, Size: f.Size})
 	}
 	for _, d := range p.Manifest.Delete {
+		if pkg.DefaultKind(d) == pkg.KindConfig {
+			continue
+		}
 		if size, ok := fileSize(in, d); ok {
 			out = append(out, FileAction{Path: d, Action: "delete", Size: size})
+		}
+	}
+	return append(out, configActions(changes)...)
+}
+
+// checkConfigs says what the update would do with each config and data file, and
+// refuses on a conflict nobody settled.
+func checkConfigs(ctx context.Context, opt *Options, in *install.Installation, p *pkg.Package, r *CheckReport) ([]configChange, error) {
+	copies, err := p.ReadConfigs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := decideConfigs(in, p.Manifest, copies.New, copies.Base, opt.ConfigChoice)
+	if err != nil {
+		return nil, err
+	}
+	r.Config = append(configResults(changes), keptData(in, p.Manifest)...)
+	if err := conflictError(changes); err != nil {
+		r.refuse(CheckItem{Name: CheckConfig, Reason: ReasonConfigConflict, Message: err.Error()})
+	} else if len(changes) > 0 {
+		var parts []string
+		for _, c := range changes {
+			parts = append(parts, c.path+" "+string(c.d.Result))
+		}
+		r.add(CheckItem{Name: CheckConfig, OK: true, Message: "config files: " + strings.Join(parts, ", ")})
+	}
+	return changes, nil
+}
+
+// keptData lists the data files an existing installation keeps.
+func keptData(in *install.Installation, m *pkg.Manifest) []ConfigResult {
+	var out []ConfigResult
+	for _, f := range m.Files {
+		if f.Kind == pkg.KindData && exists(in, f.Path) {
+			out = append(out, ConfigResult{Path: f.Path, Result: "kept"})
 		}
 	}
 	return out
@@ -261,4 +315,21 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// checkDatabase says whether the site's database is in the update's backup.
+func checkDatabase(opt *Options, in *install.Installation, r *CheckReport) {
+	db, err := readDatabase(in)
+	switch {
+	case err != nil:
+		r.add(CheckItem{Name: CheckDatabase, OK: true, Warning: true, Reason: "database-unknown", Message: err.Error()})
+	case db.engine == "":
+	case db.sqlite():
+		r.add(CheckItem{Name: CheckDatabase, OK: true, Message: fmt.Sprintf("the SQLite database %s goes into the backup with the files", db.path)})
+	case opt.DBBackedUp:
+		r.add(CheckItem{Name: CheckDatabase, OK: true, Warning: true, Reason: ReasonDatabaseNotBackedUp,
+			Message: fmt.Sprintf("the database (%s) is not in the update's backup; you said it is backed up", db.engine)})
+	default:
+		r.add(CheckItem{Name: CheckDatabase, OK: true, Warning: true, Reason: ReasonDatabaseNotBackedUp, Message: dbNotBackedUp(db).Error()})
+	}
 }

@@ -1,6 +1,8 @@
 package upgrade
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -23,4 +25,26 @@ func fileSize(in *install.Installation, rel string) (int64, bool) {
 		return 0, false
 	}
 	return st.Size(), true
+}
+
+// readTree reads every regular file under dir into memory by slash-separated relative
+// path; a missing dir is an empty map.
+func readTree(dir string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && p == dir {
+			return filepath.SkipDir
+		}
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out[filepath.ToSlash(rel)] = b
+		return nil
+	})
+	return out, err
 }
