@@ -20,6 +20,30 @@ const DefaultLogLines = 5000
 // is redrawn at most this often, so a chatty process cannot flood the UI goroutine.
 const flushDelay = 100 * time.Millisecond
 
+// batch runs fn on the UI goroutine flushDelay after the first trigger since it last
+// ran: many triggers from any goroutine, one redraw. fn reads the latest state itself.
+type batch struct {
+	fn      func()
+	mu      sync.Mutex
+	pending bool
+}
+
+func (b *batch) trigger() {
+	b.mu.Lock()
+	schedule := !b.pending
+	b.pending = true
+	b.mu.Unlock()
+	if schedule {
+		time.AfterFunc(flushDelay, func() {
+			// Cleared before fn reads the state: a trigger from now on gets its own run.
+			b.mu.Lock()
+			b.pending = false
+			b.mu.Unlock()
+			fyne.Do(b.fn)
+		})
+	}
+}
+
 // Log is a live, read-only log that follows its last line unless the user scrolled up to
 // read. Each line is selectable text. Append is safe from any goroutine; only the last
 // maxLines lines are kept, so memory stays bounded, and only the lines in view are drawn
@@ -32,7 +56,7 @@ type Log struct {
 	start   int
 	max     int
 	dropped int
-	pending bool
+	redraw  batch
 
 	shown  []string // what the list shows; UI goroutine only
 	bottom float32  // scroll offset after the last follow; UI goroutine only
@@ -45,6 +69,7 @@ func NewLog(maxLines int) *Log {
 		maxLines = DefaultLogLines
 	}
 	l := &Log{max: maxLines}
+	l.redraw.fn = l.flush
 	l.list = widget.NewList(
 		func() int { return len(l.shown) },
 		func() fyne.CanvasObject {
@@ -110,12 +135,8 @@ func (l *Log) Append(text string) {
 		l.start = (l.start + 1) % l.max
 		l.dropped++
 	}
-	schedule := !l.pending
-	l.pending = true
 	l.mu.Unlock()
-	if schedule {
-		time.AfterFunc(flushDelay, func() { fyne.Do(l.flush) })
-	}
+	l.redraw.trigger()
 }
 
 // Clear empties the log.
@@ -166,7 +187,6 @@ func (l *Log) snapshotLocked() []string {
 func (l *Log) flush() {
 	l.mu.Lock()
 	l.shown = l.snapshotLocked()
-	l.pending = false
 	l.mu.Unlock()
 
 	follow := l.list.GetScrollOffset() >= l.bottom-1

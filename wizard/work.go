@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -37,13 +36,14 @@ type Work struct {
 	mu         sync.Mutex
 	lastFrac   float64 // as reported, ahead of the screen by at most one batch
 	lastStatus string
-	pending    bool
+	redraw     batch
 }
 
 // NewWork makes a Work whose log keeps the last maxLines lines (DefaultLogLines if 0).
 func NewWork(maxLines int) *Work {
 	w := &Work{fraction: binding.NewFloat(), status: binding.NewString(), log: NewLog(maxLines)}
 	w.bar = widget.NewProgressBarWithData(w.fraction)
+	w.redraw.fn = w.flush
 	w.ExtendBaseWidget(w)
 	return w
 }
@@ -55,33 +55,26 @@ func (w *Work) CreateRenderer() fyne.WidgetRenderer {
 	return widget.NewSimpleRenderer(container.NewBorder(container.NewVBox(status, w.bar), nil, nil, nil, w.log))
 }
 
-// Progress sets the bar, clamped to 0..1.
+// Progress sets the bar, clamped to 0..1. Work may report thousands of times a second;
+// the bar catches up within flushDelay.
 func (w *Work) Progress(fraction float64) {
-	w.report(func() { w.lastFrac = min(max(fraction, 0), 1) })
-}
-
-// Status sets the status line.
-func (w *Work) Status(text string) {
-	w.report(func() { w.lastStatus = text })
-}
-
-// report records a change and has the screen catch up within flushDelay: work may
-// report thousands of times a second, the window redraws a few times.
-func (w *Work) report(change func()) {
 	w.mu.Lock()
-	change()
-	schedule := !w.pending
-	w.pending = true
+	w.lastFrac = min(max(fraction, 0), 1)
 	w.mu.Unlock()
-	if schedule {
-		time.AfterFunc(flushDelay, func() { fyne.Do(w.flush) })
-	}
+	w.redraw.trigger()
+}
+
+// Status sets the status line (batched as Progress is).
+func (w *Work) Status(text string) {
+	w.mu.Lock()
+	w.lastStatus = text
+	w.mu.Unlock()
+	w.redraw.trigger()
 }
 
 func (w *Work) flush() {
 	w.mu.Lock()
 	frac, status := w.lastFrac, w.lastStatus
-	w.pending = false
 	w.mu.Unlock()
 	_ = w.fraction.Set(frac)
 	_ = w.status.Set(status)
