@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"sync/atomic"
 
 	"fyne.io/fyne/v2"
 
@@ -71,6 +72,7 @@ type App struct {
 
 	// What the wizard found and did. Written on the UI goroutine only.
 	loaded    bool // the start-up look at installation and package is done
+	settled   atomic.Bool
 	in        *install.Installation
 	inErr     error
 	log       *runlog.Log
@@ -229,6 +231,7 @@ func (a *App) load(pkgPath string) {
 		a.in, a.inErr, a.log, a.elevated, a.pending = in, inErr, log, elevated, pending
 		a.pkg, a.pkgErr = p, pkgErr
 		a.relabel()
+		a.settled.Store(true)
 	})
 }
 

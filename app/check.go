@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -33,6 +34,8 @@ type checkScreen struct {
 	again                                             *widget.Button
 
 	running bool
+	// settled is set once a check's result is on the screen (tests wait for it).
+	settled atomic.Bool
 	gen     int // the check whose result counts; a newer run makes older ones stale
 }
 
@@ -77,6 +80,7 @@ func (s *checkScreen) run() {
 		return
 	}
 	s.gen++
+	s.settled.Store(false)
 	gen := s.gen
 	s.running = true
 	a.report, a.reportErr = nil, nil
@@ -96,6 +100,7 @@ func (s *checkScreen) run() {
 				a.in, a.pkg = r.Installation, r.Package
 			}
 			s.relabel()
+			s.settled.Store(true)
 		})
 	}()
 }

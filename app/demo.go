@@ -85,9 +85,14 @@ func NewDemo(ctx context.Context, dir, installed string) (*Demo, error) {
 }
 
 // Pack builds a signed package of version v for the demo: the demo's own files of v,
-// plus files (root-relative path to content; a path ending in omflow_server is made
+// plus files (root-relative path to content; a script, starting with "#!", is made
 // executable), with the demo's license texts.
 func (d *Demo) Pack(ctx context.Context, v string, files map[string]string) (string, error) {
+	return d.PackPython(ctx, v, "", files)
+}
+
+// PackPython is Pack for an update that requires Python python ("3.11").
+func (d *Demo) PackPython(ctx context.Context, v, python string, files map[string]string) (string, error) {
 	ver, err := version.Parse(v)
 	if err != nil {
 		return "", err
@@ -106,7 +111,7 @@ func (d *Demo) Pack(ctx context.Context, v string, files map[string]string) (str
 	}
 	for rel, content := range all {
 		mode := os.FileMode(0o644)
-		if strings.HasSuffix(rel, "omflow_server") {
+		if strings.HasPrefix(content, "#!") {
 			mode = 0o755
 		}
 		p := filepath.Join(src, filepath.FromSlash(rel))
@@ -131,7 +136,7 @@ func (d *Demo) Pack(ctx context.Context, v string, files map[string]string) (str
 		return "", err
 	}
 	out := filepath.Join(d.Dir, name+".tar.gz")
-	if _, err := pkg.Pack(ctx, pkg.PackOptions{SrcDir: src, Out: out, Key: k, Version: v, LicenseDir: lic}); err != nil {
+	if _, err := pkg.Pack(ctx, pkg.PackOptions{SrcDir: src, Out: out, Key: k, Version: v, Python: python, LicenseDir: lic}); err != nil {
 		return "", err
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -26,6 +27,7 @@ type restartScreen struct {
 	status  *upgrade.StatusReport
 	statErr error
 	asking  bool
+	settled atomic.Bool
 }
 
 func newRestartScreen(a *App) *restartScreen {
@@ -50,6 +52,7 @@ func newRestartScreen(a *App) *restartScreen {
 func (s *restartScreen) ask() {
 	a := s.a
 	s.asking = true
+	s.settled.Store(false)
 	s.relabel()
 	opt := a.options()
 	go func() {
@@ -58,6 +61,7 @@ func (s *restartScreen) ask() {
 			s.asking = false
 			s.status, s.statErr = st, err
 			s.relabel()
+			s.settled.Store(true)
 		})
 	}()
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -28,10 +29,12 @@ type updateScreen struct {
 	work                   *wizard.Work
 
 	started, finished bool
-	cancelled         bool
-	current           string // the step running
-	states            map[string]wizard.State
-	order             []string // the steps listed
+	// settled is set once the result is on the screen (tests wait for it).
+	settled   atomic.Bool
+	cancelled bool
+	current   string // the step running
+	states    map[string]wizard.State
+	order     []string // the steps listed
 }
 
 // updateSteps are the steps listed, in the order the core runs them (rollback is added
@@ -200,6 +203,7 @@ func (s *updateScreen) done(err error) {
 		}
 		a.wz.ShowError(a.errorReport(err, kept))
 	}
+	s.settled.Store(true)
 }
 
 func pickState(ok bool) wizard.State {

@@ -1,0 +1,440 @@
+package app
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"omflow-upgrade/i18n"
+	"omflow-upgrade/upgrade"
+	"omflow-upgrade/upgrade/demo"
+	"omflow-upgrade/upgrade/install"
+	"omflow-upgrade/wizard"
+)
+
+// The test binary is also the demo installations' service program.
+func TestMain(m *testing.M) {
+	if demo.Main(os.Args) {
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+const wait, tick = 30 * time.Second, 20 * time.Millisecond
+
+// newTestDemo makes a demo installation of installed with a package of DemoUpdate for it;
+// its service is stopped at the end of the test.
+func newTestDemo(t *testing.T, installed string) *Demo {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := NewDemo(ctx, t.TempDir(), installed)
+	require.NoError(t, err)
+	t.Cleanup(d.Stop)
+	return d
+}
+
+// harness is the wizard in a test window.
+type harness struct {
+	t    *testing.T
+	a    *App
+	win  fyne.Window
+	quit bool
+	en   *i18n.Localizer
+}
+
+func start(t *testing.T, d *Demo, pkgPath string, change func(*Config)) *harness {
+	t.Helper()
+	test.NewTempApp(t).Settings().SetTheme(Theme())
+	h := &harness{t: t, en: i18n.MustLoad().Localizer("en")}
+	cfg := Config{Root: d.Root, PublicKey: d.PublicKey, Package: pkgPath, Language: "en",
+		Override: install.Config{StartTimeout: 10}}
+	cfg.Quit = func() { h.quit = true }
+	if change != nil {
+		change(&cfg)
+	}
+	h.win = test.NewTempWindow(t, nil)
+	h.a = New(h.win, cfg)
+	h.win.SetContent(h.a.Content())
+	h.win.Resize(fyne.NewSize(960, 660))
+	require.Eventually(t, h.a.settled.Load, wait, tick, "the wizard reads the installation and the package")
+	return h
+}
+
+func (h *harness) buttons() (back, next, cancel *widget.Button) { return h.a.Wizard().Buttons() }
+
+func (h *harness) title() string { return h.a.Wizard().Current().Title }
+
+// nextWhenEnabled waits for Next to be enabled and taps it.
+func (h *harness) nextWhenEnabled() {
+	h.t.Helper()
+	_, next, _ := h.buttons()
+	require.Eventually(h.t, func() bool { return !next.Disabled() }, wait, tick, "Next stays disabled on %q", h.title())
+	test.Tap(next)
+}
+
+// toCheck goes from the language screen through the license to the check screen.
+func (h *harness) toCheck() {
+	h.t.Helper()
+	h.nextWhenEnabled()
+	require.Equal(h.t, h.en.T("license.title", nil), h.title())
+	test.Tap(h.a.license.agree)
+	h.nextWhenEnabled()
+	require.Equal(h.t, h.en.T("check.title", nil), h.title())
+}
+
+// checkDone waits for the check to end.
+func (h *harness) checkDone() {
+	h.t.Helper()
+	require.Eventually(h.t, h.a.check.settled.Load, wait, tick)
+}
+
+// updateDone waits for the update screen to finish.
+func (h *harness) updateDone() {
+	h.t.Helper()
+	require.Eventually(h.t, h.a.update.settled.Load, 2*wait, tick)
+}
+
+// item reads a checklist item.
+func item(t *testing.T, c *wizard.Checklist, id string) (wizard.State, string, string) {
+	t.Helper()
+	st, text, detail, ok := c.Item(id)
+	require.True(t, ok, "no item %q", id)
+	return st, text, detail
+}
+
+// serves checks that the demo service runs and its login page names version v.
+func serves(t *testing.T, root, v string) {
+	t.Helper()
+	in, err := install.Detect(root, install.Config{})
+	require.NoError(t, err)
+	resp, err := http.Get(in.HealthURL())
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, string(body), v)
+	assert.Equal(t, v, in.Version.String())
+}
+
+// dialogButton finds a button by its text in the window's top overlay (a dialog).
+func dialogButton(win fyne.Window, text string) *widget.Button {
+	top := win.Canvas().Overlays().Top()
+	if top == nil {
+		return nil
+	}
+	var found *widget.Button
+	walk(top, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Text == text && found == nil {
+			found = b
+		}
+	})
+	return found
+}
+
+// dialogText is every label's text in the top overlay.
+func dialogText(win fyne.Window) string {
+	top := win.Canvas().Overlays().Top()
+	if top == nil {
+		return ""
+	}
+	var out []string
+	walk(top, func(o fyne.CanvasObject) {
+		switch l := o.(type) {
+		case *widget.Label:
+			out = append(out, l.Text)
+		case *widget.RichText:
+			out = append(out, l.String())
+		}
+	})
+	return strings.Join(out, "\n")
+}
+
+func walk(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
+	fn(o)
+	switch c := o.(type) {
+	case *fyne.Container:
+		for _, child := range c.Objects {
+			walk(child, fn)
+		}
+	case fyne.Widget:
+		r := test.WidgetRenderer(c)
+		for _, child := range r.Objects() {
+			walk(child, fn)
+		}
+	}
+}
+
+func TestSuccessfulUpdate(t *testing.T) {
+	d := newTestDemo(t, DemoInstalled)
+	h := start(t, d, d.Package, nil)
+	en := h.en
+
+	// Language: each language in its own name, the chosen one selected.
+	assert.Equal(t, en.T("language.title", nil), h.title())
+	assert.Equal(t, []string{"English", "繁體中文", "简体中文", "日本語"}, h.a.lang.langs.Options)
+	assert.Equal(t, "English", h.a.lang.langs.Selected)
+	assert.False(t, h.a.lang.rootBox.Visible(), "no administrator warning without an elevation question")
+	h.nextWhenEnabled()
+
+	// License: the package's English text; Next waits for "I agree".
+	assert.Equal(t, en.T("license.title", nil), h.title())
+	require.Eventually(t, func() bool { return strings.Contains(h.a.license.text.Text, "demo update: license agreement") }, wait, tick)
+	assert.Equal(t, en.T("license.prompt", map[string]any{"Version": DemoUpdate}), h.a.license.prompt.Text)
+	_, next, _ := h.buttons()
+	assert.True(t, next.Disabled())
+	test.Tap(h.a.license.agree)
+	h.nextWhenEnabled()
+
+	// Check: every check passes; Next reads "Update".
+	assert.Equal(t, en.T("check.title", nil), h.title())
+	h.checkDone()
+	assert.Equal(t, en.T("check.allPassed", nil), h.a.check.summary.Text)
+	assert.Equal(t, en.T("check.next", nil), next.Text)
+	st, text, detail := item(t, h.a.check.checks, upgrade.CheckVersion)
+	assert.Equal(t, wizard.Passed, st)
+	assert.Equal(t, en.T("check.name.version", nil), text)
+	assert.Equal(t, en.T("check.ok.versionFix", map[string]any{"Update": DemoUpdate, "Installed": DemoInstalled}), detail)
+	st, _, _ = item(t, h.a.check.checks, upgrade.CheckSignature)
+	assert.Equal(t, wizard.Passed, st)
+	assert.Equal(t, en.T("check.signature.verified", nil), h.a.check.updSig.Text)
+	assert.Equal(t, en.T("check.installed.service", map[string]any{"State": en.T("check.state.running", nil)}), h.a.check.instService.Text)
+	h.nextWhenEnabled()
+
+	// Update: the steps run, the log is live, then Next.
+	assert.Equal(t, en.T("update.title", nil), h.title())
+	h.updateDone()
+	assert.Equal(t, en.T("update.done", map[string]any{"Version": DemoUpdate}), h.a.update.result.Text)
+	for _, name := range updateSteps {
+		st, text, _ := item(t, h.a.update.steps, name)
+		assert.Equal(t, wizard.Passed, st, name)
+		assert.Equal(t, en.T(stepKeys[name], nil), text)
+	}
+	assert.InDelta(t, 1, h.a.update.work.Fraction(), 0.001)
+	assert.Eventually(t, func() bool { return strings.Contains(h.a.update.work.Log().Text(), "committed") }, wait, tick,
+		"the live log shows the core's lines")
+	back, _, _ := h.buttons()
+	assert.True(t, back.Disabled(), "no way back from an update")
+	h.nextWhenEnabled()
+
+	// Restart: the Python screen is skipped; the service answers with the new version.
+	assert.Equal(t, en.T("restart.title", nil), h.title())
+	assert.Equal(t, en.T("wizard.finish", nil), next.Text)
+	assert.Equal(t, en.T("restart.healthy", map[string]any{"Version": DemoUpdate}), h.a.restart.result.Text)
+	require.Eventually(t, h.a.restart.settled.Load, wait, tick)
+	in, _ := install.Detect(d.Root, install.Config{})
+	assert.Equal(t, en.T("restart.status.service", map[string]any{"State": en.T("check.state.running", nil), "Version": DemoUpdate}), h.a.restart.service.Text)
+	assert.Equal(t, en.T("restart.status.answered", map[string]any{"URL": in.HealthURL()}), h.a.restart.url.Text)
+	assert.Contains(t, h.a.restart.backup.Text, filepath.Join(d.Root, install.StateDirName))
+	assert.Contains(t, h.a.restart.downtime.Text, "seconds")
+	assert.Equal(t, en.T("restart.log", map[string]any{"Path": h.a.LogPath()}), h.a.restart.logPath.Text)
+	assert.FileExists(t, h.a.LogPath())
+	serves(t, d.Root, DemoUpdate)
+	assert.NotContains(t, h.a.Wizard().StepList(), "  "+en.T("python.title", nil))
+
+	test.Tap(next)
+	assert.True(t, h.quit, "Finish ends the wizard")
+}
+
+func TestRefusedUpdateExplainsAndKeepsUpdateDisabled(t *testing.T) {
+	d := newTestDemo(t, DemoInstalled)
+	ctx := context.Background()
+	p, err := d.Pack(ctx, "1.2.0.1", nil)
+	require.NoError(t, err)
+	h := start(t, d, p, nil)
+	h.toCheck()
+	h.checkDone()
+	st, _, detail := item(t, h.a.check.checks, upgrade.CheckVersion)
+	assert.Equal(t, wizard.Failed, st)
+	assert.Equal(t, h.en.T("check.refused.needsFirstRelease", map[string]any{"Update": "1.2.0.1", "Requires": "1.2.0.0"}), detail)
+	assert.Contains(t, detail, "Install 1.2.0.0 first")
+	assert.Equal(t, h.en.Plural("check.failedCount", 1, nil), h.a.check.summary.Text)
+	_, next, _ := h.buttons()
+	assert.Equal(t, h.en.T("check.next", nil), next.Text)
+	assert.True(t, next.Disabled(), "Update stays disabled")
+	test.Tap(next)
+	assert.Equal(t, h.en.T("check.title", nil), h.title(), "a disabled Update does nothing")
+
+	// Checking again changes nothing: still refused, still disabled.
+	test.Tap(h.a.check.again)
+	h.checkDone()
+	assert.True(t, next.Disabled())
+	serves(t, d.Root, DemoInstalled)
+}
+
+// failingControl is a control script whose start fails, as a broken release's would.
+const failingControl = "#!/bin/sh\ncase \"$1\" in status) exit 3;; start) echo 'OMFLOW: ImportError: No module named omflow.settings' >&2; exit 1;; *) exit 0;; esac\n"
+
+func TestServiceThatFailsToStartIsRolledBack(t *testing.T) {
+	d := newTestDemo(t, DemoInstalled)
+	p, err := d.Pack(context.Background(), DemoUpdate, map[string]string{"server/omflow_server": failingControl})
+	require.NoError(t, err)
+	h := start(t, d, p, nil)
+	h.toCheck()
+	h.nextWhenEnabled()
+	h.updateDone()
+	en := h.en
+	res := h.a.update.result.Text
+	assert.Contains(t, res, en.T("restart.rolledBack", map[string]any{"Version": DemoInstalled}))
+	st, text, _ := item(t, h.a.update.steps, upgrade.StepStart)
+	assert.Equal(t, wizard.Failed, st, text)
+	st, _, _ = item(t, h.a.update.steps, upgrade.StepRollback)
+	assert.Equal(t, wizard.Passed, st)
+
+	// The error dialog says what happened, what was kept and where the log is.
+	msg := dialogText(h.win)
+	assert.Contains(t, msg, en.T("error.keptRolledBack", map[string]any{"Version": DemoInstalled}))
+	assert.Contains(t, msg, en.T("error.log", map[string]any{"Path": h.a.LogPath()}))
+	test.Tap(dialogButton(h.win, en.T("wizard.close", nil)))
+
+	h.nextWhenEnabled()
+	assert.Equal(t, en.T("restart.title", nil), h.title())
+	assert.Contains(t, h.a.restart.result.Text, "OMFLOW did not start after the update")
+	assert.Equal(t, en.T("restart.rolledBack", map[string]any{"Version": DemoInstalled}), h.a.restart.detail.Text)
+	require.Eventually(t, h.a.restart.settled.Load, wait, tick)
+	assert.Equal(t, en.T("restart.status.service", map[string]any{"State": en.T("check.state.running", nil), "Version": DemoInstalled}), h.a.restart.service.Text)
+	serves(t, d.Root, DemoInstalled)
+}
+
+func TestCancelDuringUpdateRollsBack(t *testing.T) {
+	d := newTestDemo(t, DemoInstalled)
+	real, err := os.ReadFile(filepath.Join(d.Root, "server", "omflow_server"))
+	require.NoError(t, err)
+	// The new release's service takes a while to start: time to cancel.
+	slow := "#!/bin/sh\nif [ \"$1\" = start ]; then sleep 4; fi\nexec \"$(dirname -- \"$0\")/omflow_server.real\" \"$@\"\n"
+	p, err := d.Pack(context.Background(), DemoUpdate, map[string]string{
+		"server/omflow_server": slow, "server/omflow_server.real": string(real)})
+	require.NoError(t, err)
+	h := start(t, d, p, nil)
+	h.toCheck()
+	h.nextWhenEnabled()
+	en := h.en
+	require.Eventually(t, func() bool { return h.a.update.Step() == upgrade.StepStart }, wait, tick)
+	_, _, cancel := h.buttons()
+	test.Tap(cancel)
+	assert.Contains(t, dialogText(h.win), en.T("wizard.stopMessage", nil))
+	yes := dialogButton(h.win, en.T("wizard.yes", nil))
+	require.NotNil(t, yes)
+	test.Tap(yes)
+	h.updateDone()
+	assert.Equal(t, en.T("update.rolledBack", map[string]any{"Version": DemoInstalled}), h.a.update.result.Text)
+	st, _, _ := item(t, h.a.update.steps, upgrade.StepRollback)
+	assert.Equal(t, wizard.Passed, st)
+	assert.False(t, h.quit, "Cancel during the update stops the update, not the wizard")
+	serves(t, d.Root, DemoInstalled)
+
+	h.nextWhenEnabled()
+	assert.Equal(t, en.T("update.rolledBack", map[string]any{"Version": DemoInstalled}), h.a.restart.result.Text)
+}
+
+func TestLicenseNeedsAgreement(t *testing.T) {
+	d := newTestDemo(t, DemoInstalled)
+	h := start(t, d, d.Package, nil)
+	h.nextWhenEnabled()
+	_, next, _ := h.buttons()
+	require.Eventually(t, func() bool { return h.a.pkg != nil }, wait, tick)
+	assert.False(t, h.a.license.agree.Checked)
+	assert.True(t, next.Disabled(), "Next needs I agree")
+	test.Tap(next)
+	assert.Equal(t, h.en.T("license.title", nil), h.title())
+	test.Tap(h.a.license.agree)
+	assert.False(t, next.Disabled())
+	test.Tap(h.a.license.agree)
+	assert.True(t, next.Disabled(), "unticking disables Next again")
+}
+
+func TestLanguageSwitchRelabelsAtOnce(t *testing.T) {
+	d := newTestDemo(t, DemoInstalled)
+	h := start(t, d, d.Package, nil)
+	ja := i18n.MustLoad().Localizer("ja")
+	h.nextWhenEnabled()
+	require.Eventually(t, func() bool { return strings.Contains(h.a.license.text.Text, "demo update") }, wait, tick)
+	test.Tap(h.a.license.agree)
+
+	back, next, cancel := h.buttons()
+	test.Tap(back)
+	require.Equal(t, h.en.T("language.title", nil), h.title())
+	h.a.lang.langs.SetSelected("日本語")
+
+	// Everything at once: title, buttons, the step list, the window title.
+	assert.Equal(t, "ja", h.a.Language())
+	assert.Equal(t, ja.T("language.title", nil), h.title())
+	assert.Equal(t, ja.T("language.prompt", nil), h.a.lang.prompt.Text)
+	assert.Equal(t, ja.T("wizard.next", nil), next.Text)
+	assert.Equal(t, ja.T("wizard.cancel", nil), cancel.Text)
+	assert.Equal(t, ja.T("app.title", nil), h.win.Title())
+	assert.Equal(t, "  "+ja.T("license.title", nil), h.a.Wizard().StepList()[1])
+	assert.Equal(t, "  "+ja.T("restart.title", nil), h.a.Wizard().StepList()[len(h.a.Wizard().StepList())-1])
+
+	// The screens further on speak Japanese too, and the license is the Japanese text.
+	test.Tap(next)
+	assert.Equal(t, ja.T("license.title", nil), h.title())
+	assert.Equal(t, ja.T("license.agree", nil), h.a.license.agree.Text)
+	assert.True(t, h.a.license.agree.Checked, "the answer is kept")
+	assert.Contains(t, h.a.license.text.Text, "使用許諾契約")
+	assert.False(t, h.a.license.note.Visible())
+	h.nextWhenEnabled()
+	h.checkDone()
+	assert.Equal(t, ja.T("check.allPassed", nil), h.a.check.summary.Text)
+	_, text, _ := item(t, h.a.check.checks, upgrade.CheckVersion)
+	assert.Equal(t, ja.T("check.name.version", nil), text)
+	assert.Equal(t, ja.T("check.next", nil), next.Text)
+}
+
+// notElevated is a process without administrator rights.
+type notElevated struct{}
+
+func (notElevated) IsElevated() (bool, error) { return false, nil }
+
+func TestNotRootOffersPkexec(t *testing.T) {
+	d := newTestDemo(t, DemoInstalled)
+	var started []string
+	h := start(t, d, d.Package, func(c *Config) {
+		c.Elevation = notElevated{}
+		c.Relaunch = []string{"/usr/bin/pkexec", "env", "DISPLAY=:0", "/usr/bin/omflow-upgrade-wizard"}
+		c.Start = func(argv []string) error { started = argv; return nil }
+	})
+	require.Eventually(t, func() bool { return h.a.lang.rootBox.Visible() }, wait, tick)
+	assert.Equal(t, h.en.T("root.title", nil), h.a.lang.rootTitle.Text)
+	assert.Equal(t, h.en.T("root.message", map[string]any{"Root": d.Root}), h.a.lang.rootMsg.Text)
+	_, next, _ := h.buttons()
+	assert.True(t, next.Disabled(), "no way into an upgrade that would fail half-way")
+	assert.Equal(t, h.en.T("root.pkexec", nil), h.a.lang.rootButton.Text)
+	test.Tap(h.a.lang.rootButton)
+	assert.Equal(t, []string{"/usr/bin/pkexec", "env", "DISPLAY=:0", "/usr/bin/omflow-upgrade-wizard"}, started)
+	assert.True(t, h.quit, "this instance ends once the elevated one starts")
+}
+
+func TestUnsignedPackageIsShownInRed(t *testing.T) {
+	d := newTestDemo(t, DemoInstalled)
+	// Signed, but with a key the wizard does not trust: refused until allowed.
+	other := newTestDemo(t, DemoInstalled)
+	h := start(t, d, other.Package, nil)
+	h.toCheck()
+	h.checkDone()
+	assert.Equal(t, widget.DangerImportance, h.a.check.updSig.Importance)
+	assert.True(t, h.a.check.allowUnsigned.Visible())
+	_, next, _ := h.buttons()
+	assert.True(t, next.Disabled())
+	st, _, _ := item(t, h.a.check.checks, "signature")
+	assert.Equal(t, wizard.Failed, st)
+
+	test.Tap(h.a.check.allowUnsigned)
+	h.checkDone()
+	st, _, detail := item(t, h.a.check.checks, upgrade.CheckSignature)
+	assert.Equal(t, wizard.Warning, st)
+	assert.Equal(t, h.en.T("check.warn.unsigned", nil), detail)
+	assert.Equal(t, widget.DangerImportance, h.a.check.updSig.Importance)
+	assert.False(t, next.Disabled(), "allowed by the administrator's choice")
+}
