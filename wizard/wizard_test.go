@@ -91,6 +91,13 @@ func TestNextWaitsForTheStep(t *testing.T) {
 	assert.Equal(t, []string{"Language", "License", "Update"}, s.entered)
 }
 
+// The layout: step list left, heading and content right, Cancel left and Back/Next right
+// at the bottom (testdata/wizard_first_step.xml).
+func TestLayout(t *testing.T) {
+	s := newSample(t)
+	test.AssertRendersToMarkup(t, "wizard_first_step.xml", s.win.Canvas())
+}
+
 func TestBack(t *testing.T) {
 	s := newSample(t)
 	back, next, _ := s.wz.Buttons()
