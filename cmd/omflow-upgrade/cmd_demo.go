@@ -34,7 +34,16 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 	}
 	log.Logf("demo: OMFLOW %s at %s, service on %s", v, res.Root, res.HealthURL)
 	if c.json {
-		return c.printJSON(map[string]any{"ok": true, "root": res.Root, "version": v.String(), "port": res.Port, "url": res.HealthURL, "log": log.Path})
+		out := map[string]any{"ok": true, "root": res.Root, "version": v.String(), "port": res.Port, "url": res.HealthURL, "log": log.Path}
+		if res.Service != "" {
+			out["service"] = res.Service
+		}
+		return c.printJSON(out)
+	}
+	if res.Service != "" {
+		c.printf("demo installation of OMFLOW %s at %s\nservice running: %s\nWindows service: %s (sc query %s)\n",
+			v, res.Root, res.HealthURL, res.Service, res.Service)
+		return nil
 	}
 	c.printf("demo installation of OMFLOW %s at %s\nservice running: %s\ncontrol script: %s/server/omflow_server {status|start|stop}\n",
 		v, res.Root, res.HealthURL, res.Root)

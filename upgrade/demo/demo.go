@@ -45,7 +45,14 @@ type Result struct {
 	Root      string
 	Port      int
 	HealthURL string
+	// Service is the Windows service's name (Windows only; on Linux the control script
+	// server/omflow_server is the service).
+	Service string
 }
+
+// createHook, when set (demo_windows.go), makes the demo in the platform's own layout once
+// the root, port and program are known.
+var createHook func(ctx context.Context, opt Options, root string, port int, prog string) (*Result, error)
 
 // Create lays out a demo installation at opt.Root and starts its service. The root must
 // not exist or be an empty folder.
@@ -68,6 +75,9 @@ func Create(ctx context.Context, opt Options) (*Result, error) {
 		if prog, err = os.Executable(); err != nil {
 			return nil, fmt.Errorf("demo: find this program: %w", err)
 		}
+	}
+	if createHook != nil {
+		return createHook(ctx, opt, root, port, prog)
 	}
 	if err := layout(root, opt.Version, port, prog); err != nil {
 		os.RemoveAll(root)

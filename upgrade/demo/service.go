@@ -27,17 +27,41 @@ func Main(args []string) bool {
 	}
 	fs := flag.NewFlagSet(ServiceCommand, flag.ContinueOnError)
 	root := fs.String("root", "", "demo installation root")
+	scm := fs.String("scm", "", "run under the Windows service control manager as this service (Windows)")
 	if err := fs.Parse(args[2:]); err != nil {
 		os.Exit(2)
 	}
-	if err := serve(*root); err != nil {
+	if err := runService(*root, *scm); err != nil {
 		fmt.Fprintln(os.Stderr, "demo service:", err)
 		os.Exit(1)
 	}
 	return true
 }
 
+// runService runs the demo service of the installation at root; scm names the Windows
+// service it runs as, when the service control manager started it (service_windows.go).
+var runService = func(root, scm string) error {
+	if scm != "" {
+		return fmt.Errorf("-scm %s: a Windows service runs only on Windows", scm)
+	}
+	return serve(root)
+}
+
+// serve runs the Linux demo service until SIGTERM; the control script waits for its
+// service.ready file.
 func serve(root string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	run := filepath.Join(root, RunDirName)
+	return serveHTTP(ctx, root, filepath.Join(root, "server", "omflow", "syscom", "version.bin"), func() error {
+		return os.WriteFile(filepath.Join(run, "service.ready"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	})
+}
+
+// serveHTTP serves OMFLOW's login page on the demo's loopback port with the version read
+// from versionFile at every request, calls ready once it listens, and returns when ctx
+// ends (nil) or the server fails.
+func serveHTTP(ctx context.Context, root, versionFile string, ready func() error) error {
 	run := filepath.Join(root, RunDirName)
 	b, err := os.ReadFile(filepath.Join(run, "port"))
 	if err != nil {
@@ -51,7 +75,6 @@ func serve(root string) error {
 	if err != nil {
 		return err
 	}
-	versionFile := filepath.Join(root, "server", "omflow", "syscom", "version.bin")
 	mux := http.NewServeMux()
 	mux.HandleFunc("/accounts/login/", func(w http.ResponseWriter, r *http.Request) {
 		v, err := install.ReadVersionFile(versionFile)
@@ -67,15 +90,14 @@ func serve(root string) error {
 		http.Redirect(w, r, "/accounts/login/", http.StatusFound)
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
 	}()
-	if err := os.WriteFile(filepath.Join(run, "service.ready"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+	if err := ready(); err != nil {
+		l.Close()
 		return err
 	}
 	if err := srv.Serve(l); err != http.ErrServerClosed {

@@ -202,11 +202,11 @@ func (t *Txn) rollback(ctx context.Context) (left []Op, err error) {
 		return nil, err
 	}
 	// Everything is back: what remains of the run can go, the journal last.
-	if err := os.RemoveAll(t.BackupDir()); err != nil {
+	if err := removeTree(t.BackupDir()); err != nil {
 		return nil, fmt.Errorf("remove backup folder %q: %w", t.BackupDir(), err)
 	}
 	if t.j.Kind == KindApply {
-		if err := os.RemoveAll(t.StagingDir()); err != nil {
+		if err := removeTree(t.StagingDir()); err != nil {
 			return nil, fmt.Errorf("remove staging folder %q: %w", t.StagingDir(), err)
 		}
 	}
@@ -288,14 +288,14 @@ func (t *Txn) finishCommit() (string, error) {
 		}
 		if t.j.Tree {
 			// Its entries are back in the root; what is left is an empty folder.
-			os.RemoveAll(filepath.Join(t.backupsDir(), t.j.Undoes, "tree"))
+			removeTree(filepath.Join(t.backupsDir(), t.j.Undoes, "tree"))
 		}
 	default:
 		if err := writeJournal(filepath.Join(t.BackupDir(), journalName), t.j); err != nil {
 			return "", err
 		}
 	}
-	if err := os.RemoveAll(t.StagingDir()); err != nil {
+	if err := removeTree(t.StagingDir()); err != nil {
 		return "", fmt.Errorf("remove staging folder %q: %w", t.StagingDir(), err)
 	}
 	t.opt.hook("commit-cleanup", 0)
@@ -323,7 +323,7 @@ func (t *Txn) Close() error {
 	if !t.done {
 		switch {
 		case t.j == nil:
-			os.RemoveAll(t.StagingDir())
+			removeTree(t.StagingDir())
 		case t.j.Phase == PhaseCommitted:
 			_, err = t.finishCommit()
 		default:

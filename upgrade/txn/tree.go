@@ -101,19 +101,19 @@ func (t *Txn) PrepareTree(ctx context.Context, p Plan) error {
 	c := &copier{ctx: ctx, opt: &t.opt, total: total}
 	for _, n := range names {
 		if err := c.copy(filepath.Join(t.root, n), filepath.Join(tree, n)); err != nil {
-			os.RemoveAll(t.BackupDir())
+			removeTree(t.BackupDir())
 			return fmt.Errorf("full backup of %q: %w", t.root, err)
 		}
 	}
 	if err := syncFS(tree); err != nil {
-		os.RemoveAll(t.BackupDir())
+		removeTree(t.BackupDir())
 		return err
 	}
 	t.opt.hook("tree-copied", 0)
 	j := &Journal{Format: 1, ID: t.id, Kind: KindTree, Tree: true, Root: t.root, From: p.From, To: p.To,
 		Started: time.Now().UTC(), Staging: "staging-" + t.id, Entries: names, Data: p.Data}
 	if err := t.writeFirstJournal(j); err != nil {
-		os.RemoveAll(t.BackupDir())
+		removeTree(t.BackupDir())
 		return err
 	}
 	// The patch changes files in place: any instant from here on may need the copy.
@@ -302,7 +302,7 @@ func (t *Txn) rollbackTree() error {
 	if err := removeAll(t.BackupDir()); err != nil {
 		return fmt.Errorf("remove %q: %w", t.BackupDir(), err)
 	}
-	os.RemoveAll(t.StagingDir())
+	removeTree(t.StagingDir())
 	if err := t.removeJournal(); err != nil {
 		return fmt.Errorf("remove journal %q: %w", t.journalPath(), err)
 	}
@@ -348,7 +348,7 @@ func (t *Txn) prepareTreeUndo(old *Journal) error {
 // removeAll removes a tree, read-only folders included (a full backup keeps their
 // modes, and without write permission on a folder its entries cannot be removed).
 func removeAll(path string) error {
-	if err := os.RemoveAll(path); err == nil {
+	if err := removeTree(path); err == nil {
 		return nil
 	}
 	filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
@@ -357,5 +357,5 @@ func removeAll(path string) error {
 		}
 		return nil
 	})
-	return os.RemoveAll(path)
+	return removeTree(path)
 }

@@ -212,7 +212,7 @@ func (t *Txn) cleanOrphans() {
 		if e.IsDir() && strings.HasPrefix(e.Name(), "staging-") {
 			p := filepath.Join(t.stateDir, e.Name())
 			t.opt.logf("removing staging folder %s of a run that ended before it began", p)
-			os.RemoveAll(p)
+			removeTree(p)
 		}
 	}
 	ents, _ = os.ReadDir(t.backupsDir())
@@ -220,7 +220,7 @@ func (t *Txn) cleanOrphans() {
 		p := filepath.Join(t.backupsDir(), e.Name())
 		if ok, _ := exists(filepath.Join(p, journalName)); !ok {
 			t.opt.logf("removing backup folder %s of a run that never committed", p)
-			os.RemoveAll(p)
+			removeTree(p)
 		}
 	}
 }
