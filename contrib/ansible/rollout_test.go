@@ -286,6 +286,48 @@ func TestRolloutUpdatesEveryHost(t *testing.T) {
 	}
 }
 
+// A folder of packages: each host climbs its own chain, hop by hop.
+func TestRolloutOfAFolder(t *testing.T) {
+	r := newRollout(t)
+	folder := filepath.Join(r.dir, "updates")
+	if err := os.Mkdir(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"1.1.4.0", "1.1.6.0", "1.1.6.3"} {
+		p := r.pack("omflow_update_"+v, v, map[string]string{"server/omflow/views.py": "# OMFLOW " + v + "\n"})
+		if err := os.Rename(p, filepath.Join(folder, filepath.Base(p))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := r.addHost("a", "1.1.3.2", nil) // 1.1.4.0, 1.1.6.0, 1.1.6.3
+	b := r.addHost("b", "1.1.6.1", nil) // 1.1.6.3
+
+	if _, code := r.play(folder + "/"); code != 0 {
+		t.Fatalf("ansible-playbook exit %d", code)
+	}
+	r.wantUpdated(a, "1.1.3.2", "1.1.6.3")
+	r.wantUpdated(b, "1.1.6.1", "1.1.6.3")
+	for _, hw := range []struct {
+		h    host
+		hops int
+	}{{a, 3}, {b, 1}} {
+		res, _ := r.result(hw.h)
+		if hops, _ := res.Apply["hops"].([]any); len(hops) != hw.hops {
+			t.Errorf("host %s: hops %v, want %d", hw.h.name, res.Apply["hops"], hw.hops)
+		}
+	}
+
+	// Again: the plans are empty, nothing is applied.
+	if _, code := r.play(folder); code != 0 {
+		t.Fatalf("second rollout: ansible-playbook exit %d", code)
+	}
+	for _, h := range []host{a, b} {
+		if res, _ := r.result(h); !res.OK || res.Stage != "check" || res.Meaning != "already at this version" {
+			t.Errorf("second rollout, host %s: %+v", h.name, res)
+		}
+	}
+}
+
 // The second of three hosts is refused by the check (exit 3) or fails the apply, which
 // rolls back (exit 4): the first stays updated, the second runs as before, the third is
 // not touched, and the play names the host and the reason.
