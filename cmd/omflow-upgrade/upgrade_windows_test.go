@@ -450,3 +450,43 @@ func TestWindowsFileHeldOpenNeverMixesTheTree(t *testing.T) {
 	}
 	f.answers(t, "1.1.6.3")
 }
+
+// TestWindowsKilledApplyKeepsTheFenceUntilRecover: apply is killed (TerminateProcess, as
+// a power cut would end it) once the service is stopped and files are moving; the
+// service must not start by itself meanwhile (manual start, as the saved start types
+// say), and recover puts the old tree back, the start type back to automatic, and the
+// service running.
+func TestWindowsKilledApplyKeepsTheFenceUntilRecover(t *testing.T) {
+	f := newWinFixture(t, "1.1.6.1")
+	pkgPath := f.pack(t, "1.1.6.3", map[string][]byte{
+		"omflow/omflow/views.py":   []byte("# OMFLOW 1.1.6.3\r\n"),
+		"omflow/omflow/new/api.py": []byte("# new in 1.1.6.3\r\n"),
+	})
+	before := tree(t, f.root)
+	f.answers(t, "1.1.6.1")
+	child := exec.Command(os.Args[0], "apply", "-root", f.root, "-pubkey", f.pub, "-accept-license", "-json", pkgPath)
+	child.Env = append(os.Environ(), childEnv+"=1", killEnv+"=op:1")
+	out, err := child.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+		t.Fatalf("apply was not killed: %v\n%s", err, out)
+	}
+	st, _, start := f.scmState(t)
+	if st != winsvc.Stopped || start != uint32(mgr.StartManual) {
+		t.Fatalf("after the kill: state %d start type %d, want stopped (%d) and manual (%d)", st, start, winsvc.Stopped, mgr.StartManual)
+	}
+	saved, err := os.ReadFile(filepath.Join(f.root, ".omflow-upgrade", "autostart.json"))
+	if err != nil || !strings.Contains(string(saved), `"`+f.service+`": "automatic"`) {
+		t.Fatalf("saved start types: %v %s", err, saved)
+	}
+	j := cmd(t, "status", "-root", f.root, "-json").json(t)
+	if j["pending"] == nil || j["service"] != "stopped" {
+		t.Fatalf("status after the kill: %v", j)
+	}
+	r := cmd(t, "recover", "-root", f.root, "-json")
+	if j := r.json(t); r.code != 0 || j["action"] != "rolled-back" || j["version"] != "1.1.6.1" {
+		t.Fatalf("recover: exit %d %v", r.code, j)
+	}
+	f.answers(t, "1.1.6.1")
+	sameTree(t, before, tree(t, f.root))
+}
