@@ -438,3 +438,47 @@ func TestUnsignedPackageIsShownInRed(t *testing.T) {
 	assert.Equal(t, widget.DangerImportance, h.a.check.updSig.Importance)
 	assert.False(t, next.Disabled(), "allowed by the administrator's choice")
 }
+
+func TestPythonPackagesLoopUntilNothingIsMissing(t *testing.T) {
+	d := newTestDemo(t, DemoInstalled)
+	pythonEnv(t, filepath.Join(d.Root, "python"), "3.6.8", "Django", "2.2.28", "ldap3", "2.9.1", "openpyxl", "3.0.10", "pip", "21.3.1")
+	newPy := filepath.Join(d.Dir, "python311")
+	pythonEnv(t, newPy, "3.11.4", "Django", "4.2.7", "ldap3", "2.9.1")
+	p, err := d.PackPython(context.Background(), DemoUpdate, "3.11", nil)
+	require.NoError(t, err)
+	h := start(t, d, p, nil)
+	en := h.en
+	h.toCheck()
+	h.checkDone()
+	st, _, detail := item(t, h.a.check.checks, upgrade.CheckPython)
+	assert.Equal(t, wizard.Passed, st)
+	assert.Equal(t, en.T("check.ok.pythonMove", map[string]any{"Version": "3.11"}), detail)
+	assert.Contains(t, h.a.Wizard().StepList(), "  "+en.T("python.title", nil), "the Python step is listed when needed")
+	h.nextWhenEnabled()
+	h.updateDone()
+	h.a.python.newPath.SetText(newPy)
+	h.nextWhenEnabled()
+
+	assert.Equal(t, en.T("python.title", nil), h.title())
+	require.Eventually(t, h.a.python.settled.Load, wait, tick)
+	ps := h.a.python
+	assert.Equal(t, en.T("python.old", map[string]any{"Path": filepath.Join(d.Root, "python"), "Version": "3.6.8"}), ps.old.Text)
+	assert.Equal(t, en.Plural("python.missingCount", 1, nil), ps.status.Text)
+	assert.Equal(t, "• "+en.T("python.missingItem", map[string]any{"Name": "openpyxl", "Version": "3.0.10"}), ps.missing.Text,
+		"pip is tooling, never missing")
+	assert.Contains(t, ps.commandText.Text, "openpyxl==3.0.10")
+	assert.Contains(t, ps.commandText.Text, "-m pip install")
+	_, next, _ := h.buttons()
+	assert.True(t, next.Disabled(), "Next waits until nothing is missing")
+	assert.False(t, ps.save.Disabled())
+	assert.Equal(t, "openpyxl==3.0.10\n", requirements(ps.report.Missing))
+
+	// The administrator installs it by hand; check again.
+	writeDist(t, filepath.Join(newPy, "lib", "python3.11", "site-packages"), "openpyxl", "3.1.2")
+	test.Tap(ps.again)
+	require.Eventually(t, ps.settled.Load, wait, tick)
+	assert.Equal(t, en.T("python.nothingMissing", nil), ps.status.Text)
+	assert.True(t, ps.online.Disabled())
+	h.nextWhenEnabled()
+	assert.Equal(t, en.T("restart.title", nil), h.title())
+}

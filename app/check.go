@@ -9,6 +9,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"omflow-upgrade/upgrade"
@@ -32,6 +34,7 @@ type checkScreen struct {
 	allowUnsigned                                     *widget.Check
 	checks                                            *wizard.Checklist
 	again                                             *widget.Button
+	body                                              *fyne.Container
 
 	running bool
 	// settled is set once a check's result is on the screen (tests wait for it).
@@ -59,14 +62,18 @@ func newCheckScreen(a *App) *checkScreen {
 	})
 	s.checks = wizard.NewChecklist()
 	s.again = widget.NewButton("", s.run)
+	// Lines of one box read as one block: the labels' own padding is spacing enough.
+	tight := func(objs ...fyne.CanvasObject) *fyne.Container {
+		return container.New(layout.NewCustomPaddedVBoxLayout(-theme.Padding()*2), objs...)
+	}
 	facts := container.NewGridWithColumns(2,
-		container.NewVBox(s.installedHead, s.instRoot, s.instVersion, s.instService),
-		container.NewVBox(s.updateHead, s.updFile, s.updVersion, s.updSig, s.updExtra))
-	body := container.NewVBox(facts, s.allowUnsigned, widget.NewSeparator(), s.checks)
+		tight(s.installedHead, s.instRoot, s.instVersion, s.instService),
+		tight(s.updateHead, s.updFile, s.updVersion, s.updSig, s.updExtra))
+	s.body = container.NewVBox(facts, s.allowUnsigned, widget.NewSeparator(), s.checks, s.logPath)
 	s.step = &wizard.Step{
 		Content: container.NewBorder(s.intro,
-			container.NewVBox(widget.NewSeparator(), s.summary, container.NewBorder(nil, nil, nil, s.again, s.logPath)),
-			nil, nil, container.NewVScroll(body)),
+			container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, nil, s.again, s.summary)),
+			nil, nil, container.NewVScroll(s.body)),
 		OnEnter: s.run,
 	}
 	s.relabel()
@@ -232,6 +239,8 @@ func (s *checkScreen) relabel() {
 		}
 	}
 	s.step.SetNextEnabled(s.allowed())
+	// The checklist changes its items through fyne.Do: lay the box out again after them.
+	fyne.Do(s.body.Refresh)
 }
 
 // Plural is the message id in the plural form for count.

@@ -42,7 +42,6 @@ func newLanguageScreen(a *App) *languageScreen {
 	s := &languageScreen{a: a}
 	s.prompt = widget.NewLabel("")
 	s.suggested = widget.NewLabel("")
-	s.suggested.Importance = widget.LowImportance
 	var names []string
 	for _, l := range i18n.Languages() {
 		names = append(names, l.Name)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -30,6 +31,7 @@ type pythonScreen struct {
 	again, online, folder, save                                 *widget.Button
 
 	busy      bool
+	settled   atomic.Bool // a comparison is on the screen (tests wait for it)
 	report    *pyenv.Report
 	oldPython string
 	err       error
@@ -146,6 +148,7 @@ func (s *pythonScreen) compare() {
 		return
 	}
 	s.busy = true
+	s.settled.Store(false)
 	s.relabel()
 	oldDir, newPath, goos, log := a.in.PythonDir(), s.newPath.Text, a.cfg.GOOS, a.log
 	go func() {
@@ -172,6 +175,7 @@ func (s *pythonScreen) compare() {
 			s.busy = false
 			s.report, s.err, s.oldPython = rep, err, oldPython
 			s.relabel()
+			s.settled.Store(true)
 		})
 	}()
 }

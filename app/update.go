@@ -69,10 +69,13 @@ func newUpdateScreen(a *App) *updateScreen {
 	s.steps = wizard.NewChecklist()
 	s.work = wizard.NewWork(0)
 	s.order = append([]string(nil), updateSteps...)
+	// The steps take what their names need; the live log gets the rest of the width.
+	split := container.NewHSplit(container.NewVScroll(s.steps), s.work)
+	split.Offset = 0.4
 	s.step = &wizard.Step{
 		NoBack: true,
 		Content: container.NewBorder(s.intro, container.NewVBox(s.result, s.logPath), nil, nil,
-			container.NewGridWithColumns(2, container.NewVScroll(s.steps), s.work)),
+			split),
 		OnEnter: s.start,
 	}
 	s.relabel()
@@ -150,7 +153,6 @@ func (s *updateScreen) start() {
 	path := a.cfg.Package
 	logFile := a.LogPath()
 	a.log.Logf("update: %s", path)
-	a.wz.SetCancelEnabled(true)
 	a.wz.Run(s.work, func(ctx context.Context, _ wizard.Reporter) error {
 		stopTail := tail(logFile, s.work)
 		rep, err := upgrade.Apply(ctx, opt, path)
@@ -203,6 +205,9 @@ func (s *updateScreen) done(err error) {
 		}
 		a.wz.ShowError(a.errorReport(err, kept))
 	}
+	// The installation has changed (or been rolled back): leaving is Finish now, not a
+	// Cancel that would claim nothing was changed.
+	a.wz.SetCancelEnabled(false)
 	s.settled.Store(true)
 }
 
