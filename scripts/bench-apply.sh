@@ -11,7 +11,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/omflow-bench.XXXXXX")
 bin="$work/omflow-upgrade"
 root="$work/omflow"
 cleanup() { [ -x "$root/server/omflow_server" ] && "$root/server/omflow_server" stop >/dev/null 2>&1; rm -rf "$work"; }
-trap cleanup EXIT
+[ "${KEEP:-0}" = 1 ] || trap cleanup EXIT
 CGO_ENABLED=0 go build -o "$bin" ./cmd/omflow-upgrade
 
 # The payload: FILES files under server/omflow/, text-like (compressible about 3:1 like

@@ -117,7 +117,9 @@ func walkTar(f *os.File, visit func(*entry) error) error {
 		return fmt.Errorf("gzip: %w", err)
 	}
 	defer zr.Close()
-	tr := tar.NewReader(zr)
+	ra := newReadAhead(zr)
+	defer ra.Close()
+	tr := tar.NewReader(ra)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {

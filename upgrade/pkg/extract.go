@@ -71,6 +71,7 @@ func (p *Package) Extract(ctx context.Context, dir string) (err error) {
 		modes   = map[string]fs.FileMode{}
 		members = map[string]member{}
 		links   []*entry
+		made    = map[string]bool{}
 		done    int64
 		total   int64
 	)
@@ -106,7 +107,7 @@ func (p *Package) Extract(ctx context.Context, dir string) (err error) {
 		if exp != nil && e.name == ManifestName {
 			body = io.TeeReader(body, &manifest)
 		}
-		blob, err := writeMember(root, e.name, mode, body)
+		blob, err := writeMember(root, made, e.name, mode, body)
 		if err != nil {
 			return err
 		}
@@ -148,10 +149,14 @@ func (p *Package) Extract(ctx context.Context, dir string) (err error) {
 	return syncTree(dir)
 }
 
-// writeMember writes a new file below root, hashing what it writes.
-func writeMember(root *os.Root, name string, mode fs.FileMode, body io.Reader) (Blob, error) {
-	if err := root.MkdirAll(path.Dir(name), 0o755); err != nil {
-		return Blob{}, err
+// writeMember writes a new file below root, hashing what it writes. made remembers the
+// folders already made, so that each is made once, not once per file.
+func writeMember(root *os.Root, made map[string]bool, name string, mode fs.FileMode, body io.Reader) (Blob, error) {
+	if dir := path.Dir(name); !made[dir] {
+		if err := root.MkdirAll(dir, 0o755); err != nil {
+			return Blob{}, err
+		}
+		made[dir] = true
 	}
 	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
