@@ -174,4 +174,3 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
-
