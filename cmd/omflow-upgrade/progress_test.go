@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -80,9 +81,16 @@ func inTmux(t *testing.T, args ...string) (screen string) {
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// barLine is a finished bar of the files of a step: "100% [====] (3000/3000, ...".
-func barLine(n int) *regexp.Regexp {
-	return regexp.MustCompile(fmt.Sprintf(`(?m)^ +100%% \[=+\] \(%d/%d, [0-9]+ files/`, n, n))
+// finishedBar says whether screen shows a finished bar of files, "100% [====] (N/N,
+// ... files/s)", with N at least n (the update may move a file or two of its own).
+func finishedBar(screen string, n int) bool {
+	re := regexp.MustCompile(`(?m)^ +100% \[=+\] \(([0-9]+)/([0-9]+), [0-9]+ files/`)
+	for _, m := range re.FindAllStringSubmatch(screen, -1) {
+		if done, _ := strconv.Atoi(m[1]); m[1] == m[2] && done >= n {
+			return true
+		}
+	}
+	return false
 }
 
 func TestProgressBarOnATerminal(t *testing.T) {
@@ -104,7 +112,7 @@ func TestProgressBarOnATerminal(t *testing.T) {
 		want = append(want, stepNames[s])
 	}
 	assertLinesInOrder(t, screen, want)
-	if !barLine(n).MatchString(screen) {
+	if !finishedBar(screen, n) {
 		t.Errorf("no finished bar of %d files on the terminal:\n%s", n, screen)
 	}
 	// The bar's line is ended: the result starts a line of its own.
@@ -118,7 +126,7 @@ func TestProgressBarOnATerminal(t *testing.T) {
 		t.Fatalf("rollback failed on the terminal:\n%s", screen)
 	}
 	assertLinesInOrder(t, screen, []string{commandTitles["rollback"]})
-	if !barLine(n).MatchString(screen) {
+	if !finishedBar(screen, n) {
 		t.Errorf("no finished bar of %d files for the rollback:\n%s", n, screen)
 	}
 
@@ -132,6 +140,38 @@ func TestProgressBarOnATerminal(t *testing.T) {
 		if strings.Contains(screen, s) {
 			t.Errorf("apply -json shows %q on the terminal:\n%s", s, screen)
 		}
+	}
+}
+
+// A failed apply on a terminal: the rollback has its step and bar, and the error starts
+// a line of its own.
+func TestProgressBarOnATerminalWhenApplyFails(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (apt-get install tmux)")
+	}
+	f := newFixture(t, "1.1.6.1")
+	src := filepath.Join(f.dir, "broken", "server")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "omflow_server"), []byte("#!/bin/sh\necho 'this build cannot start' >&2\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	broken := filepath.Join(f.dir, "broken.tar.gz")
+	if r := cmd(t, "pack", "-key", f.key, "-version", "1.1.6.3", "-out", broken, filepath.Dir(src)); r.code != 0 {
+		t.Fatalf("pack: %+v", r)
+	}
+	screen := inTmux(t, "apply", "-root", f.root, "-pubkey", f.pub, "-accept-license", broken)
+	t.Logf("failed apply on a terminal:\n%s", screen)
+	if !strings.HasSuffix(screen, "exit=4") {
+		t.Fatalf("apply did not fail with exit 4:\n%s", screen)
+	}
+	assertLinesInOrder(t, screen, []string{stepNames[upgrade.StepApply], stepNames[upgrade.StepStart], stepNames[upgrade.StepRollback]})
+	if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(stepNames[upgrade.StepRollback]) + "\n +100% \\[=+\\] \\(").MatchString(screen) {
+		t.Errorf("no finished bar under the rollback:\n%s", screen)
+	}
+	if !regexp.MustCompile(`(?m)^omflow-upgrade apply: start the new OMFLOW service: .*this build cannot start`).MatchString(screen) {
+		t.Errorf("the error does not start a line of its own:\n%s", screen)
 	}
 }
 
