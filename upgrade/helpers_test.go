@@ -80,6 +80,8 @@ type release struct {
 	files   map[string]string // root-relative path -> content
 	modes   map[string]os.FileMode
 	delete  []string
+	base    map[string]string // pack -base: the previous release's copies
+	python  string
 }
 
 func buildPackage(t *testing.T, r release) string {
@@ -102,8 +104,18 @@ func buildPackage(t *testing.T, r release) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	baseDir := ""
+	if r.base != nil {
+		baseDir = t.TempDir()
+		for rel, content := range r.base {
+			p := filepath.Join(baseDir, filepath.FromSlash(rel))
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			os.WriteFile(p, []byte(content), 0o644)
+		}
+	}
 	out := filepath.Join(t.TempDir(), "omflow_update_"+strings.ReplaceAll(r.version, ".", "_")+".tar.gz")
-	if _, err := pkg.Pack(context.Background(), pkg.PackOptions{SrcDir: src, Out: out, Key: k, Version: r.version, From: r.from, Delete: r.delete}); err != nil {
+	if _, err := pkg.Pack(context.Background(), pkg.PackOptions{SrcDir: src, Out: out, Key: k, Version: r.version, From: r.from,
+		Delete: r.delete, BaseDir: baseDir, Python: r.python}); err != nil {
 		t.Fatal(err)
 	}
 	return out
