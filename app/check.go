@@ -107,6 +107,8 @@ func (s *checkScreen) run() {
 				a.in, a.pkg = r.Installation, r.Package
 			}
 			s.relabel()
+			// The Python step may appear or go: lay the step list out again.
+			a.wz.Refresh()
 			s.settled.Store(true)
 		})
 	}()
@@ -222,13 +224,20 @@ func (s *checkScreen) relabel() {
 		s.summary.SetText(a.Plural("check.failedCount", 1))
 		setImportance(s.summary, widget.DangerImportance)
 	default:
+		// Failed checks first, then warnings: what needs the administrator is in sight
+		// without scrolling.
 		failed := 0
-		for _, c := range r.Checks {
-			title, detail, state := s.item(c)
-			if state == wizard.Failed {
-				failed++
+		for _, want := range []wizard.State{wizard.Failed, wizard.Warning, wizard.Passed} {
+			for _, c := range r.Checks {
+				title, detail, state := s.item(c)
+				if state != want {
+					continue
+				}
+				if state == wizard.Failed {
+					failed++
+				}
+				s.checks.Set(c.Name, title, state, detail)
 			}
-			s.checks.Set(c.Name, title, state, detail)
 		}
 		if s.allowed() {
 			s.summary.SetText(a.t("check.allPassed", nil))

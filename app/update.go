@@ -117,14 +117,14 @@ func (s *updateScreen) relabelResult() {
 		s.result.SetText(a.t("update.rolledBack", map[string]any{"Version": a.versionNow()}))
 		setImportance(s.result, widget.WarningImportance)
 	case errors.As(err, &failed) && failed.RolledBack:
-		s.result.SetText(a.t("restart.failed", map[string]any{"Error": err.Error()}) + "\n" +
-			a.t("restart.rolledBack", map[string]any{"Version": a.versionNow()}))
+		// The error itself is in the dialog and on the next screen; here, the outcome.
+		s.result.SetText(a.t("error.title", nil) + "\n" + a.t("restart.rolledBack", map[string]any{"Version": a.versionNow()}))
 		setImportance(s.result, widget.DangerImportance)
 	case errors.As(err, &failed):
 		s.result.SetText(a.t("restart.rollbackFailed", map[string]any{"Manual": failed.Manual}))
 		setImportance(s.result, widget.DangerImportance)
 	default:
-		s.result.SetText(a.t("error.happened", map[string]any{"Error": err.Error()}) + "\n" + a.t("error.keptNothing", nil))
+		s.result.SetText(a.t("error.title", nil) + "\n" + a.t("error.keptNothing", nil))
 		setImportance(s.result, widget.DangerImportance)
 	}
 }
