@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,7 +30,28 @@ func TestMain(m *testing.M) {
 	if demo.Main(os.Args) {
 		os.Exit(0)
 	}
+	if spec := os.Getenv(crashEnv); spec != "" {
+		crashingApply(spec)
+	}
 	os.Exit(m.Run())
+}
+
+// crashEnv makes the test binary an update that is killed at a point of its run, as a
+// power cut would: "root\npubkey\npackage\npoint".
+const crashEnv = "OMFLOW_APP_TEST_CRASH"
+
+func crashingApply(spec string) {
+	f := strings.Split(spec, "\n")
+	opt := upgrade.Options{Root: f[0], PublicKey: f[1], Hook: func(point string, _ int) {
+		if point == f[3] {
+			p, _ := os.FindProcess(os.Getpid())
+			p.Kill()
+			select {}
+		}
+	}}
+	_, err := upgrade.Apply(context.Background(), opt, f[2])
+	fmt.Fprintln(os.Stderr, "apply was not killed:", err)
+	os.Exit(3)
 }
 
 const wait, tick = 30 * time.Second, 20 * time.Millisecond
@@ -481,4 +504,31 @@ func TestPythonPackagesLoopUntilNothingIsMissing(t *testing.T) {
 	assert.True(t, ps.online.Disabled())
 	h.nextWhenEnabled()
 	assert.Equal(t, en.T("restart.title", nil), h.title())
+}
+
+func TestInterruptedRunIsRecoveredFirst(t *testing.T) {
+	d := newTestDemo(t, DemoInstalled)
+	child := exec.Command(os.Args[0])
+	child.Env = append(os.Environ(), crashEnv+"="+strings.Join([]string{d.Root, d.PublicKey, d.Package, "stopped"}, "\n"))
+	out, err := child.CombinedOutput()
+	require.Error(t, err, "the update must die at the point: %s", out)
+
+	h := start(t, d, d.Package, nil)
+	en := h.en
+	require.True(t, h.a.lang.recoverBox.Visible(), "the first screen says an earlier run was interrupted")
+	assert.Equal(t, en.T("recover.message", map[string]any{"Root": d.Root}), h.a.lang.recoverMsg.Text)
+	_, next, _ := h.buttons()
+	assert.True(t, next.Disabled(), "nothing else before the recovery")
+	test.Tap(h.a.lang.recoverButton)
+	require.Eventually(t, func() bool { return !next.Disabled() }, wait, tick)
+	assert.Equal(t, en.T("recover.done", map[string]any{"Version": DemoInstalled}), h.a.lang.recoverResult.Text)
+	serves(t, d.Root, DemoInstalled)
+
+	// And the update then goes through.
+	h.toCheck()
+	h.checkDone()
+	h.nextWhenEnabled()
+	h.updateDone()
+	assert.Equal(t, en.T("update.done", map[string]any{"Version": DemoUpdate}), h.a.update.result.Text)
+	serves(t, d.Root, DemoUpdate)
 }
