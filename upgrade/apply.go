@@ -43,6 +43,8 @@ type runData struct {
 	NewVersion  string `json:"new_version"`      // what the run writes on success
 	Fenced      bool   `json:"fenced,omitempty"` // automatic start disabled
 	Legacy      bool   `json:"legacy,omitempty"` // a patch.sh run
+	// Python is set once the run starts moving the installation to a new Python.
+	Python *pythonData `json:"python,omitempty"`
 }
 
 // phaseHealthy is journaled once the new version has passed its health check: a run
@@ -92,6 +94,17 @@ type applier struct {
 	// db is the SQLite database put in the backup; dbCopied its state when copied.
 	db       database
 	dbCopied os.FileInfo
+	// python is the move to a newer Python this update makes, or nil.
+	python *pythonMove
+}
+
+// saveData journals the run's data again (after it changed).
+func (a *applier) saveData(ctx context.Context) error {
+	b, err := json.Marshal(a.data)
+	if err != nil {
+		return err
+	}
+	return a.t.SetData(ctx, b)
 }
 
 func (a *applier) txnOptions(command string) txn.Options {
@@ -123,6 +136,7 @@ func (a *applier) run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	a.python = needsPythonMove(ctx, a.in, a.p.Manifest, a.opt.logf)
 	a.data = runData{Package: a.p.Path, VersionFile: a.in.Layout.VersionFileRel(), NewVersion: a.p.Manifest.Version}
 	if a.data.OldVersion, err = os.ReadFile(a.in.VersionFile()); err != nil {
 		return fmt.Errorf("read %q: %w", a.in.VersionFile(), err)
@@ -154,6 +168,12 @@ func (a *applier) run(ctx context.Context) (err error) {
 	a.prog.Step(StepApply)
 	if err := t.Apply(ctx); err != nil {
 		return a.failed(ctx, err, false)
+	}
+	if a.python != nil {
+		a.prog.Step(StepPython)
+		if err := a.movePython(ctx, a.python); err != nil {
+			return a.failed(ctx, err, false)
+		}
 	}
 	if a.p.Manifest.TouchesMigrations() {
 		a.prog.Step(StepMigrate)
@@ -329,6 +349,11 @@ func (a *applier) failed(ctx context.Context, cause error, started bool) error {
 	}
 	var failed *outcome.FailedError
 	err := cause
+	if perr := undoPython(ctx, a.opt, a.in, a.data.Python); perr != nil {
+		a.opt.logf("%v", perr)
+		a.t.Rollback(ctx, cause)
+		return &outcome.FailedError{Err: cause, Manual: fmt.Sprintf("%v; the old environment is in %s", perr, a.data.Python.BackupDir)}
+	}
 	if !errors.As(cause, &failed) { // t.Apply rolls back by itself
 		err = a.t.Rollback(ctx, cause)
 	}

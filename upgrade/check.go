@@ -143,6 +143,7 @@ func check(ctx context.Context, opt Options, pkgPath string, withFiles, headOnly
 	}
 	checkState(in, need, r)
 	checkDatabase(&opt, in, r)
+	checkPython(ctx, &opt, in, p, r)
 	var changes []configChange
 	if !headOnly && p.Manifest != nil {
 		// Apply decides the config files on its staged copies; check reads them.

@@ -58,7 +58,12 @@ func Rollback(ctx context.Context, opt Options) (*RunReport, error) {
 	rep.From, rep.To = j.From, j.To
 	opt.logf("rollback: %s -> %s", j.From, j.To)
 	r := &runner{opt: &opt, in: in, t: t}
-	if err := r.swap(ctx, func() error { return restoreVersionFile(in, d.OldVersion) }); err != nil {
+	if err := r.swap(ctx, func() error {
+		if err := undoPython(ctx, &opt, in, d.Python); err != nil {
+			return err
+		}
+		return restoreVersionFile(in, d.OldVersion)
+	}); err != nil {
 		return rep, err
 	}
 	rep.OK, rep.Action, rep.Version = true, "rolled-back", j.To
@@ -232,6 +237,11 @@ func (r *runner) afterFailure(ctx context.Context, err error) error {
 // rollback rolls an interrupted run back, restores the version file and starts the old
 // service.
 func (r *runner) rollback(ctx context.Context, cause error, d runData, kind string) error {
+	if kind == txn.KindApply {
+		if err := undoPython(ctx, r.opt, r.in, d.Python); err != nil {
+			return &outcome.FailedError{Err: err, Manual: "put the old Python environment back by hand from the backup, then run recover again"}
+		}
+	}
 	err := r.t.Rollback(ctx, cause)
 	var failed *outcome.FailedError
 	if errors.As(err, &failed) && !failed.RolledBack {

@@ -31,6 +31,9 @@ type Options struct {
 	ConfigChoice string
 	// DBBackedUp says the administrator has backed up a database our backup cannot hold.
 	DBBackedUp bool
+	// Wheels is a folder of wheels to install Python packages from, offline; empty
+	// installs them from the package index.
+	Wheels string
 	// Log is the run's log; nil discards.
 	Log *runlog.Log
 	// Progress hears about long work; nil is NoProgress.

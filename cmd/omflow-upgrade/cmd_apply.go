@@ -26,6 +26,7 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 	accept := fs.Bool("accept-license", false, "accept the update's license (required: there is no one to ask)")
 	choice := fs.String("config", "", "settle config conflicts: keep (yours stays) or new (the package's goes in)")
 	dbBackedUp := fs.Bool("db-backed-up", false, "the database, which is not SQLite, has been backed up by other means")
+	wheels := fs.String("wheels", "", "folder of wheels for an update that moves OMFLOW to a new Python (offline install)")
 	fs.BoolVar(&c.json, "json", false, "print JSON")
 	rest, err := c.parse(fs, args, 1, 1, "PACKAGE or PKGDIR")
 	if err != nil {
@@ -38,7 +39,7 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	opt := f.options(c)
-	opt.ConfigChoice, opt.DBBackedUp = *choice, *dbBackedUp
+	opt.ConfigChoice, opt.DBBackedUp, opt.Wheels = *choice, *dbBackedUp, *wheels
 	opt.Progress = c.progress()
 	if st, err := os.Stat(rest[0]); err == nil && st.IsDir() {
 		return applyChain(ctx, c, opt, rest[0])

@@ -1,0 +1,168 @@
+package upgrade
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"omflow-upgrade/upgrade/install"
+	"omflow-upgrade/upgrade/outcome"
+	"omflow-upgrade/upgrade/pkg"
+	"omflow-upgrade/upgrade/pyenv"
+)
+
+// pythonMove says whether an update moves OMFLOW to a newer Python (SPEC 4.5): the
+// version the package requires and the one the installation's environment runs.
+type pythonMove struct {
+	want, have string
+}
+
+// needsPythonMove compares the package's Python with the installation's. An installation
+// without a Python environment (or one whose version cannot be read) has nothing to move.
+func needsPythonMove(ctx context.Context, in *install.Installation, m *pkg.Manifest, logf func(string, ...any)) *pythonMove {
+	if m == nil || m.Requires.Python == "" {
+		return nil
+	}
+	if _, err := os.Stat(in.PythonDir()); err != nil {
+		logf("python: the update requires Python %s; no environment at %s to move", m.Requires.Python, in.PythonDir())
+		return nil
+	}
+	env, err := pyenv.Open(ctx, in.PythonDir(), pyenv.Options{Logf: logf})
+	if err != nil || env.Python == "" {
+		logf("python: the version at %s cannot be read (%v); not moving it", in.PythonDir(), err)
+		return nil
+	}
+	if pyenv.CompareVersions(majorMinor(env.Python), m.Requires.Python) >= 0 {
+		return nil
+	}
+	return &pythonMove{want: m.Requires.Python, have: env.Python}
+}
+
+func majorMinor(v string) string {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) >= 2 {
+		return parts[0] + "." + parts[1]
+	}
+	return v
+}
+
+// checkPython adds the Python check: the new interpreter must be there (Linux: to make
+// the new venv; Windows: Python311\ with every package the old Python had).
+func checkPython(ctx context.Context, opt *Options, in *install.Installation, p *pkg.Package, r *CheckReport) {
+	mv := needsPythonMove(ctx, in, p.Manifest, opt.logf)
+	if mv == nil {
+		return
+	}
+	if in.Layout == install.Windows {
+		checkWindowsPython(ctx, in, mv, r)
+		return
+	}
+	python, err := pyenv.FindPython(ctx, mv.want)
+	if err != nil {
+		r.refuse(CheckItem{Name: CheckPython, Reason: reasonOf(err, pyenv.ReasonPythonMissing), Message: err.Error()})
+		return
+	}
+	r.add(CheckItem{Name: CheckPython, OK: true, Reason: "python-move",
+		Message: fmt.Sprintf("OMFLOW moves from Python %s to %s: a new environment is made at %s with %s, the old one goes into the backup",
+			mv.have, mv.want, in.PythonDir(), python)})
+}
+
+// checkWindowsPython is the seed's loop: Python311\ must be installed and hold every
+// package the old Python has.
+func checkWindowsPython(ctx context.Context, in *install.Installation, mv *pythonMove, r *CheckReport) {
+	pys, err := pyenv.FindWindowsPythons(in.Root, nil)
+	if err != nil {
+		r.refuse(CheckItem{Name: CheckPython, Reason: reasonOf(err, pyenv.ReasonPythonMissing), Message: err.Error()})
+		return
+	}
+	if pys.Old == "" {
+		r.add(CheckItem{Name: CheckPython, OK: true, Message: "Python311 is installed"})
+		return
+	}
+	oldEnv, err1 := pyenv.Open(ctx, filepath.Dir(pys.Old), pyenv.Options{})
+	newEnv, err2 := pyenv.Open(ctx, filepath.Dir(pys.New), pyenv.Options{})
+	if err := errors.Join(err1, err2); err != nil {
+		r.refuse(CheckItem{Name: CheckPython, Reason: "python-unreadable", Message: err.Error()})
+		return
+	}
+	rep := pyenv.NewReport(oldEnv, newEnv, "windows")
+	if err := rep.Err(); err != nil {
+		r.refuse(CheckItem{Name: CheckPython, Reason: reasonOf(err, "python-packages-missing"),
+			Message: fmt.Sprintf("%v; install them with: %s", err, rep.Command)})
+		return
+	}
+	r.add(CheckItem{Name: CheckPython, OK: true, Message: "Python311 has every package of the old Python"})
+}
+
+func reasonOf(err error, fallback string) string {
+	var refused *outcome.RefusedError
+	if errors.As(err, &refused) && refused.Reason != "" {
+		return refused.Reason
+	}
+	return fallback
+}
+
+// pythonData is what the journal keeps of a venv rebuild, so that a rollback, a recovery
+// or a later rollback command can undo it.
+type pythonData struct {
+	Python     string `json:"python"`
+	Version    string `json:"version"`
+	BackupDir  string `json:"backup_dir"`
+	DjangoConf string `json:"django_conf,omitempty"`
+}
+
+func (d *pythonData) rebuild(in *install.Installation, opt *Options) (*pyenv.Rebuild, error) {
+	return pyenv.NewRebuild(pyenv.RebuildOptions{
+		Root: in.Root, Python: d.Python, PythonVersion: d.Version, BackupDir: d.BackupDir,
+		DjangoConf: d.DjangoConf, NoApache: d.DjangoConf == "", FindLinks: opt.Wheels, Logf: opt.logf,
+	})
+}
+
+// undoPython puts the old venv and django.conf back, when the run moved Python.
+func undoPython(ctx context.Context, opt *Options, in *install.Installation, d *pythonData) error {
+	if d == nil {
+		return nil
+	}
+	rb, err := d.rebuild(in, opt)
+	if err != nil {
+		return err
+	}
+	if err := rb.Undo(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("put the old Python environment back: %w", err)
+	}
+	return nil
+}
+
+// movePython rebuilds the Linux venv for the new Python (SPEC 1, the seed's manual
+// 1.2.0.0 steps), the old venv and django.conf going into the run's backup.
+func (a *applier) movePython(ctx context.Context, mv *pythonMove) error {
+	python, err := pyenv.FindPython(ctx, mv.want)
+	if err != nil {
+		return err
+	}
+	conf := a.in.Config.ApacheConf
+	if conf == "" {
+		if found, err := pyenv.FindDjangoConf(); err == nil {
+			conf = found
+		} else {
+			a.opt.logf("python: %v; Apache's wsgi_module line is left alone", err)
+		}
+	}
+	d := &pythonData{Python: python, Version: mv.want, BackupDir: filepath.Join(a.t.BackupDir(), "python-rebuild"), DjangoConf: conf}
+	a.data.Python = d
+	if err := a.saveData(ctx); err != nil {
+		return err
+	}
+	rb, err := d.rebuild(a.in, a.opt)
+	if err != nil {
+		return err
+	}
+	a.opt.logf("python: moving %s from Python %s to %s (%s)", a.in.PythonDir(), mv.have, mv.want, python)
+	if err := rb.Do(ctx); err != nil {
+		return fmt.Errorf("make the Python %s environment: %w", mv.want, err)
+	}
+	return nil
+}
