@@ -44,7 +44,7 @@ test: deps-test vet nofyne unit fuzz contract
 vet:
 	gofmt -l . | tee /dev/stderr | (! read)
 	$(GO) vet ./...
-	GOOS=windows $(GO) vet ./...
+	GOOS=windows $(GO) vet ./upgrade/... ./cmd/omflow-upgrade/
 
 # The headless command and the core must not pull in Fyne (or cgo).
 nofyne:

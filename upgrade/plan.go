@@ -339,6 +339,7 @@ func ApplyChain(ctx context.Context, opt Options, dir, target string) (*ChainRep
 		hopOpt := opt
 		hopOpt.Log = runlog.Open(in.LogsDir(), "apply-"+step.Version)
 		opt.logf("hop %d of %d: %s (%s), log %s", i+1, len(plan.Steps), step.Version, step.Package, hopOpt.Log.Path)
+		opt.progress().Logf("hop %d of %d: OMFLOW %s", i+1, len(plan.Steps), step.Version)
 		rep, err := Apply(ctx, hopOpt, step.Package)
 		hopOpt.Log.Close()
 		h := Hop{Version: step.Version, Package: step.Package, OK: err == nil, Log: hopOpt.Log.Path}

@@ -48,6 +48,7 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	rep, err := upgrade.Apply(ctx, opt, rest[0])
+	closeProgress(opt.Progress)
 	if rep == nil {
 		return err
 	}
@@ -89,6 +90,7 @@ func runRun(ctx context.Context, c *cli, args []string, op func(context.Context,
 	opt := f.options(c)
 	opt.Progress = c.progress()
 	rep, err := op(ctx, opt)
+	closeProgress(opt.Progress)
 	if rep == nil {
 		return err
 	}
@@ -120,6 +122,7 @@ func runRun(ctx context.Context, c *cli, args []string, op func(context.Context,
 // applyChain applies the plan over a folder of packages, hop by hop.
 func applyChain(ctx context.Context, c *cli, opt upgrade.Options, dir string) error {
 	r, err := upgrade.ApplyChain(ctx, opt, dir, "")
+	closeProgress(opt.Progress)
 	if r == nil {
 		return err
 	}
