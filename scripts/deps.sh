@@ -13,6 +13,8 @@ if [ "${1:-}" = test ]; then
 		minisign                 # the standard tool checks our signatures
 		jq git tmux              # CLI contract, git merge-file expectations, terminal progress
 		python3 python3-venv python3-pip python3-django   # real Python environments
+		ansible-core             # the fleet rollout's playbook, run for real
+		e2fsprogs util-linux     # chattr +i (read-only folders), unshare (no-font test)
 	)
 fi
 missing=()
