@@ -15,17 +15,20 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"strings"
+	"syscall"
 	"time"
 
-	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
 
 	"omflow-upgrade/app"
 	"omflow-upgrade/upgrade/demo"
 	"omflow-upgrade/upgrade/elevate"
+	"omflow-upgrade/upgrade/version"
 )
 
 // appID matches FyneApp.toml and the .desktop file.
@@ -83,7 +86,9 @@ func run(args []string) int {
 			cfg.Relaunch = elevate.Relaunch()
 		}
 		if cfg.Package == "" {
-			cfg.Package = besideProgram()
+			if exe, err := os.Executable(); err == nil {
+				cfg.Package = newestPackage(filepath.Dir(exe))
+			}
 		}
 	}
 
@@ -91,6 +96,14 @@ func run(args []string) int {
 	a.Settings().SetTheme(app.Theme())
 	w := a.NewWindow("OMFLOW")
 	cfg.Quit = a.Quit
+	// Interrupted from a terminal: leave through the app, so that deferred clean-up (the
+	// demo's service) runs.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		fyne.Do(a.Quit)
+	}()
 	wz := app.New(w, cfg)
 	w.SetContent(wz.Content())
 	w.Resize(fyne.NewSize(960, 660))
@@ -99,21 +112,25 @@ func run(args []string) int {
 	return 0
 }
 
-// besideProgram is the newest-named update package in the program's folder, or "".
-func besideProgram() string {
-	exe, err := os.Executable()
-	if err != nil {
-		return ""
-	}
-	dir := filepath.Dir(exe)
+// newestPackage is the update package of the highest version in dir, named as releases
+// are (omflow_update_1_1_6_3.tar.gz or .zip), or "" when there is none.
+func newestPackage(dir string) string {
 	var found []string
 	for _, pattern := range []string{"omflow_update_*.tar.gz", "omflow_update_*.zip"} {
 		m, _ := filepath.Glob(filepath.Join(dir, pattern))
 		found = append(found, m...)
 	}
-	if len(found) == 0 {
-		return ""
+	best, bestV := "", version.Version{}
+	for _, f := range found {
+		name := strings.TrimPrefix(filepath.Base(f), "omflow_update_")
+		name = strings.TrimSuffix(strings.TrimSuffix(name, ".tar.gz"), ".zip")
+		v, err := version.Parse(strings.ReplaceAll(name, "_", "."))
+		if err != nil {
+			continue
+		}
+		if best == "" || bestV.Less(v) {
+			best, bestV = f, v
+		}
 	}
-	sort.Strings(found)
-	return found[len(found)-1]
+	return best
 }
