@@ -532,3 +532,30 @@ func TestInterruptedRunIsRecoveredFirst(t *testing.T) {
 	assert.Equal(t, en.T("update.done", map[string]any{"Version": DemoUpdate}), h.a.update.result.Text)
 	serves(t, d.Root, DemoUpdate)
 }
+
+func TestOSLocaleIsPreselected(t *testing.T) {
+	d := newTestDemo(t, DemoInstalled)
+	t.Setenv("LC_ALL", "")
+	t.Setenv("LC_MESSAGES", "")
+	t.Setenv("LANG", "zh_TW.UTF-8")
+	h := start(t, d, d.Package, func(c *Config) { c.Language = "" })
+	zh := i18n.MustLoad().Localizer("zh-Hant")
+	assert.Equal(t, "繁體中文", h.a.lang.langs.Selected)
+	assert.Equal(t, zh.T("language.title", nil), h.title())
+	assert.Equal(t, zh.T("language.suggested", map[string]any{"Language": "繁體中文"}), h.a.lang.suggested.Text)
+}
+
+func TestMissingInstallationIsExplained(t *testing.T) {
+	d := newTestDemo(t, DemoInstalled)
+	nowhere := filepath.Join(t.TempDir(), "not-omflow")
+	h := start(t, d, d.Package, func(c *Config) { c.Root = nowhere })
+	h.toCheck()
+	h.checkDone()
+	st, _, detail := item(t, h.a.check.checks, upgrade.CheckInstallation)
+	assert.Equal(t, wizard.Failed, st)
+	assert.Contains(t, detail, h.en.T("check.refused.notInstalled", map[string]any{"Root": nowhere, "Error": ""}))
+	_, next, _ := h.buttons()
+	assert.True(t, next.Disabled())
+	assert.FileExists(t, h.a.LogPath(), "the log goes to the temporary folder when there is no installation")
+	os.Remove(h.a.LogPath())
+}
