@@ -24,7 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -39,6 +38,7 @@ import (
 	"golang.org/x/sys/windows/svc/mgr"
 
 	"omflow-upgrade/upgrade/demo"
+	"omflow-upgrade/upgrade/rmtree"
 )
 
 // holdEnv makes the test binary a process that holds a file open as a program that does
@@ -85,7 +85,7 @@ func tempTree(t *testing.T) string {
 	t.Cleanup(func() {
 		var err error
 		for range 100 {
-			if err = removeTree(dir); err == nil {
+			if err = rmtree.RemoveAll(dir); err == nil {
 				return
 			}
 			time.Sleep(50 * time.Millisecond)
@@ -93,23 +93,6 @@ func tempTree(t *testing.T) string {
 		t.Errorf("remove %s: %v", dir, err)
 	})
 	return dir
-}
-
-func removeTree(dir string) error {
-	var paths []string
-	err := filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
-		paths = append(paths, p)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	for i := len(paths) - 1; i >= 0; i-- {
-		if err := os.Remove(paths[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-	}
-	return nil
 }
 
 // winFixture is a Windows-layout demo registered in the SCM, a key pair and a folder to

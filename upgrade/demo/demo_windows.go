@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -26,6 +25,7 @@ import (
 
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/outcome"
+	"omflow-upgrade/upgrade/rmtree"
 	"omflow-upgrade/upgrade/svc"
 	"omflow-upgrade/upgrade/version"
 )
@@ -60,12 +60,12 @@ func createWindows(ctx context.Context, opt Options, root string, port int, prog
 		name = ServiceName(port)
 	}
 	if err := windowsLayout(root, opt.Version, port, prog); err != nil {
-		removeTree(root)
+		rmtree.RemoveAll(root)
 		return nil, err
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d/accounts/login/", port)
 	if err := install.WriteConfig(root, install.Config{Services: []string{name}, HealthURL: url}); err != nil {
-		removeTree(root)
+		rmtree.RemoveAll(root)
 		return nil, err
 	}
 	exe := filepath.Join(root, ServiceProgramRel)
@@ -76,7 +76,7 @@ func createWindows(ctx context.Context, opt Options, root string, port int, prog
 		ErrorControl: mgr.ErrorNormal,
 	}, ServiceCommand, "-root", root, "-scm", name)
 	if err != nil {
-		removeTree(root)
+		rmtree.RemoveAll(root)
 		return nil, scmError("demo: register the service "+name, err)
 	}
 	s.Close()
@@ -156,28 +156,6 @@ func windowsLayout(root string, v version.Version, port int, prog string) error 
 		return fmt.Errorf("demo: copy the service program: %w", err)
 	}
 	return nil
-}
-
-// removeTree removes a tree entry by entry: os.RemoveAll fails on folders under Wine 8
-// (see upgrade/svc/scm_windows_test.go), and a demo that failed half-way must go.
-func removeTree(dir string) error {
-	if err := os.RemoveAll(dir); err == nil {
-		return nil
-	}
-	var paths []string
-	filepath.WalkDir(dir, func(p string, _ os.DirEntry, err error) error {
-		if err == nil {
-			paths = append(paths, p)
-		}
-		return nil
-	})
-	var first error
-	for i := len(paths) - 1; i >= 0; i-- {
-		if err := os.Remove(paths[i]); err != nil && !errors.Is(err, os.ErrNotExist) && first == nil {
-			first = err
-		}
-	}
-	return first
 }
 
 // RemoveService stops and unregisters the services of the demo at root (those its

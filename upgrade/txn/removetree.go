@@ -1,34 +1,6 @@
 package txn
 
-import (
-	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"runtime"
-)
+import "omflow-upgrade/upgrade/rmtree"
 
-// removeTree is os.RemoveAll, with a fallback on Windows that removes entry by entry with
-// os.Remove (DeleteFile, RemoveDirectory). Under Wine 8, Go's os.RemoveAll fails on
-// every non-empty folder ("unlinkat ...: Invalid function": Wine rejects the POSIX-style
-// delete Go asks for with a status Go does not take for "unsupported"); the whole-upgrade
-// tests run there. On Windows itself and on Linux the fallback is never needed.
-func removeTree(path string) error {
-	err := os.RemoveAll(path)
-	if err == nil || runtime.GOOS != "windows" {
-		return err
-	}
-	var paths []string
-	filepath.WalkDir(path, func(p string, _ fs.DirEntry, werr error) error {
-		if werr == nil {
-			paths = append(paths, p)
-		}
-		return nil
-	})
-	for i := len(paths) - 1; i >= 0; i-- {
-		if rerr := os.Remove(paths[i]); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-			return errors.Join(err, rerr)
-		}
-	}
-	return nil
-}
+// removeTree is os.RemoveAll that also works under Wine, where the Windows tests run.
+var removeTree = rmtree.RemoveAll
