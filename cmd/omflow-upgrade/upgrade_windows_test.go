@@ -24,10 +24,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -257,6 +259,28 @@ func TestWindowsDemoLayoutAndService(t *testing.T) {
 	port := strings.TrimPrefix(f.service, "OMFLOWServer-")
 	if r := cmd(t, "demo", "-root", other, "-version", "1.1.6.1", "-port", port); r.code != 3 || !strings.Contains(r.stderr, f.service) {
 		t.Fatalf("demo on a taken port: %+v", r)
+	}
+	if _, err := os.Stat(other); err == nil {
+		t.Errorf("the refused demo left %s", other)
+	}
+	// A port another program listens on is refused before anything is made.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	busy := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	if r := cmd(t, "demo", "-root", other, "-version", "1.1.6.1", "-port", busy); r.code != 2 || !strings.Contains(r.stderr, busy) {
+		t.Fatalf("demo on a busy port: %+v", r)
+	}
+	m, err := mgr.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Disconnect()
+	if s, err := m.OpenService("OMFLOWServer-" + busy); err == nil {
+		s.Close()
+		t.Errorf("the refused demo registered OMFLOWServer-%s", busy)
 	}
 	if _, err := os.Stat(other); err == nil {
 		t.Errorf("the refused demo left %s", other)

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -59,6 +60,14 @@ func createWindows(ctx context.Context, opt Options, root string, port int, prog
 		}
 		name = ServiceName(port)
 	}
+	if opt.Port != 0 {
+		// The port must be free, or the service would start and give up at once.
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			return nil, outcome.Unusable(fmt.Errorf("demo: -port %d: %w", port, err))
+		}
+		l.Close()
+	}
 	if err := windowsLayout(root, opt.Version, port, prog); err != nil {
 		rmtree.RemoveAll(root)
 		return nil, err
@@ -90,11 +99,17 @@ func createWindows(ctx context.Context, opt Options, root string, port int, prog
 	defer closeSCM()
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := man.Start(sctx); err != nil {
-		return nil, fmt.Errorf("demo: start the service %s: %w (see %s)", name, err, filepath.Join(root, "logs", serviceLog))
+	err = man.Start(sctx)
+	if err == nil {
+		err = svc.CheckHealth(sctx, url)
 	}
-	if err := svc.CheckHealth(sctx, url); err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
+	if err != nil {
+		// A demo that does not run is no use: its service goes; its files stay, for
+		// the service's log.
+		if rerr := removeService(context.WithoutCancel(ctx), m, name); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return nil, fmt.Errorf("demo: start the service %s: %w (see %s)", name, err, filepath.Join(root, "logs", serviceLog))
 	}
 	return &Result{Root: root, Port: port, HealthURL: url, Service: name}, nil
 }
