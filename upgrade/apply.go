@@ -73,10 +73,10 @@ func Apply(ctx context.Context, opt Options, pkgPath string) (*ApplyReport, erro
 		return rep, err
 	}
 	in, p := r.Installation, r.Package
-	if p.Legacy != nil {
-		return rep, outcome.Unusable(fmt.Errorf("package %q is a legacy patch.sh tarball: applying those is not supported yet; run its patch.sh by hand after a full backup", pkgPath))
-	}
 	a := &applier{runner: runner{opt: &opt, in: in}, p: p, rep: rep, prog: prog}
+	if p.Legacy != nil {
+		return rep, a.runLegacy(ctx)
+	}
 	err = a.run(ctx)
 	return rep, err
 }
