@@ -3,6 +3,8 @@ package upgrade
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/outcome"
@@ -19,6 +21,9 @@ func fillState(in *install.Installation, r *StatusReport) error {
 	if j != nil {
 		r.Pending = &Pending{ID: j.ID, From: j.From, To: j.To, Phase: j.Phase, Started: j.Started}
 		r.Fenced = decodeData(j).Fenced
+	}
+	if _, err := os.Stat(filepath.Join(in.StateDir(), fenceFileName)); err == nil {
+		r.Fenced = true
 	}
 	backups, err := txn.Backups(in.StateDir())
 	if err != nil {
