@@ -30,8 +30,7 @@ wizard-wayland: deps
 	$(GO) build -tags wayland -o $(BIN)/omflow-upgrade-wizard-wayland ./cmd/omflow-upgrade-wizard
 
 # The README's first command: the upgrade end to end on a demo installation.
-run: cli
-	scripts/deps.sh
+run: deps cli
 	scripts/run.sh
 
 demo: cli
