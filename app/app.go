@@ -84,6 +84,13 @@ type App struct {
 	reportErr error
 	applied   *upgrade.ApplyReport
 	applyErr  error
+
+	// A folder of packages instead of one (SPEC 4.7): the chain planned through it,
+	// checked on the check screen and walked on Update.
+	folder  bool
+	plan    *upgrade.PlanReport
+	planErr error
+	chain   *upgrade.ChainReport
 }
 
 // Theme is the wizard's theme: Fyne's default, with the embedded CJK font so that
@@ -225,14 +232,32 @@ func (a *App) load(pkgPath string) {
 	} else {
 		log.Logf("installation: %v", inErr)
 	}
-	p, pkgErr := a.openPackage(ctx, pkgPath, log)
+	folder, plan, planErr, licensed := a.planFolder(ctx, pkgPath, log)
+	p, pkgErr := a.openPackage(ctx, licensed, log)
 	fyne.Do(func() {
 		a.loaded = true
 		a.in, a.inErr, a.log, a.elevated, a.pending = in, inErr, log, elevated, pending
+		a.folder, a.plan, a.planErr = folder, plan, planErr
 		a.pkg, a.pkgErr = p, pkgErr
 		a.relabel()
 		a.settled.Store(true)
 	})
+}
+
+// planFolder plans the chain through path when it is a folder of packages, and names
+// the package whose license is shown: the chain's last (the version the administrator
+// ends at), or path itself when it is one package.
+func (a *App) planFolder(ctx context.Context, path string, log *runlog.Log) (folder bool, plan *upgrade.PlanReport, err error, licensed string) {
+	if fi, serr := os.Stat(path); path == "" || serr != nil || !fi.IsDir() {
+		return false, nil, nil, path
+	}
+	opt := a.options()
+	opt.Log = log
+	plan, err = upgrade.Plan(ctx, opt, path, "")
+	if plan != nil && len(plan.Steps) > 0 {
+		licensed = plan.Steps[len(plan.Steps)-1].Package
+	}
+	return true, plan, err, licensed
 }
 
 // openPackage reads and verifies the package for its license text and version; the
@@ -259,11 +284,13 @@ func (a *App) SetPackage(path string) {
 	a.relabel()
 	log := a.log
 	go func() {
-		p, err := a.openPackage(context.Background(), path, log)
+		folder, plan, planErr, licensed := a.planFolder(context.Background(), path, log)
+		p, err := a.openPackage(context.Background(), licensed, log)
 		fyne.Do(func() {
 			if a.cfg.Package != path {
 				return
 			}
+			a.folder, a.plan, a.planErr = folder, plan, planErr
 			a.pkg, a.pkgErr = p, err
 			a.relabel()
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 
@@ -94,17 +95,32 @@ func (s *checkScreen) run() {
 	s.relabel()
 	opt := a.options()
 	path := a.cfg.Package
-	elevated := a.elevated
+	elevated, folder := a.elevated, a.folder
 	go func() {
-		r, err := s.checkNow(opt, path, elevated)
+		var plan *upgrade.PlanReport
+		var planErr error
+		if folder {
+			plan, planErr = upgrade.Plan(context.Background(), opt, path, "")
+			path = ""
+			if plan != nil && len(plan.Steps) > 0 {
+				path = plan.Steps[0].Package
+			}
+		}
+		r, err := s.checkNow(opt, path, elevated, folder, plan, planErr)
 		fyne.Do(func() {
 			if gen != s.gen {
 				return
 			}
 			s.running = false
 			a.report, a.reportErr = r, err
+			if folder {
+				a.plan, a.planErr = plan, planErr
+			}
 			if r != nil {
-				a.in, a.pkg = r.Installation, r.Package
+				a.in = r.Installation
+				if !folder {
+					a.pkg = r.Package
+				}
 			}
 			s.relabel()
 			// The Python step may appear or go: lay the step list out again.
@@ -116,16 +132,37 @@ func (s *checkScreen) run() {
 
 // checkNow is the core's check plus what only the wizard asks: administrator rights and
 // the Python the update moves to.
-func (s *checkScreen) checkNow(opt upgrade.Options, path string, elevated bool) (*upgrade.CheckReport, error) {
+func (s *checkScreen) checkNow(opt upgrade.Options, path string, elevated, folder bool, plan *upgrade.PlanReport, planErr error) (*upgrade.CheckReport, error) {
 	ctx := context.Background()
-	if _, err := install.Detect(opt.Root, opt.Override); err != nil {
+	in, err := install.Detect(opt.Root, opt.Override)
+	if err != nil {
 		return nil, &installError{err}
 	}
-	r, err := upgrade.Check(ctx, opt, path, false)
-	if r == nil {
-		return nil, err
+	if folder && plan == nil {
+		return nil, planErr
+	}
+	var r *upgrade.CheckReport
+	if path != "" {
+		if r, err = upgrade.Check(ctx, opt, path, false); r == nil {
+			return nil, err
+		}
+	} else {
+		// No chain to check a first step of: the plan item says why.
+		r = &upgrade.CheckReport{Root: in.Root, Installed: in.Version.String(), Update: plan.Target,
+			Service: "unknown", Installation: in,
+			Checks: []upgrade.CheckItem{{Name: upgrade.CheckInstallation, OK: true}}}
 	}
 	var extra []upgrade.CheckItem
+	if folder {
+		c := upgrade.CheckItem{Name: checkPlan, OK: planErr == nil && len(plan.Steps) > 0, Reason: plan.Reason, Requires: plan.Requires}
+		if planErr != nil {
+			c.Message = planErr.Error()
+		}
+		extra = append(extra, c)
+		if !c.OK {
+			r.Allowed = false
+		}
+	}
 	if s.a.cfg.Elevation != nil {
 		c := upgrade.CheckItem{Name: checkRoot, OK: elevated}
 		if !elevated {
@@ -137,44 +174,49 @@ func (s *checkScreen) checkNow(opt upgrade.Options, path string, elevated bool) 
 	if !elevated {
 		r.Allowed = false
 	}
-	if py := pythonMove(ctx, r); py != "" {
-		r.Checks = append(r.Checks, upgrade.CheckItem{Name: upgrade.CheckPython, OK: true, Reason: "python-move", Requires: py})
-	}
 	if !r.Allowed && err == nil {
 		err = r.Err()
 	}
 	return r, err
 }
 
-// checkRoot is the wizard's own check of administrator rights.
-const checkRoot = "root"
+// reasonPythonMove marks the core's Python check of an update that moves OMFLOW to a
+// newer Python.
+const reasonPythonMove = "python-move"
+
+// pythonTarget is the Python version the package requires, or "".
+func (a *App) pythonTarget() string {
+	if r := a.report; r != nil && r.Package != nil && r.Package.Manifest != nil {
+		return r.Package.Manifest.Requires.Python
+	}
+	return ""
+}
+
+// movesPython says whether the check found that the update moves OMFLOW to a newer
+// Python.
+func (a *App) movesPython() bool {
+	if r := a.report; r != nil {
+		for _, c := range r.Checks {
+			if c.Name == upgrade.CheckPython && c.OK && c.Reason == reasonPythonMove {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkRoot is the wizard's own check of administrator rights; checkPlan the chain
+// through a folder of packages.
+const (
+	checkRoot = "root"
+	checkPlan = "plan"
+)
 
 // installError marks an installation the check could not read.
 type installError struct{ err error }
 
 func (e *installError) Error() string { return e.err.Error() }
 func (e *installError) Unwrap() error { return e.err }
-
-// pythonMove is the Python version the update moves OMFLOW to, when it requires a newer
-// one than the installation's environment runs, else "".
-func pythonMove(ctx context.Context, r *upgrade.CheckReport) string {
-	if r.Package == nil || r.Package.Manifest == nil || r.Installation == nil {
-		return ""
-	}
-	want := r.Package.Manifest.Requires.Python
-	if want == "" {
-		return ""
-	}
-	env, err := pyenv.Open(ctx, r.Installation.PythonDir(), pyenv.Options{})
-	if err != nil || env.Python == "" {
-		// No environment to compare with: the update's own check decides.
-		return ""
-	}
-	if pyenv.CompareVersions(majorMinor(env.Python), want) < 0 {
-		return want
-	}
-	return ""
-}
 
 // majorMinor is "3.6" of "3.6.8".
 func majorMinor(v string) string {
@@ -375,6 +417,8 @@ func (s *checkScreen) item(c upgrade.CheckItem) (title, detail string, state wiz
 		"From": from, "Version": r.Installed, "Root": r.Root}
 	key := ""
 	switch c.Name {
+	case checkPlan:
+		return a.t("check.plan.heading", nil), a.planText(c), state
 	case checkRoot:
 		key = pick(c.OK, "check.ok.root", "check.refused.notRoot")
 	case upgrade.CheckInstallation:
@@ -401,8 +445,19 @@ func (s *checkScreen) item(c upgrade.CheckItem) (title, detail string, state wiz
 			vers["Needed"] = humanBytes(r.Package.Manifest.PayloadSize())
 		}
 	case upgrade.CheckPython:
-		key = "check.ok.pythonMove"
-		vers["Version"] = c.Requires
+		vers["Version"] = a.pythonTarget()
+		vers["Path"] = "/usr/bin"
+		if r.Installation != nil && r.Installation.Layout == install.Windows {
+			vers["Path"] = filepath.Join(r.Installation.Root, "Python311")
+		}
+		switch {
+		case c.OK && c.Reason == reasonPythonMove:
+			key = "check.ok.pythonMove"
+		case c.OK:
+			key = "check.ok.python"
+		case c.Reason == pyenv.ReasonPythonMissing:
+			key = "check.refused.python"
+		}
 	}
 	if key == "" {
 		return title, c.Message, state
@@ -444,4 +499,42 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// planText says which versions the chain installs, or why there is none, and which files
+// of the folder were left out.
+func (a *App) planText(c upgrade.CheckItem) string {
+	p := a.plan
+	var lines []string
+	if c.OK {
+		var path []string
+		for _, st := range p.Steps {
+			path = append(path, st.Version)
+		}
+		lines = append(lines, a.t("check.plan.path", map[string]any{"Installed": p.Installed, "Target": p.Target,
+			"Path": p.Installed + " → " + strings.Join(path, " → ")}),
+			a.loc.Plural("check.plan.hops", len(p.Steps), nil))
+	} else {
+		lines = append(lines, a.planProblem())
+	}
+	if p != nil {
+		for _, sk := range p.Skipped {
+			lines = append(lines, a.t("check.plan.skipped", map[string]any{"Package": filepath.Base(sk.Package), "Reason": sk.Reason}))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// planProblem says why a folder of packages gives no chain.
+func (a *App) planProblem() string {
+	p := a.plan
+	switch {
+	case p != nil && p.Requires != "":
+		return a.t("check.plan.missing", map[string]any{"Requires": p.Requires})
+	case a.planErr != nil:
+		return a.t("check.refused.badPackage", map[string]any{"Error": a.planErr.Error()})
+	case p != nil:
+		return a.t("check.refused.alreadyInstalled", map[string]any{"Version": p.Installed})
+	}
+	return a.t("license.package.loading", nil)
 }

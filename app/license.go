@@ -63,6 +63,8 @@ func (s *licenseScreen) relabel() {
 		text = a.t("license.package.none", nil)
 	case a.pkgErr != nil:
 		text = a.t("check.refused.badPackage", map[string]any{"Error": a.pkgErr.Error()})
+	case a.pkg == nil && a.folder:
+		text = a.planProblem()
 	case a.pkg == nil:
 		text = a.t("license.package.loading", nil)
 	case a.pkg.Manifest == nil:
@@ -84,7 +86,8 @@ func (s *licenseScreen) relabel() {
 		s.text.SetText(text)
 		s.scroll.ScrollToTop()
 	}
-	s.step.SetNextEnabled(s.agree.Checked && a.pkg != nil)
+	// A folder without a chain goes on to the check screen, which explains.
+	s.step.SetNextEnabled(s.agree.Checked && (a.pkg != nil || (a.folder && a.loaded)))
 }
 
 // choosePackage asks for the update package file.

@@ -12,16 +12,18 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"omflow-upgrade/upgrade"
 	"omflow-upgrade/upgrade/pyenv"
 	"omflow-upgrade/wizard"
 )
 
-// pythonScreen is shown only when the update moves OMFLOW to a newer Python: it
-// compares the installation's Python with the new interpreter the user points to, lists
-// each missing package with its old version and the exact install command, installs
-// them (online or from a folder of wheels) or saves the list as requirements.txt, and
-// checks again until nothing is missing.
+// pythonScreen is shown only when the update moved OMFLOW to a newer Python: it compares
+// the old Python (on Linux the venv the update put into its backup, on Windows Python\)
+// with the new one (the new venv, or Python311\; the administrator may point elsewhere),
+// lists each missing package with its old version and the exact install command,
+// installs them (online or from a folder of wheels) or saves the list as
+// requirements.txt, and checks again until nothing is missing. The core's check has
+// already refused an update whose new Python is missing (and, on Windows, one whose
+// Python311\ lacks packages), so this is the last look before OMFLOW runs on it.
 type pythonScreen struct {
 	a    *App
 	step *wizard.Step
@@ -52,7 +54,7 @@ func newPythonScreen(a *App) *pythonScreen {
 	buttons := container.NewGridWithColumns(2, s.again, s.online, s.folder, s.save)
 	s.step = &wizard.Step{
 		NoBack: true,
-		Skip:   func() bool { return s.target() == "" },
+		Skip:   func() bool { return !s.shown() },
 		Content: container.NewBorder(container.NewVBox(s.intro, s.old, s.newLabel, s.newPath), buttons, nil, nil,
 			container.NewVScroll(container.NewVBox(s.status, s.missing, s.command, s.commandText))),
 		OnEnter: func() {
@@ -66,40 +68,48 @@ func newPythonScreen(a *App) *pythonScreen {
 	return s
 }
 
-// target is the Python version the update moves to, or "" when the screen is skipped.
-func (s *pythonScreen) target() string {
-	if r := s.a.report; r != nil {
-		for _, c := range r.Checks {
-			if c.Name == upgrade.CheckPython && c.Reason == "python-move" {
-				return c.Requires
-			}
-		}
-	}
-	return ""
+// shown says whether the screen takes part: the check found a move to a newer Python
+// and the update went through. Before the update ends it is listed, not skipped.
+func (s *pythonScreen) shown() bool {
+	a := s.a
+	return a.movesPython() && (!a.update.finished || a.applyErr == nil)
 }
 
-// defaultNew is where the new Python is expected: Python311 beside the old one on
-// Windows, pythonX.Y on the PATH on Linux.
+// oldDir is the old Python: the venv the update moved into its backup (Linux), else
+// the installation's own Python folder.
+func (s *pythonScreen) oldDir() string {
+	a := s.a
+	if a.in == nil {
+		return ""
+	}
+	if a.applied != nil && a.applied.Backup != "" {
+		moved := filepath.Join(a.applied.Backup, "python-rebuild", "python")
+		if _, err := os.Stat(moved); err == nil {
+			return moved
+		}
+	}
+	return a.in.PythonDir()
+}
+
+// defaultNew is the new Python: Python311\ beside the old one on Windows, the rebuilt
+// venv on Linux.
 func (s *pythonScreen) defaultNew() string {
-	v := s.target()
-	if s.a.cfg.GOOS == "windows" && s.a.in != nil {
-		return filepath.Join(s.a.in.Root, "Python"+strings.ReplaceAll(v, ".", ""))
+	a := s.a
+	if a.in == nil {
+		return ""
 	}
-	if p, err := pyenv.FindPython(context.Background(), v); err == nil {
-		return p
+	if a.cfg.GOOS == "windows" {
+		return filepath.Join(a.in.Root, "Python"+strings.ReplaceAll(a.pythonTarget(), ".", ""))
 	}
-	return "/usr/bin/python" + v
+	return a.in.PythonDir()
 }
 
 func (s *pythonScreen) relabel() {
 	a := s.a
 	s.step.SetTitle(a.t("python.title", nil))
-	v := s.target()
+	v := a.pythonTarget()
 	s.intro.SetText(a.t("python.intro", map[string]any{"Version": v}))
-	oldPath := ""
-	if a.in != nil {
-		oldPath = a.in.PythonDir()
-	}
+	oldPath := s.oldDir()
 	s.old.SetText(a.t("python.old", map[string]any{"Path": oldPath, "Version": s.oldPython}))
 	s.newLabel.SetText(a.t("python.field.newPath", nil))
 	s.again.SetText(a.t("python.checkAgain", nil))
@@ -150,7 +160,7 @@ func (s *pythonScreen) compare() {
 	s.busy = true
 	s.settled.Store(false)
 	s.relabel()
-	oldDir, newPath, goos, log := a.in.PythonDir(), s.newPath.Text, a.cfg.GOOS, a.log
+	oldDir, newPath, goos, log := s.oldDir(), s.newPath.Text, a.cfg.GOOS, a.log
 	go func() {
 		ctx := context.Background()
 		o := pyenv.Options{Logf: log.Logf}

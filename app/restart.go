@@ -120,14 +120,18 @@ func (s *restartScreen) relabel() {
 		s.url.SetText("")
 	}
 	down := ""
-	if rep != nil && err == nil {
+	if rep != nil && err == nil && rep.Downtime > 0 {
 		down = a.t("update.downtime", map[string]any{"Seconds": fmt.Sprintf("%.1f", rep.Downtime.Seconds())})
 	}
 	s.downtime.SetText(down)
 	setVisible(s.downtime, down != "")
 	bk := ""
-	if rep != nil && rep.Backup != "" {
+	switch {
+	case rep != nil && rep.Backup != "":
 		bk = a.t("restart.backup", map[string]any{"Path": rep.Backup})
+	case rep != nil && err == nil && s.status != nil && len(s.status.Backups) > 0:
+		// A chain: the newest backup is the last step's.
+		bk = a.t("restart.backup", map[string]any{"Path": s.status.Backups[0].Path})
 	}
 	s.backup.SetText(bk)
 	setVisible(s.backup, bk != "")

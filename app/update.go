@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -29,6 +31,7 @@ type updateScreen struct {
 	work                   *wizard.Work
 
 	started, finished bool
+	hop               int // the step of a chain running, from 0
 	// settled is set once the result is on the screen (tests wait for it).
 	settled   atomic.Bool
 	cancelled bool
@@ -89,7 +92,17 @@ func (s *updateScreen) relabel() {
 	if r := a.report; r != nil {
 		from, to = r.Installed, r.Update
 	}
-	s.intro.SetText(a.t("update.intro", map[string]any{"From": from, "To": to}))
+	intro := a.t("update.intro", map[string]any{"From": from, "To": to})
+	if p := a.plan; a.folder && p != nil && len(p.Steps) > 0 {
+		intro = a.t("update.intro", map[string]any{"From": p.Installed, "To": p.Target})
+		hop := min(s.hop, len(p.Steps)-1)
+		hopFrom := p.Installed
+		if hop > 0 {
+			hopFrom = p.Steps[hop-1].Version
+		}
+		intro += "\n" + a.t("update.hop", map[string]any{"Hop": hop + 1, "Hops": len(p.Steps), "From": hopFrom, "To": p.Steps[hop].Version})
+	}
+	s.intro.SetText(intro)
 	s.logPath.SetText(a.t("app.log.path", map[string]any{"Path": a.LogPath()}))
 	for _, name := range s.order {
 		s.steps.Set(name, a.t(stepKeys[name], nil), s.states[name], "")
@@ -148,18 +161,40 @@ func (s *updateScreen) start() {
 		return
 	}
 	s.started = true
+	s.order = s.baseOrder()
 	opt := a.options()
-	opt.Progress = &progress{s: s}
-	path := a.cfg.Package
+	prog := &progress{s: s}
+	opt.Progress = prog
+	path, folder := a.cfg.Package, a.folder
 	logFile := a.LogPath()
+	if folder && a.in != nil {
+		// Each step of a chain writes its own log: follow the newest.
+		prog.hopLogs = a.in.LogsDir()
+		if a.plan != nil {
+			for _, st := range a.plan.Steps {
+				prog.hops = append(prog.hops, st.Version)
+			}
+		}
+	}
 	a.log.Logf("update: %s", path)
 	a.wz.Run(s.work, func(ctx context.Context, _ wizard.Reporter) error {
-		stopTail := tail(logFile, s.work)
-		rep, err := upgrade.Apply(ctx, opt, path)
+		stopTail := tail(logFile, s.work, false)
+		var rep *upgrade.ApplyReport
+		var chain *upgrade.ChainReport
+		var err error
+		if folder {
+			chain, err = upgrade.ApplyChain(ctx, opt, path, "")
+			if chain != nil {
+				rep = &upgrade.ApplyReport{OK: err == nil, From: chain.Installed, Update: chain.Target, Version: chain.Version}
+			}
+		} else {
+			rep, err = upgrade.Apply(ctx, opt, path)
+		}
 		cancelled := ctx.Err() != nil
+		prog.stopHop()
 		stopTail()
 		fyne.Do(func() {
-			a.applied, s.cancelled = rep, cancelled
+			a.applied, a.chain, s.cancelled = rep, chain, cancelled
 		})
 		return err
 	}, s.done)
@@ -199,6 +234,9 @@ func (s *updateScreen) done(err error) {
 		kept := a.t("error.keptNothing", nil)
 		if failed != nil {
 			kept = a.t("error.keptRolledBack", map[string]any{"Version": a.versionNow()})
+			if c := a.chain; c != nil && c.Version != c.Installed {
+				kept = a.t("error.keptHops", map[string]any{"Version": c.Version})
+			}
 			if !failed.RolledBack {
 				kept = a.t("error.keptBroken", map[string]any{"Manual": failed.Manual})
 			}
@@ -218,17 +256,55 @@ func pickState(ok bool) wizard.State {
 	return wizard.Failed
 }
 
+// canonicalSteps are every step the core may report, in the order it runs them.
+var canonicalSteps = []string{upgrade.StepPreflight, upgrade.StepStage, upgrade.StepBackup, upgrade.StepStop,
+	upgrade.StepApply, upgrade.StepPython, upgrade.StepMigrate, upgrade.StepStart, upgrade.StepHealth,
+	upgrade.StepVersion, upgrade.StepCommit, upgrade.StepRollback}
+
+func rank(name string) int {
+	for i, n := range canonicalSteps {
+		if n == name {
+			return i
+		}
+	}
+	return len(canonicalSteps)
+}
+
+// addStep lists a step the core reports that the list lacks (migrations, rollback) in
+// its place.
 func (s *updateScreen) addStep(name string) {
 	for _, n := range s.order {
 		if n == name {
 			return
 		}
 	}
-	s.order = append(s.order, name)
+	i := 0
+	for i < len(s.order) && rank(s.order[i]) <= rank(name) {
+		i++
+	}
+	s.order = append(s.order[:i], append([]string{name}, s.order[i:]...)...)
+}
+
+// baseOrder is the list of steps before the update runs: the Python move's when the
+// check found one.
+func (s *updateScreen) baseOrder() []string {
+	order := append([]string(nil), updateSteps...)
+	s.order = order
+	if s.a.movesPython() {
+		s.addStep(upgrade.StepPython)
+	}
+	return s.order
 }
 
 // reached marks a new step running and the one before it done, on the UI goroutine.
 func (s *updateScreen) reached(name string) {
+	if name == upgrade.StepPreflight && s.current != "" {
+		// The next step of a chain: its own list of steps.
+		s.hop++
+		s.order = s.baseOrder()
+		s.states = map[string]wizard.State{}
+		s.current = ""
+	}
 	if name == upgrade.StepRollback {
 		if s.current != "" {
 			s.states[s.current] = wizard.Failed
@@ -245,7 +321,7 @@ func (s *updateScreen) reached(name string) {
 			done = i
 		}
 	}
-	s.work.Progress(float64(done) / float64(len(updateSteps)))
+	s.work.Progress(float64(done) / float64(len(s.order)))
 	s.relabel()
 }
 
@@ -253,11 +329,47 @@ func (s *updateScreen) reached(name string) {
 func (s *updateScreen) Step() string { return s.current }
 
 // progress hears the core from its worker goroutine and hops to the UI.
-type progress struct{ s *updateScreen }
+type progress struct {
+	s *updateScreen
+	// hopLogs, for a chain, is the folder of the steps' own logs; the newest is
+	// followed into the live log.
+	hopLogs string
+	hops    []string // the chain's versions, in order
+	hop     int      // the next step's index
+	stop    func()
+}
+
+// followHop follows the log of the step of a chain that begins now: the core names it
+// after the step's version.
+func (p *progress) followHop() {
+	p.stopHop()
+	if p.hop >= len(p.hops) {
+		return
+	}
+	v := p.hops[p.hop]
+	p.hop++
+	matches, _ := filepath.Glob(filepath.Join(p.hopLogs, "omflow-upgrade-apply-"+v+"-*.log"))
+	sort.Strings(matches) // time-stamped names: the last is this run's
+	if len(matches) > 0 {
+		p.stop = tail(matches[len(matches)-1], p.s.work, true)
+	}
+}
+
+func (p *progress) stopHop() {
+	if p.stop != nil {
+		p.stop()
+		p.stop = nil
+	}
+}
 
 var _ upgrade.Progress = (*progress)(nil)
 
-func (p *progress) Step(name string) { fyne.Do(func() { p.s.reached(name) }) }
+func (p *progress) Step(name string) {
+	if name == upgrade.StepPreflight && p.hopLogs != "" {
+		p.followHop()
+	}
+	fyne.Do(func() { p.s.reached(name) })
+}
 
 func (p *progress) Bytes(done, total int64) {
 	if total <= 0 {
@@ -270,23 +382,25 @@ func (p *progress) Bytes(done, total int64) {
 				i = j
 			}
 		}
-		p.s.work.Progress((float64(i) + float64(done)/float64(total)) / float64(len(updateSteps)))
+		p.s.work.Progress((float64(i) + float64(done)/float64(total)) / float64(len(p.s.order)))
 	})
 }
 
 func (p *progress) Logf(format string, args ...any) { p.s.work.Logf(format, args...) }
 
-// tail follows the run's log file from its current end into the live log, until stop
+// tail follows a log file from its current end (or its start) into the live log, until stop
 // is called (which reads what is left first). The core writes every file action and
 // service line there, so the screen shows the same lines the log keeps.
-func tail(path string, r wizard.Reporter) (stop func()) {
+func tail(path string, r wizard.Reporter, fromStart bool) (stop func()) {
 	f, err := os.Open(path)
 	if err != nil {
 		return func() {}
 	}
-	if _, err := f.Seek(0, io.SeekEnd); err != nil {
-		f.Close()
-		return func() {}
+	if !fromStart {
+		if _, err := f.Seek(0, io.SeekEnd); err != nil {
+			f.Close()
+			return func() {}
+		}
 	}
 	quit, finished := make(chan struct{}), make(chan struct{})
 	go func() {
