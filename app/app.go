@@ -36,6 +36,11 @@ type Config struct {
 	AllowUnsigned bool
 	// Package is the update package; "" lets the user choose one on the license screen.
 	Package string
+	// DBBackedUp and ConfigChoice ("", "keep", "new") start as the check screen's
+	// choices: the administrator backed up a database the update's backup cannot hold;
+	// which config files win a conflict.
+	DBBackedUp   bool
+	ConfigChoice string
 	// Language is the code of the language preselected; "" is the OS locale's.
 	Language string
 	// Elevation, when set, is asked whether the wizard has the rights an upgrade needs;
@@ -199,6 +204,8 @@ func (a *App) options() upgrade.Options {
 		Override:      a.cfg.Override,
 		PublicKey:     a.cfg.PublicKey,
 		AllowUnsigned: a.cfg.AllowUnsigned,
+		DBBackedUp:    a.cfg.DBBackedUp,
+		ConfigChoice:  a.cfg.ConfigChoice,
 		Log:           a.log,
 	}
 }

@@ -646,3 +646,47 @@ func TestFolderWithoutAChainNamesTheMissingVersion(t *testing.T) {
 	_, next, _ := h.buttons()
 	assert.True(t, next.Disabled())
 }
+
+func TestDatabaseOutsideTheBackupNeedsTheAdministratorsWord(t *testing.T) {
+	d := newTestDemo(t, DemoInstalled)
+	settings := filepath.Join(d.Root, "server", "omflow", "settings.py")
+	b, err := os.ReadFile(settings)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(settings, []byte(strings.Replace(string(b), "django.db.backends.sqlite3", "django.db.backends.postgresql", 1)), 0o644))
+	h := start(t, d, d.Package, nil)
+	en := h.en
+	h.toCheck()
+	h.checkDone()
+	st, _, detail := item(t, h.a.check.checks, upgrade.CheckDatabase)
+	assert.Equal(t, wizard.Failed, st)
+	assert.Equal(t, en.T("check.refused.database", map[string]any{"Engine": "django.db.backends.postgresql"}), detail)
+	assert.True(t, h.a.check.dbBackedUp.Visible())
+	assert.Equal(t, en.T("check.choice.databaseBackedUp", nil), h.a.check.dbBackedUp.Text)
+	_, next, _ := h.buttons()
+	assert.True(t, next.Disabled())
+	test.Tap(h.a.check.dbBackedUp)
+	h.checkDone()
+	st, _, _ = item(t, h.a.check.checks, upgrade.CheckDatabase)
+	assert.Equal(t, wizard.Warning, st)
+
+	// The administrator changed settings.py, and so does the update: which wins?
+	st, _, detail = item(t, h.a.check.checks, upgrade.CheckConfig)
+	assert.Equal(t, wizard.Failed, st)
+	assert.Equal(t, en.T("check.refused.configConflict", map[string]any{"Files": "server/omflow/settings.py"}), detail)
+	assert.True(t, next.Disabled())
+	require.True(t, h.a.check.configChoice.Visible())
+	h.a.check.configChoice.SetSelected(en.T("check.choice.configKeep", nil))
+	h.checkDone()
+	st, _, _ = item(t, h.a.check.checks, upgrade.CheckConfig)
+	assert.Equal(t, wizard.Passed, st)
+	assert.False(t, next.Disabled(), "the administrator's word lets the update go")
+
+	h.nextWhenEnabled()
+	h.updateDone()
+	assert.NoError(t, h.a.applyErr)
+	serves(t, d.Root, DemoUpdate)
+	b, err = os.ReadFile(settings)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "postgresql", "the administrator's settings stay")
+	assert.FileExists(t, settings+".omflow-new", "the update's beside them")
+}

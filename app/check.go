@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 
@@ -32,7 +33,8 @@ type checkScreen struct {
 	intro, summary, logPath                           *widget.Label
 	installedHead, instRoot, instVersion, instService *widget.Label
 	updateHead, updFile, updVersion, updSig, updExtra *widget.Label
-	allowUnsigned                                     *widget.Check
+	allowUnsigned, dbBackedUp                         *widget.Check
+	configChoice                                      *widget.RadioGroup
 	checks                                            *wizard.Checklist
 	again                                             *widget.Button
 	body                                              *fyne.Container
@@ -61,6 +63,25 @@ func newCheckScreen(a *App) *checkScreen {
 			s.run()
 		}
 	})
+	s.dbBackedUp = widget.NewCheck("", func(on bool) {
+		if on != a.cfg.DBBackedUp {
+			a.cfg.DBBackedUp = on
+			s.run()
+		}
+	})
+	s.configChoice = widget.NewRadioGroup(nil, func(label string) {
+		choice := ""
+		switch label {
+		case a.t("check.choice.configKeep", nil):
+			choice = "keep"
+		case a.t("check.choice.configNew", nil):
+			choice = "new"
+		}
+		if choice != a.cfg.ConfigChoice {
+			a.cfg.ConfigChoice = choice
+			s.run()
+		}
+	})
 	s.checks = wizard.NewChecklist()
 	s.again = widget.NewButton("", s.run)
 	// Lines of one box read as one block: the labels' own padding is spacing enough.
@@ -70,7 +91,7 @@ func newCheckScreen(a *App) *checkScreen {
 	facts := container.NewGridWithColumns(2,
 		tight(s.installedHead, s.instRoot, s.instVersion, s.instService),
 		tight(s.updateHead, s.updFile, s.updVersion, s.updSig, s.updExtra))
-	s.body = container.NewVBox(facts, s.allowUnsigned, widget.NewSeparator(), s.checks, s.logPath)
+	s.body = container.NewVBox(facts, s.allowUnsigned, widget.NewSeparator(), s.checks, s.dbBackedUp, s.configChoice, s.logPath)
 	s.step = &wizard.Step{
 		Content: container.NewBorder(s.intro,
 			container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, nil, s.again, s.summary)),
@@ -234,11 +255,51 @@ func (s *checkScreen) allowed() bool {
 		return false
 	}
 	for _, c := range r.Checks {
-		if !c.OK {
+		if !c.OK || s.needsDBBackup(c) {
 			return false
 		}
 	}
 	return true
+}
+
+// needsDBBackup says c is the database the update's backup cannot hold, not yet backed
+// up by the administrator: the update would refuse it.
+func (s *checkScreen) needsDBBackup(c upgrade.CheckItem) bool {
+	return c.Name == upgrade.CheckDatabase && c.Reason == upgrade.ReasonDatabaseNotBackedUp && !s.a.cfg.DBBackedUp
+}
+
+// has says the last check reported reason for the check named name.
+func (s *checkScreen) has(name, reason string) bool {
+	if r := s.a.report; r != nil {
+		for _, c := range r.Checks {
+			if c.Name == name && c.Reason == reason {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// relabelChoices shows the administrator's choices a check asks for: a database backed
+// up by hand, which config files win a conflict.
+func (s *checkScreen) relabelChoices() {
+	a := s.a
+	s.dbBackedUp.Text = a.t("check.choice.databaseBackedUp", nil)
+	s.dbBackedUp.Checked = a.cfg.DBBackedUp
+	s.dbBackedUp.Refresh()
+	setVisible(s.dbBackedUp, a.cfg.DBBackedUp || s.has(upgrade.CheckDatabase, upgrade.ReasonDatabaseNotBackedUp))
+	keep, replace := a.t("check.choice.configKeep", nil), a.t("check.choice.configNew", nil)
+	s.configChoice.Options = []string{keep, replace}
+	switch a.cfg.ConfigChoice {
+	case "keep":
+		s.configChoice.Selected = keep
+	case "new":
+		s.configChoice.Selected = replace
+	default:
+		s.configChoice.Selected = ""
+	}
+	s.configChoice.Refresh()
+	setVisible(s.configChoice, a.cfg.ConfigChoice != "" || s.has(upgrade.CheckConfig, upgrade.ReasonConfigConflict))
 }
 
 func (s *checkScreen) relabel() {
@@ -252,6 +313,7 @@ func (s *checkScreen) relabel() {
 	s.allowUnsigned.Text = a.t("check.signature.allowUnsigned", nil)
 	s.allowUnsigned.Checked = a.cfg.AllowUnsigned
 	s.allowUnsigned.Refresh()
+	s.relabelChoices()
 	s.relabelFacts()
 
 	r, err := a.report, a.reportErr
@@ -444,6 +506,31 @@ func (s *checkScreen) item(c upgrade.CheckItem) (title, detail string, state wiz
 		if r.Package != nil && r.Package.Manifest != nil {
 			vers["Needed"] = humanBytes(r.Package.Manifest.PayloadSize())
 		}
+	case upgrade.CheckDatabase:
+		switch {
+		case s.needsDBBackup(c):
+			state = wizard.Failed
+			key = "check.refused.database"
+			vers["Engine"] = "?"
+			if m := engineRE.FindStringSubmatch(c.Message); m != nil {
+				vers["Engine"] = m[1]
+			}
+		case c.Reason == upgrade.ReasonDatabaseNotBackedUp:
+			key = "check.choice.databaseBackedUp"
+		case c.OK && !c.Warning:
+			key = "check.ok.database"
+		}
+	case upgrade.CheckConfig:
+		vers["Files"] = strings.Join(configFiles(r, "conflict"), ", ")
+		switch {
+		case !c.OK && c.Reason == upgrade.ReasonConfigConflict:
+			key = "check.refused.configConflict"
+		case c.OK && len(configFiles(r, "merged")) > 0:
+			key = "check.ok.configMerged"
+			vers["Files"] = strings.Join(configFiles(r, "merged"), ", ")
+		case c.OK:
+			key = "check.ok.config"
+		}
 	case upgrade.CheckPython:
 		vers["Version"] = a.pythonTarget()
 		vers["Path"] = "/usr/bin"
@@ -537,4 +624,18 @@ func (a *App) planProblem() string {
 		return a.t("check.refused.alreadyInstalled", map[string]any{"Version": p.Installed})
 	}
 	return a.t("license.package.loading", nil)
+}
+
+// engineRE finds the database engine in the core's message: "the database (ENGINE) ...".
+var engineRE = regexp.MustCompile(`database \(([^)]+)\)`)
+
+// configFiles are the config files of the report with the given result.
+func configFiles(r *upgrade.CheckReport, result string) []string {
+	var out []string
+	for _, c := range r.Config {
+		if c.Result == result {
+			out = append(out, c.Path)
+		}
+	}
+	return out
 }
