@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"flag"
 	"fmt"
 	"os"
@@ -33,6 +34,11 @@ import (
 
 // appID matches FyneApp.toml and the .desktop file.
 const appID = "com.omflow.upgrade"
+
+// icon is the window's and the desktop's icon (FyneApp.toml names the same file).
+//
+//go:embed icon.png
+var icon []byte
 
 func main() {
 	// The demo installation's service is this program started again.
@@ -93,6 +99,7 @@ func run(args []string) int {
 	}
 
 	a := fyneapp.NewWithID(appID)
+	a.SetIcon(fyne.NewStaticResource("icon.png", icon))
 	a.Settings().SetTheme(app.Theme())
 	w := a.NewWindow("OMFLOW")
 	cfg.Quit = a.Quit
