@@ -353,7 +353,7 @@ func (s *checkScreen) relabel() {
 	}
 	s.step.SetNextEnabled(s.allowed())
 	// The checklist changes its items through fyne.Do: lay the box out again after them.
-	fyne.Do(s.body.Refresh)
+	relayout(s.body)
 }
 
 // Plural is the message id in the plural form for count.

@@ -36,6 +36,8 @@ type languageScreen struct {
 	recovered                *upgrade.RunReport
 	recoverErr               error
 	recoverResult            *widget.Label
+	body                     *fyne.Container
+	scroll                   *container.Scroll
 }
 
 func newLanguageScreen(a *App) *languageScreen {
@@ -77,8 +79,10 @@ func newLanguageScreen(a *App) *languageScreen {
 		container.NewHBox(s.recoverButton), s.recoverResult)
 	s.recoverBox.Hide()
 
+	s.body = container.NewVBox(s.prompt, s.langs, s.suggested, s.rootBox, s.recoverBox)
+	s.scroll = container.NewVScroll(s.body)
 	s.step = &wizard.Step{
-		Content: container.NewVScroll(container.NewVBox(s.prompt, s.langs, s.suggested, s.rootBox, s.recoverBox)),
+		Content: s.scroll,
 	}
 	s.relabel()
 	return s
@@ -132,6 +136,7 @@ func (s *languageScreen) relabel() {
 		s.recoverBox.Hide()
 	}
 	s.step.SetNextEnabled(a.loaded && a.elevated && a.pending == nil && !s.recovering)
+	relayout(s.rootBox, s.recoverBox, s.body, s.scroll)
 }
 
 // recover finishes or undoes the interrupted run, off the UI goroutine.

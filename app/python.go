@@ -30,6 +30,8 @@ type pythonScreen struct {
 
 	intro, old, newLabel, status, missing, command, commandText *widget.Label
 	newPath                                                     *widget.Entry
+	body                                                        *fyne.Container
+	scroll                                                      *container.Scroll
 	again, online, folder, save                                 *widget.Button
 
 	busy      bool
@@ -52,11 +54,13 @@ func newPythonScreen(a *App) *pythonScreen {
 	s.folder = widget.NewButton("", s.chooseFolder)
 	s.save = widget.NewButton("", s.saveRequirements)
 	buttons := container.NewGridWithColumns(2, s.again, s.online, s.folder, s.save)
+	s.body = container.NewVBox(s.intro, s.old, s.newLabel, s.newPath, s.status, s.missing, s.command, s.commandText)
+	s.scroll = container.NewVScroll(s.body)
 	s.step = &wizard.Step{
 		NoBack: true,
 		Skip:   func() bool { return !s.shown() },
-		Content: container.NewBorder(container.NewVBox(s.intro, s.old, s.newLabel, s.newPath), buttons, nil, nil,
-			container.NewVScroll(container.NewVBox(s.status, s.missing, s.command, s.commandText))),
+		// Everything that wraps scrolls: long paths take the lines they need.
+		Content: container.NewBorder(nil, buttons, nil, nil, s.scroll),
 		OnEnter: func() {
 			if s.newPath.Text == "" {
 				s.newPath.SetText(s.defaultNew())
@@ -149,6 +153,7 @@ func (s *pythonScreen) relabel() {
 		s.commandText.SetText(r.Command)
 	}
 	s.step.SetNextEnabled(!s.busy && r != nil && !missing && s.err == nil)
+	relayout(s.body, s.scroll)
 }
 
 // compare reads both environments and lists what the new one lacks.

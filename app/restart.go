@@ -23,6 +23,8 @@ type restartScreen struct {
 	step *wizard.Step
 
 	result, detail, service, url, downtime, backup, logPath *widget.Label
+	body                                                    *fyne.Container
+	scroll                                                  *container.Scroll
 
 	status  *upgrade.StatusReport
 	statErr error
@@ -37,12 +39,13 @@ func newRestartScreen(a *App) *restartScreen {
 	s.service, s.url, s.downtime = wrapped(""), wrapped(""), wrapped("")
 	s.backup, s.logPath = wrapped(""), wrapped("")
 	s.backup.Selectable, s.logPath.Selectable = true, true
+	s.body = container.NewVBox(s.result, s.detail, widget.NewSeparator(), s.service, s.url, s.downtime, s.backup, s.logPath)
+	s.scroll = container.NewVScroll(s.body)
 	s.step = &wizard.Step{
 		NoBack:      true,
 		NextEnabled: true,
-		Content: container.NewVScroll(container.NewVBox(s.result, s.detail, widget.NewSeparator(),
-			s.service, s.url, s.downtime, s.backup, s.logPath)),
-		OnEnter: s.ask,
+		Content:     s.scroll,
+		OnEnter:     s.ask,
 	}
 	s.relabel()
 	return s
@@ -136,4 +139,5 @@ func (s *restartScreen) relabel() {
 	s.backup.SetText(bk)
 	setVisible(s.backup, bk != "")
 	s.logPath.SetText(a.t("restart.log", map[string]any{"Path": a.LogPath()}))
+	relayout(s.body, s.scroll)
 }

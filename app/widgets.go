@@ -46,6 +46,16 @@ func setVisible(o fyne.CanvasObject, visible bool) {
 	}
 }
 
+// relayout lays objects out again once the texts set now are drawn: a label whose text
+// grows by lines does not make its box taller by itself. Objects go outer last.
+func relayout(objs ...fyne.CanvasObject) {
+	fyne.Do(func() {
+		for _, o := range objs {
+			o.Refresh()
+		}
+	})
+}
+
 // commandLine is how this program was started, for a person to type again.
 func commandLine() []string {
 	exe, err := os.Executable()
