@@ -73,7 +73,10 @@ func checkPython(ctx context.Context, opt *Options, in *install.Installation, p 
 // checkWindowsPython is the seed's loop: Python311\ must be installed and hold every
 // package the old Python has.
 func checkWindowsPython(ctx context.Context, in *install.Installation, mv *pythonMove, r *CheckReport) {
-	pys, err := pyenv.FindWindowsPythons(in.Root, nil)
+	pys, err := pyenv.FindWindowsPythons(in.Root, func(p string) bool {
+		_, err := os.Stat(nativePath(p))
+		return err == nil
+	})
 	if err != nil {
 		r.refuse(CheckItem{Name: CheckPython, Reason: reasonOf(err, pyenv.ReasonPythonMissing), Message: err.Error()})
 		return
@@ -82,8 +85,8 @@ func checkWindowsPython(ctx context.Context, in *install.Installation, mv *pytho
 		r.add(CheckItem{Name: CheckPython, OK: true, Message: "Python311 is installed"})
 		return
 	}
-	oldEnv, err1 := pyenv.Open(ctx, filepath.Dir(pys.Old), pyenv.Options{})
-	newEnv, err2 := pyenv.Open(ctx, filepath.Dir(pys.New), pyenv.Options{})
+	oldEnv, err1 := pyenv.Open(ctx, filepath.Dir(nativePath(pys.Old)), pyenv.Options{})
+	newEnv, err2 := pyenv.Open(ctx, filepath.Dir(nativePath(pys.New)), pyenv.Options{})
 	if err := errors.Join(err1, err2); err != nil {
 		r.refuse(CheckItem{Name: CheckPython, Reason: "python-unreadable", Message: err.Error()})
 		return
@@ -95,6 +98,15 @@ func checkWindowsPython(ctx context.Context, in *install.Installation, mv *pytho
 		return
 	}
 	r.add(CheckItem{Name: CheckPython, OK: true, Message: "Python311 has every package of the old Python"})
+}
+
+// nativePath turns the backslashes of a Windows path built by pyenv into this system's
+// separators (the Windows layout's logic also runs, and is tested, on Linux).
+func nativePath(p string) string {
+	if filepath.Separator == '/' {
+		return strings.ReplaceAll(p, `\`, "/")
+	}
+	return p
 }
 
 func reasonOf(err error, fallback string) string {

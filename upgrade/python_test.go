@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/outcome"
 )
 
@@ -71,3 +72,55 @@ type stepList struct {
 
 func (s *stepList) Step(name string) { s.steps = append(s.steps, name) }
 func (s *stepList) String() string   { return strings.Join(s.steps, " ") }
+
+// TestWindowsPython311MustHoldTheOldPackages is the seed's Windows loop, on the Windows
+// layout: Python311\ missing, then lacking a package of Python\, then complete.
+func TestWindowsPython311MustHoldTheOldPackages(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "OMFLOW Server")
+	write := func(rel, content string) {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(content), 0o644)
+	}
+	dist := func(py, name, version string) {
+		write(py+"/Lib/site-packages/"+name+"-"+version+".dist-info/METADATA", "Metadata-Version: 2.1\nName: "+name+"\nVersion: "+version+"\n")
+	}
+	write("omflow/omflow/syscom/version.bin", "version=1.1.6.3\r\nversion_num=001001006003\r\n")
+	write("Python/python.exe", "")
+	write("Python/pyvenv.cfg", "version = 3.7.9\n")
+	dist("Python", "Django", "2.2.28")
+	dist("Python", "ldap3", "2.9")
+	dist("Python", "python_ldap", "3.4.0")
+	in, err := detectAt(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := buildPackage(t, release{version: "1.2.0.0", python: "3.11", files: map[string]string{"omflow/omflow/views.py": "# 1.2.0.0\n"}})
+	check := func() CheckItem {
+		r, _ := Check(context.Background(), options(t, in), p, false)
+		for _, c := range r.Checks {
+			if c.Name == CheckPython {
+				return c
+			}
+		}
+		t.Fatalf("no python check: %+v", r.Checks)
+		return CheckItem{}
+	}
+	if c := check(); c.OK || c.Reason != "python-missing" || !strings.Contains(c.Message, `Python311`) {
+		t.Fatalf("without Python311: %+v", c)
+	}
+	write("Python311/python.exe", "")
+	dist("Python311", "django", "4.2")
+	if c := check(); c.OK || !strings.Contains(c.Message, "ldap3==2.9") || !strings.Contains(c.Message, "python-ldap") && !strings.Contains(c.Message, "python_ldap") {
+		t.Fatalf("with packages missing: %+v", c)
+	}
+	dist("Python311", "ldap3", "2.9")
+	dist("Python311", "python-ldap", "3.4.3")
+	if c := check(); !c.OK {
+		t.Fatalf("with every package: %+v", c)
+	}
+}
+
+func detectAt(root string) (*install.Installation, error) {
+	return install.Detect(root, install.Config{})
+}
