@@ -14,7 +14,8 @@ type readAhead struct {
 	errc   chan error
 	stop   chan struct{}
 	once   sync.Once
-	cur    []byte
+	buf    []byte // the chunk being read, whole (it goes back to free)
+	cur    []byte // what is left of it
 	err    error
 }
 
@@ -69,16 +70,16 @@ func (ra *readAhead) Read(p []byte) (int, error) {
 		if ra.err != nil {
 			return 0, ra.err
 		}
-		if ra.cur != nil {
-			ra.free <- ra.cur[:cap(ra.cur)]
-			ra.cur = nil
+		if ra.buf != nil {
+			ra.free <- ra.buf[:cap(ra.buf)]
+			ra.buf = nil
 		}
 		buf, ok := <-ra.chunks
 		if !ok {
 			ra.err = <-ra.errc
 			return 0, ra.err
 		}
-		ra.cur = buf
+		ra.buf, ra.cur = buf, buf
 	}
 	n := copy(p, ra.cur)
 	ra.cur = ra.cur[n:]
