@@ -659,7 +659,7 @@ func TestDatabaseOutsideTheBackupNeedsTheAdministratorsWord(t *testing.T) {
 	h.checkDone()
 	st, _, detail := item(t, h.a.check.checks, upgrade.CheckDatabase)
 	assert.Equal(t, wizard.Failed, st)
-	assert.Equal(t, en.T("check.refused.database", map[string]any{"Engine": "django.db.backends.postgresql"}), detail)
+	assert.Equal(t, en.T("check.refused.database", map[string]any{"Engine": "postgresql"}), detail)
 	assert.True(t, h.a.check.dbBackedUp.Visible())
 	assert.Equal(t, en.T("check.choice.databaseBackedUp", nil), h.a.check.dbBackedUp.Text)
 	_, next, _ := h.buttons()

@@ -91,10 +91,12 @@ func newCheckScreen(a *App) *checkScreen {
 	facts := container.NewGridWithColumns(2,
 		tight(s.installedHead, s.instRoot, s.instVersion, s.instService),
 		tight(s.updateHead, s.updFile, s.updVersion, s.updSig, s.updExtra))
-	s.body = container.NewVBox(facts, s.allowUnsigned, widget.NewSeparator(), s.checks, s.dbBackedUp, s.configChoice, s.logPath)
+	s.body = container.NewVBox(facts, s.allowUnsigned, widget.NewSeparator(), s.checks, s.logPath)
 	s.step = &wizard.Step{
 		Content: container.NewBorder(s.intro,
-			container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, nil, s.again, s.summary)),
+			// The choices a failed check asks for stay in sight under the list.
+			container.NewVBox(widget.NewSeparator(), s.dbBackedUp, s.configChoice,
+				container.NewBorder(nil, nil, nil, s.again, s.summary)),
 			nil, nil, container.NewVScroll(s.body)),
 		OnEnter: s.run,
 	}
@@ -513,7 +515,8 @@ func (s *checkScreen) item(c upgrade.CheckItem) (title, detail string, state wiz
 			key = "check.refused.database"
 			vers["Engine"] = "?"
 			if m := engineRE.FindStringSubmatch(c.Message); m != nil {
-				vers["Engine"] = m[1]
+				// django.db.backends.postgresql: the last word is the name people know.
+				vers["Engine"] = m[1][strings.LastIndex(m[1], ".")+1:]
 			}
 		case c.Reason == upgrade.ReasonDatabaseNotBackedUp:
 			key = "check.choice.databaseBackedUp"

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -107,9 +108,30 @@ func shootLanguage(t *testing.T, dir, code string) {
 	require.Eventually(t, h.a.restart.settled.Load, wait, tick)
 	shot(6, "restart")
 
-	// A refusal, and an update whose service does not start.
+	// A refusal, the choices a check asks for, and an update whose service does not start.
 	refused(t, dir, code)
+	choices(t, dir, code)
 	failed(t, dir, code)
+}
+
+// choices is the check of an installation whose settings.py the administrator changed
+// to PostgreSQL: the database is outside the backup, and settings.py conflicts.
+func choices(t *testing.T, dir, code string) {
+	d := newTestDemo(t, DemoInstalled)
+	settings := filepath.Join(d.Root, "server", "omflow", "settings.py")
+	b, err := os.ReadFile(settings)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(settings, []byte(strings.Replace(string(b), "django.db.backends.sqlite3", "django.db.backends.postgresql", 1)), 0o644))
+	s := screenshot.New(screenshot.Options{Size: shotSize, Theme: Theme()})
+	h := &harness{t: t, en: i18n.MustLoad().Localizer(code), win: s.Window()}
+	h.a = New(h.win, Config{Root: d.Root, PublicKey: d.PublicKey, Package: d.Package, Language: code, Quit: func() {}})
+	h.win.SetContent(h.a.Content())
+	require.Eventually(t, h.a.settled.Load, wait, tick)
+	h.nextWhenEnabled()
+	test.Tap(h.a.license.agree)
+	h.nextWhenEnabled()
+	h.checkDone()
+	require.NoError(t, s.Save(filepath.Join(dir, "3c-check-choices.png")))
 }
 
 func refused(t *testing.T, dir, code string) {
