@@ -239,7 +239,7 @@ func (a *App) load(pkgPath string) {
 	} else {
 		log.Logf("installation: %v", inErr)
 	}
-	folder, plan, planErr, licensed := a.planFolder(ctx, pkgPath, log)
+	folder, plan, licensed, planErr := a.planFolder(ctx, pkgPath, log)
 	p, pkgErr := a.openPackage(ctx, licensed, log)
 	fyne.Do(func() {
 		a.loaded = true
@@ -254,9 +254,9 @@ func (a *App) load(pkgPath string) {
 // planFolder plans the chain through path when it is a folder of packages, and names
 // the package whose license is shown: the chain's last (the version the administrator
 // ends at), or path itself when it is one package.
-func (a *App) planFolder(ctx context.Context, path string, log *runlog.Log) (folder bool, plan *upgrade.PlanReport, err error, licensed string) {
+func (a *App) planFolder(ctx context.Context, path string, log *runlog.Log) (folder bool, plan *upgrade.PlanReport, licensed string, err error) {
 	if fi, serr := os.Stat(path); path == "" || serr != nil || !fi.IsDir() {
-		return false, nil, nil, path
+		return false, nil, path, nil
 	}
 	opt := a.options()
 	opt.Log = log
@@ -264,7 +264,7 @@ func (a *App) planFolder(ctx context.Context, path string, log *runlog.Log) (fol
 	if plan != nil && len(plan.Steps) > 0 {
 		licensed = plan.Steps[len(plan.Steps)-1].Package
 	}
-	return true, plan, err, licensed
+	return true, plan, licensed, err
 }
 
 // openPackage reads and verifies the package for its license text and version; the
@@ -291,7 +291,7 @@ func (a *App) SetPackage(path string) {
 	a.relabel()
 	log := a.log
 	go func() {
-		folder, plan, planErr, licensed := a.planFolder(context.Background(), path, log)
+		folder, plan, licensed, planErr := a.planFolder(context.Background(), path, log)
 		p, err := a.openPackage(context.Background(), licensed, log)
 		fyne.Do(func() {
 			if a.cfg.Package != path {

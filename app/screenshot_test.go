@@ -122,41 +122,17 @@ func choices(t *testing.T, dir, code string) {
 	b, err := os.ReadFile(settings)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(settings, []byte(strings.Replace(string(b), "django.db.backends.sqlite3", "django.db.backends.postgresql", 1)), 0o644))
-	s := screenshot.New(screenshot.Options{Size: shotSize, Theme: Theme()})
-	h := &harness{t: t, en: i18n.MustLoad().Localizer(code), win: s.Window()}
-	h.a = New(h.win, Config{Root: d.Root, PublicKey: d.PublicKey, Package: d.Package, Language: code, Quit: func() {}})
-	h.win.SetContent(h.a.Content())
-	require.Eventually(t, h.a.settled.Load, wait, tick)
-	h.nextWhenEnabled()
-	test.Tap(h.a.license.agree)
-	h.nextWhenEnabled()
-	h.checkDone()
+	s, _ := shooter(t, d, d.Package, code)
 	require.NoError(t, s.Save(filepath.Join(dir, "3c-check-choices.png")))
 }
 
-func refused(t *testing.T, dir, code string) {
-	d := newTestDemo(t, DemoInstalled)
-	p, err := d.Pack(context.Background(), "1.2.0.1", nil)
-	require.NoError(t, err)
+// shooter opens the wizard in language code on pkgPath of d in an in-memory window and
+// goes through the license to the end of the check.
+func shooter(t *testing.T, d *Demo, pkgPath, code string) (*screenshot.Shooter, *harness) {
+	t.Helper()
 	s := screenshot.New(screenshot.Options{Size: shotSize, Theme: Theme()})
 	h := &harness{t: t, en: i18n.MustLoad().Localizer(code), win: s.Window()}
-	h.a = New(h.win, Config{Root: d.Root, PublicKey: d.PublicKey, Package: p, Language: code, Quit: func() {}})
-	h.win.SetContent(h.a.Content())
-	require.Eventually(t, h.a.settled.Load, wait, tick)
-	h.nextWhenEnabled()
-	test.Tap(h.a.license.agree)
-	h.nextWhenEnabled()
-	h.checkDone()
-	require.NoError(t, s.Save(filepath.Join(dir, "3b-check-refused.png")))
-}
-
-func failed(t *testing.T, dir, code string) {
-	d := newTestDemo(t, DemoInstalled)
-	p, err := d.Pack(context.Background(), DemoUpdate, map[string]string{"server/omflow_server": failingControl})
-	require.NoError(t, err)
-	s := screenshot.New(screenshot.Options{Size: shotSize, Theme: Theme()})
-	h := &harness{t: t, en: i18n.MustLoad().Localizer(code), win: s.Window()}
-	h.a = New(h.win, Config{Root: d.Root, PublicKey: d.PublicKey, Package: p, Language: code,
+	h.a = New(h.win, Config{Root: d.Root, PublicKey: d.PublicKey, Package: pkgPath, Language: code,
 		Override: install.Config{StartTimeout: 10}, Quit: func() {}})
 	h.win.SetContent(h.a.Content())
 	require.Eventually(t, h.a.settled.Load, wait, tick)
@@ -164,6 +140,22 @@ func failed(t *testing.T, dir, code string) {
 	test.Tap(h.a.license.agree)
 	h.nextWhenEnabled()
 	h.checkDone()
+	return s, h
+}
+
+func refused(t *testing.T, dir, code string) {
+	d := newTestDemo(t, DemoInstalled)
+	p, err := d.Pack(context.Background(), "1.2.0.1", nil)
+	require.NoError(t, err)
+	s, _ := shooter(t, d, p, code)
+	require.NoError(t, s.Save(filepath.Join(dir, "3b-check-refused.png")))
+}
+
+func failed(t *testing.T, dir, code string) {
+	d := newTestDemo(t, DemoInstalled)
+	p, err := d.Pack(context.Background(), DemoUpdate, map[string]string{"server/omflow_server": failingControl})
+	require.NoError(t, err)
+	s, h := shooter(t, d, p, code)
 	h.nextWhenEnabled()
 	h.updateDone()
 	h.a.update.work.Log().Flush()
