@@ -13,6 +13,7 @@ package main
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -27,6 +28,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"omflow-upgrade/app"
+	"omflow-upgrade/upgrade/bundle"
 	"omflow-upgrade/upgrade/demo"
 	"omflow-upgrade/upgrade/elevate"
 	"omflow-upgrade/upgrade/version"
@@ -92,6 +94,11 @@ func run(args []string) int {
 			cfg.Relaunch = elevate.Relaunch()
 		}
 		if cfg.Package == "" {
+			p, cleanup := bundledPackage()
+			defer cleanup()
+			cfg.Package = p
+		}
+		if cfg.Package == "" {
 			if exe, err := os.Executable(); err == nil {
 				cfg.Package = newestPackage(filepath.Dir(exe))
 			}
@@ -140,4 +147,29 @@ func newestPackage(dir string) string {
 		}
 	}
 	return best
+}
+
+// bundledPackage is the package carried inside this program (the self-contained
+// omflow_update_A_B_C_D.exe, see upgrade/bundle), written into a private folder that
+// cleanup removes; "" when the program carries none.
+func bundledPackage() (path string, cleanup func()) {
+	e, err := bundle.FindSelf()
+	if err != nil {
+		if !errors.Is(err, bundle.ErrNotBundled) {
+			fmt.Fprintln(os.Stderr, "omflow-upgrade-wizard: the package inside this program:", err)
+		}
+		return "", func() {}
+	}
+	dir, err := os.MkdirTemp("", "omflow-upgrade-package-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "omflow-upgrade-wizard: the package inside this program:", err)
+		return "", func() {}
+	}
+	cleanup = func() { os.RemoveAll(dir) }
+	p, err := e.Extract(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "omflow-upgrade-wizard: the package inside this program:", err)
+		return "", cleanup
+	}
+	return p, cleanup
 }
