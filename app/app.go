@@ -41,6 +41,9 @@ type Config struct {
 	// which config files win a conflict.
 	DBBackedUp   bool
 	ConfigChoice string
+	// Wheels is a folder of wheels the Linux Python move installs from, offline; ""
+	// installs from the package index. The check screen lets the administrator pick one.
+	Wheels string
 	// Language is the code of the language preselected; "" is the OS locale's.
 	Language string
 	// Elevation, when set, is asked whether the wizard has the rights an upgrade needs;
@@ -206,6 +209,7 @@ func (a *App) options() upgrade.Options {
 		AllowUnsigned: a.cfg.AllowUnsigned,
 		DBBackedUp:    a.cfg.DBBackedUp,
 		ConfigChoice:  a.cfg.ConfigChoice,
+		Wheels:        a.cfg.Wheels,
 		Log:           a.log,
 	}
 }

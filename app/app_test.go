@@ -483,6 +483,10 @@ func TestPythonMoveIsCheckedFirst(t *testing.T) {
 	}
 	assert.Equal(t, wizard.Passed, st)
 	assert.Equal(t, en.T("check.ok.pythonMove", map[string]any{"Version": "3.11"}), detail)
+	assert.True(t, h.a.check.wheelsBox.Visible(), "online or from a folder of wheels")
+	assert.Equal(t, en.T("check.wheels.online", nil), h.a.check.wheels.Text)
+	steps := h.a.update.baseOrder()
+	assert.Contains(t, steps, upgrade.StepPython, "the update lists the move")
 	assert.Contains(t, h.a.Wizard().StepList(), "  "+en.T("python.title", nil), "the Python step is listed when needed")
 	assert.False(t, next.Disabled())
 }

@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -35,6 +36,9 @@ type checkScreen struct {
 	updateHead, updFile, updVersion, updSig, updExtra *widget.Label
 	allowUnsigned, dbBackedUp                         *widget.Check
 	configChoice                                      *widget.RadioGroup
+	wheels                                            *widget.Label
+	wheelsButton                                      *widget.Button
+	wheelsBox                                         *fyne.Container
 	checks                                            *wizard.Checklist
 	again                                             *widget.Button
 	body                                              *fyne.Container
@@ -82,6 +86,9 @@ func newCheckScreen(a *App) *checkScreen {
 			s.run()
 		}
 	})
+	s.wheels = wrapped("")
+	s.wheelsButton = widget.NewButton("", s.chooseWheels)
+	s.wheelsBox = container.NewBorder(nil, nil, nil, s.wheelsButton, s.wheels)
 	s.checks = wizard.NewChecklist()
 	s.again = widget.NewButton("", s.run)
 	// Lines of one box read as one block: the labels' own padding is spacing enough.
@@ -95,7 +102,7 @@ func newCheckScreen(a *App) *checkScreen {
 	s.step = &wizard.Step{
 		Content: container.NewBorder(s.intro,
 			// The choices a failed check asks for stay in sight under the list.
-			container.NewVBox(widget.NewSeparator(), s.dbBackedUp, s.configChoice,
+			container.NewVBox(widget.NewSeparator(), s.dbBackedUp, s.configChoice, s.wheelsBox,
 				container.NewBorder(nil, nil, nil, s.again, s.summary)),
 			nil, nil, container.NewVScroll(s.body)),
 		OnEnter: s.run,
@@ -302,6 +309,27 @@ func (s *checkScreen) relabelChoices() {
 	}
 	s.configChoice.Refresh()
 	setVisible(s.configChoice, a.cfg.ConfigChoice != "" || s.has(upgrade.CheckConfig, upgrade.ReasonConfigConflict))
+	// The Linux move makes a new venv and installs the old packages into it: online, or
+	// from a folder of wheels on a server without the internet.
+	if a.cfg.Wheels == "" {
+		s.wheels.SetText(a.t("check.wheels.online", nil))
+	} else {
+		s.wheels.SetText(a.t("check.wheels.folder", map[string]any{"Path": a.cfg.Wheels}))
+	}
+	s.wheelsButton.SetText(a.t("python.installFolder", nil))
+	setVisible(s.wheelsBox, a.movesPython() && a.cfg.GOOS != "windows")
+}
+
+// chooseWheels asks for the folder of wheels the Python move installs from.
+func (s *checkScreen) chooseWheels() {
+	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+		if err == nil && u != nil {
+			s.a.cfg.Wheels = u.Path()
+			s.relabelChoices()
+		}
+	}, s.a.win)
+	d.Resize(fyne.NewSize(700, 500))
+	d.Show()
 }
 
 func (s *checkScreen) relabel() {

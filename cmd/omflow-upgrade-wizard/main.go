@@ -2,7 +2,7 @@
 // administrator through an OMFLOW update in six screens (language, license,
 // compatibility check, update, Python packages when needed, restart).
 //
-//	omflow-upgrade-wizard [-root DIR] [-pubkey FILE] [-allow-unsigned] [-demo] [PACKAGE]
+//	omflow-upgrade-wizard [-root DIR] [-pubkey FILE] [-allow-unsigned] [-wheels DIR] [-lang CODE] [-demo] [PACKAGE]
 //
 // The package is the argument, else a file beside the program named
 // omflow_update_*.tar.gz or .zip, else the one the user chooses. -demo makes a demo
@@ -56,9 +56,10 @@ func run(args []string) int {
 	pubkey := fs.String("pubkey", "", "minisign public key file packages must be signed with (default: the built-in release key)")
 	allowUnsigned := fs.Bool("allow-unsigned", false, "accept unsigned packages")
 	demoRun := fs.Bool("demo", false, "make a demo installation ("+app.DemoInstalled+") and a signed demo package ("+app.DemoUpdate+") in a temporary folder and update it")
+	wheels := fs.String("wheels", "", "folder of wheels to install the new Python's packages from, offline (Linux, an update that moves Python)")
 	lang := fs.String("lang", "", "language: en, zh-Hant, zh-Hans or ja (default: the system's)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: omflow-upgrade-wizard [-root DIR] [-pubkey FILE] [-allow-unsigned] [-demo] [PACKAGE]\n")
+		fmt.Fprintf(fs.Output(), "usage: omflow-upgrade-wizard [-root DIR] [-pubkey FILE] [-allow-unsigned] [-wheels DIR] [-lang CODE] [-demo] [PACKAGE]\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -69,7 +70,7 @@ func run(args []string) int {
 		return 2
 	}
 	cfg := app.Config{Root: *root, PublicKey: *pubkey, AllowUnsigned: *allowUnsigned, Language: *lang,
-		Package: fs.Arg(0)}
+		Wheels: *wheels, Package: fs.Arg(0)}
 
 	if *demoRun {
 		dir, err := os.MkdirTemp("", "omflow-upgrade-demo-")
