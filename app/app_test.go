@@ -694,3 +694,23 @@ func TestDatabaseOutsideTheBackupNeedsTheAdministratorsWord(t *testing.T) {
 	assert.Contains(t, string(b), "postgresql", "the administrator's settings stay")
 	assert.FileExists(t, settings+".omflow-new", "the update's beside them")
 }
+
+func TestCancelBeforeTheUpdateLeavesEverythingAsItWas(t *testing.T) {
+	d := newTestDemo(t, DemoInstalled)
+	h := start(t, d, d.Package, nil)
+	h.toCheck()
+	h.checkDone()
+	_, _, cancel := h.buttons()
+	test.Tap(cancel)
+	assert.Contains(t, dialogText(h.win), h.en.T("wizard.quitMessage", nil))
+	test.Tap(dialogButton(h.win, h.en.T("wizard.no", nil)))
+	assert.False(t, h.quit, "No stays")
+	test.Tap(cancel)
+	test.Tap(dialogButton(h.win, h.en.T("wizard.yes", nil)))
+	assert.True(t, h.quit)
+	serves(t, d.Root, DemoInstalled)
+	st, err := upgrade.Status(context.Background(), upgrade.Options{Root: d.Root})
+	require.NoError(t, err)
+	assert.Nil(t, st.Pending)
+	assert.Empty(t, st.Backups, "the check wrote nothing but its log")
+}
