@@ -36,7 +36,7 @@ GOOS=windows "$GO" test -count=1 -exec "$exec_wrapper" -run Windows ./upgrade/sv
 
 log "omflow-upgrade.exe under Wine"
 tmp="$(mktemp -d)"
-keeper=""
+keeper="" sleeper=""
 service=""
 cleanup() {
 	# The demo's service goes first, then the process that kept the wineserver up.
@@ -44,7 +44,8 @@ cleanup() {
 		"$WINE" sc stop "$service" >/dev/null 2>&1 || true
 		"$WINE" sc delete "$service" >/dev/null 2>&1 || true
 	fi
-	[ -n "$keeper" ] && exec 8>&- && wait "$keeper" 2>/dev/null || true
+	[ -n "$sleeper" ] && kill "$sleeper" 2>/dev/null || true
+	[ -n "$keeper" ] && wait "$keeper" 2>/dev/null || true
 	rm -rf "$tmp" "${base:-/nonexistent}"
 }
 trap cleanup EXIT
@@ -55,10 +56,14 @@ exe="$tmp/omflow-upgrade.exe"
 # Services live as long as the wineserver, which ends a few seconds after its last
 # process: a Wine process that waits on a pipe keeps it up between the commands below
 # (otherwise each command would boot the prefix again, restarting the service).
+# The pipe's only writer is a sleep of our own: a file descriptor of this shell would be
+# inherited by every Wine process started below, the wineserver included, and the pipe
+# would never end.
 mkfifo "$tmp/keep"
+sleep 86400 >"$tmp/keep" &
+sleeper=$!
 "$WINE" cmd /c pause <"$tmp/keep" >/dev/null 2>&1 &
 keeper=$!
-exec 8>"$tmp/keep"
 
 win() { "$WINE" "$exe" "$@"; }
 # Runs omflow-upgrade.exe, checks its exit code, and keeps its JSON in $tmp/out.json.

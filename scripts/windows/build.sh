@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cross-builds a Windows program of the project on Linux, with its resources embedded:
-# the icon (drawn by mkicon.go), a version resource and a manifest.
+# the project's icon (the wizard's, cmd/omflow-upgrade-wizard/icon.png), a version
+# resource and a manifest.
 #
 #   scripts/windows/build.sh cli    OUT.exe    # headless CLI: console, asInvoker, no cgo
 #   scripts/windows/build.sh wizard OUT.exe    # the wizard: GUI subsystem,
@@ -22,6 +23,7 @@ cd "$here/../.."
 GO="${GO:-go}"
 WINRES="${WINRES:-github.com/tc-hib/go-winres@v0.3.3}"
 version="${VERSION:-1.0.0.0}"
+icon="${ICON:-cmd/omflow-upgrade-wizard/icon.png}"
 
 usage() { echo "usage: $0 cli|wizard OUT.exe" >&2; exit 2; }
 [ $# -eq 2 ] || usage
@@ -44,19 +46,18 @@ wizard)
 	;;
 *) usage ;;
 esac
+[ -f "$icon" ] || { echo "$0: icon $icon missing (ICON=FILE.png)" >&2; exit 1; }
 [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "$0: VERSION=$version: give a.b.c.d" >&2; exit 2; }
 
-tmp="$(mktemp -d)"
 syso="$cmd/rsrc_windows_amd64.syso"
 # One build of a command at a time: the .syso sits in the shared source folder.
 lock="${TMPDIR:-/tmp}/omflow-upgrade-winres-$(echo "$PWD/$cmd" | sha256sum | cut -c1-12).lock"
 exec 9>"$lock"
 flock 9
-trap 'rm -f "$syso"; rm -rf "$tmp"' EXIT
+trap 'rm -f "$syso"' EXIT
 
-"$GO" run "$here/mkicon.go" -out "$tmp/icon.png"
 "$GO" run "$WINRES" simply --arch amd64 --out "$cmd/rsrc" --manifest "$manifest" "${admin[@]}" \
-	--icon "$tmp/icon.png" --product-name "OMFLOW Upgrade Wizard" --file-description "$desc" \
+	--icon "$icon" --product-name "OMFLOW Upgrade Wizard" --file-description "$desc" \
 	--product-version "$version" --file-version "$version" --original-filename "$name.exe" \
 	--copyright "OMFLOW Upgrade Wizard authors"
 [ -f "$syso" ] || { echo "$0: go-winres made no $syso" >&2; exit 1; }
