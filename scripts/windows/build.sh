@@ -41,7 +41,7 @@ wizard)
 		echo "$0: x86_64-w64-mingw32-gcc missing: apt-get install gcc-mingw-w64-x86-64" >&2
 		exit 1
 	}
-	build=(env GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc CXX=x86_64-w64-mingw32-g++
+	build=(env GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc
 		"$GO" build -trimpath -ldflags -H=windowsgui -o "$out" "./$cmd")
 	;;
 *) usage ;;
