@@ -60,6 +60,8 @@ func (p *Package) Extract(ctx context.Context, dir string) (err error) {
 		return err
 	}
 	defer root.Close()
+	cursor := &folderCursor{root: root, made: map[string]bool{}}
+	defer cursor.close()
 	f, err := os.Open(p.Path)
 	if err != nil {
 		return err
@@ -71,7 +73,6 @@ func (p *Package) Extract(ctx context.Context, dir string) (err error) {
 		modes   = map[string]fs.FileMode{}
 		members = map[string]member{}
 		links   []*entry
-		made    = map[string]bool{}
 		done    int64
 		total   int64
 	)
@@ -107,7 +108,7 @@ func (p *Package) Extract(ctx context.Context, dir string) (err error) {
 		if exp != nil && e.name == ManifestName {
 			body = io.TeeReader(body, &manifest)
 		}
-		blob, err := writeMember(root, made, e.name, mode, body)
+		blob, err := writeMember(cursor, e.name, mode, body)
 		if err != nil {
 			return err
 		}
@@ -149,16 +150,46 @@ func (p *Package) Extract(ctx context.Context, dir string) (err error) {
 	return syncTree(dir)
 }
 
-// writeMember writes a new file below root, hashing what it writes. made remembers the
-// folders already made, so that each is made once, not once per file.
-func writeMember(root *os.Root, made map[string]bool, name string, mode fs.FileMode, body io.Reader) (Blob, error) {
-	if dir := path.Dir(name); !made[dir] {
-		if err := root.MkdirAll(dir, 0o755); err != nil {
-			return Blob{}, err
+// folderCursor opens files in the folder of the last one opened without walking the
+// path from the root again: a package lists its files folder by folder, and resolving
+// every component of every path (as os.Root does, safely) costs more than the writing.
+// Folders are made once.
+type folderCursor struct {
+	root *os.Root
+	made map[string]bool
+	dir  string
+	sub  *os.Root
+}
+
+func (c *folderCursor) open(name string) (*os.File, error) {
+	dir := path.Dir(name)
+	if dir != c.dir || c.sub == nil {
+		c.close()
+		if !c.made[dir] {
+			if err := c.root.MkdirAll(dir, 0o755); err != nil {
+				return nil, err
+			}
+			c.made[dir] = true
 		}
-		made[dir] = true
+		sub, err := c.root.OpenRoot(dir)
+		if err != nil {
+			return nil, err
+		}
+		c.dir, c.sub = dir, sub
 	}
-	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	return c.sub.OpenFile(path.Base(name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+}
+
+func (c *folderCursor) close() {
+	if c.sub != nil {
+		c.sub.Close()
+		c.sub = nil
+	}
+}
+
+// writeMember writes a new file below the cursor's root, hashing what it writes.
+func writeMember(c *folderCursor, name string, mode fs.FileMode, body io.Reader) (Blob, error) {
+	f, err := c.open(name)
 	if err != nil {
 		return Blob{}, err
 	}
