@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"omflow-upgrade/upgrade/install"
+	"omflow-upgrade/upgrade/inuse"
 	"omflow-upgrade/upgrade/outcome"
 	"omflow-upgrade/upgrade/pkg"
 	"omflow-upgrade/upgrade/svc"
@@ -159,6 +160,12 @@ func (a *applier) run(ctx context.Context) (err error) {
 		return &outcome.FailedError{RolledBack: true, Err: fmt.Errorf("stop the OMFLOW service: %w", err)}
 	}
 	a.opt.hook("stopped", 0)
+	if err := a.heldFiles(ctx, ops); err != nil {
+		// Nothing has changed yet: the old service starts again and the update is refused.
+		t.Rollback(context.WithoutCancel(ctx), nil)
+		a.startChecked(context.WithoutCancel(ctx))
+		return err
+	}
 	if a.dbCopied != nil {
 		// The service may have written to the database since the copy.
 		if err := refreshDatabase(a.in, t.StagingDir(), a.db.path, a.dbCopied); err != nil {
@@ -178,7 +185,7 @@ func (a *applier) run(ctx context.Context) (err error) {
 	if a.p.Manifest.TouchesMigrations() {
 		a.prog.Step(StepMigrate)
 		if err := migrate(ctx, a.opt, a.in, a.prog); err != nil {
-			return a.failed(ctx, fmt.Errorf("Django migrations: %w", err), false)
+			return a.failed(ctx, fmt.Errorf("run the Django migrations: %w", err), false)
 		}
 	}
 	a.prog.Step(StepStart)
@@ -296,6 +303,18 @@ func (a *applier) plan() ([]txn.Op, error) {
 	a.rep.Config = append(configResults(changes), keptData(a.in, m)...)
 	ops = append(ops, cops...)
 	return a.planDatabase(ops)
+}
+
+// heldFiles refuses the update when another process holds a file it must move (Windows
+// refuses to rename such a file; the check names the process).
+func (a *applier) heldFiles(ctx context.Context, ops []txn.Op) error {
+	var files []string
+	for _, op := range ops {
+		if op.Kind != txn.Add {
+			files = append(files, abs(a.in, op.Path))
+		}
+	}
+	return inuse.Check(ctx, inuse.System(), files)
 }
 
 // planDatabase puts the SQLite database in the backup (a copy goes in its place), or

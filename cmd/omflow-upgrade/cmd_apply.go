@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"os"
+	"runtime"
 	"time"
 
 	"omflow-upgrade/upgrade"
+	"omflow-upgrade/upgrade/elevate"
 	"omflow-upgrade/upgrade/outcome"
 )
 
@@ -30,6 +32,9 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 	fs.BoolVar(&c.json, "json", false, "print JSON")
 	rest, err := c.parse(fs, args, 1, 1, "PACKAGE or PKGDIR")
 	if err != nil {
+		return err
+	}
+	if err := requireAdministrator(); err != nil {
 		return err
 	}
 	if !*accept {
@@ -85,6 +90,9 @@ func runRun(ctx context.Context, c *cli, args []string, op func(context.Context,
 	f.register(fs, false)
 	fs.BoolVar(&c.json, "json", false, "print JSON")
 	if _, err := c.parse(fs, args, 0, 0, ""); err != nil {
+		return err
+	}
+	if err := requireAdministrator(); err != nil {
 		return err
 	}
 	opt := f.options(c)
@@ -154,4 +162,14 @@ func applyChain(ctx context.Context, c *cli, opt upgrade.Options, dir string) er
 	}
 	c.printf("OMFLOW %s\nlog: %s\n", r.Version, r.Log)
 	return nil
+}
+
+// requireAdministrator refuses, on Windows, a run that changes the installation without
+// administrator rights, saying how to get them (on Linux the preflight says which folder
+// cannot be written).
+func requireAdministrator() error {
+	if runtime.GOOS != "windows" {
+		return nil
+	}
+	return elevate.Require(elevate.Current(), runtime.GOOS, nil)
 }
