@@ -5,7 +5,8 @@ BIN     ?= bin
 FUZZTIME ?= 10s
 CONTRACT ?= ../shared/tools/cli-contract
 
-.PHONY: all build cli wizard wizard-wayland run demo test vet nofyne unit fuzz contract test-windows bench deps deps-test clean
+.PHONY: all build cli wizard wizard-wayland run demo test vet nofyne unit fuzz contract test-windows bench bench-wizard deps deps-test clean \
+	windows windows-cli windows-wizard windows-bundle windows-sign screenshots install
 
 all: build
 
@@ -37,7 +38,7 @@ demo: cli
 	scripts/demo.sh
 
 # The README's second command, and what CI runs.
-test: deps-test vet nofyne unit fuzz contract
+test: deps-test vet nofyne unit fuzz contract test-windows
 	@echo "make test: all checks passed"
 
 vet:
@@ -64,6 +65,49 @@ contract:
 bench: cli
 	$(GO) test -run='^$$' -bench=. -benchtime=3x ./upgrade/...
 	@for s in scripts/bench-*.sh; do [ -x "$$s" ] && "$$s" || true; done
+
+# Windows, cross-built on Linux: the command (CGO_ENABLED=0) and the wizard (cgo with
+# mingw-w64), each with its manifest, version resource and icon.
+WINBIN  ?= $(BIN)/windows
+VERSION ?= 1.0.0.0
+windows: windows-cli windows-wizard
+
+windows-cli:
+	VERSION=$(VERSION) scripts/windows/build.sh cli $(WINBIN)/omflow-upgrade.exe
+
+windows-wizard:
+	VERSION=$(VERSION) scripts/windows/build.sh wizard $(WINBIN)/omflow-upgrade-wizard.exe
+
+# One .exe that carries its update package: make windows-bundle PACKAGE=omflow_update_1_2_0_0.tar.gz
+windows-bundle: windows-wizard
+	@test -n "$(PACKAGE)" || { echo "give PACKAGE=FILE.tar.gz" >&2; exit 2; }
+	$(GO) run scripts/windows/bundle.go -exe $(WINBIN)/omflow-upgrade-wizard.exe -package $(PACKAGE) \
+		-out $(WINBIN)/$(patsubst %.tar.gz,%,$(patsubst %.zip,%,$(notdir $(PACKAGE)))).exe
+
+# Authenticode: make windows-sign EXE=... SIGN_CERT=cert.pem SIGN_KEY=key.pem [SIGN_TS=URL]
+windows-sign:
+	@test -n "$(EXE)" -a -n "$(SIGN_CERT)" -a -n "$(SIGN_KEY)" || { echo "give EXE, SIGN_CERT and SIGN_KEY" >&2; exit 2; }
+	scripts/windows/sign.sh -cert $(SIGN_CERT) -key $(SIGN_KEY) $(if $(SIGN_TS),-ts $(SIGN_TS)) $(EXE) $(EXE:.exe=-signed.exe)
+	scripts/check-exe.sh -ca $(SIGN_CERT) $(EXE:.exe=-signed.exe)
+
+# The Windows tests under Wine (installs wine64 and mingw-w64); WIZARD=1 also cross-builds,
+# bundles, signs and checks the wizard's .exe.
+test-windows:
+	WIZARD=$${WIZARD:-1} scripts/test-windows.sh
+
+# Every screen in every language, from the software renderer, into docs/screenshots/.
+screenshots:
+	scripts/screenshots.sh
+
+bench-wizard: wizard
+	scripts/bench-wizard.sh
+
+PREFIX ?= /usr/local
+install: cli wizard
+	install -Dm755 $(BIN)/omflow-upgrade $(DESTDIR)$(PREFIX)/bin/omflow-upgrade
+	install -Dm755 $(BIN)/omflow-upgrade-wizard $(DESTDIR)$(PREFIX)/bin/omflow-upgrade-wizard
+	install -Dm644 packaging/linux/omflow-upgrade-wizard.desktop $(DESTDIR)$(PREFIX)/share/applications/omflow-upgrade-wizard.desktop
+	install -Dm644 cmd/omflow-upgrade-wizard/icon.png $(DESTDIR)$(PREFIX)/share/icons/hicolor/256x256/apps/omflow-upgrade-wizard.png
 
 clean:
 	rm -rf $(BIN)

@@ -15,6 +15,7 @@ if [ "${1:-}" = test ]; then
 		python3 python3-venv python3-pip python3-django   # real Python environments
 		ansible-core             # the fleet rollout's playbook, run for real
 		e2fsprogs util-linux     # chattr +i (read-only folders), unshare (no-font test)
+		osslsigncode openssl curl   # the Windows .exe signed and checked (wine64 and mingw-w64: scripts/wine-env.sh)
 	)
 fi
 missing=()
