@@ -58,21 +58,12 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	rep.Log = c.log.Path
-	if c.json {
-		if perr := c.printReport(rep, err); perr != nil {
-			return perr
+	return c.emit(rep, err, func() {
+		if err == nil {
+			c.printf("OMFLOW %s -> %s: done\nOMFLOW did not answer for %s\nbackup: %s\nlog: %s\n",
+				rep.From, rep.Version, rep.Downtime.Round(time.Millisecond), rep.Backup, rep.Log)
 		}
-		if err != nil {
-			return &reported{err}
-		}
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	c.printf("OMFLOW %s -> %s: done\nOMFLOW did not answer for %s\nbackup: %s\nlog: %s\n",
-		rep.From, rep.Version, rep.Downtime.Round(time.Millisecond), rep.Backup, rep.Log)
-	return nil
+	})
 }
 
 func runRollback(ctx context.Context, c *cli, args []string) error {
@@ -103,28 +94,20 @@ func runRun(ctx context.Context, c *cli, args []string, op func(context.Context,
 		return err
 	}
 	rep.Log = c.log.Path
-	if c.json {
-		if perr := c.printReport(rep, err); perr != nil {
-			return perr
-		}
+	return c.emit(rep, err, func() {
 		if err != nil {
-			return &reported{err}
+			return
 		}
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	switch rep.Action {
-	case "none":
-		c.printf("nothing to %s: OMFLOW %s\n", c.name, rep.Version)
-	case "finished":
-		c.printf("the interrupted update %s -> %s was finished: OMFLOW %s runs\n", rep.From, rep.To, rep.Version)
-	default:
-		c.printf("rolled back %s -> %s: OMFLOW %s runs\n", rep.From, rep.To, rep.Version)
-	}
-	c.printf("log: %s\n", rep.Log)
-	return nil
+		switch rep.Action {
+		case "none":
+			c.printf("nothing to %s: OMFLOW %s\n", c.name, rep.Version)
+		case "finished":
+			c.printf("the interrupted update %s -> %s was finished: OMFLOW %s runs\n", rep.From, rep.To, rep.Version)
+		default:
+			c.printf("rolled back %s -> %s: OMFLOW %s runs\n", rep.From, rep.To, rep.Version)
+		}
+		c.printf("log: %s\n", rep.Log)
+	})
 }
 
 // applyChain applies the plan over a folder of packages, hop by hop.
@@ -135,33 +118,25 @@ func applyChain(ctx context.Context, c *cli, opt upgrade.Options, dir string) er
 		return err
 	}
 	r.Log = c.log.Path
-	if c.json {
-		if perr := c.printReport(r, err); perr != nil {
-			return perr
+	return c.emit(r, err, func() {
+		prev := r.Installed
+		for _, h := range r.Hops {
+			mark := "done"
+			if !h.OK {
+				mark = "FAILED, rolled back"
+			}
+			c.printf("%s -> %s: %s (log %s)\n", prev, h.Version, mark, h.Log)
+			prev = h.Version
 		}
-		if err != nil {
-			return &reported{err}
+		switch {
+		case err != nil:
+			c.printf("stopped at OMFLOW %s\n", r.Version)
+		case len(r.Hops) == 0:
+			c.printf("already at %s: nothing to do\n", r.Version)
+		default:
+			c.printf("OMFLOW %s\nlog: %s\n", r.Version, r.Log)
 		}
-		return nil
-	}
-	prev := r.Installed
-	for _, h := range r.Hops {
-		mark := "done"
-		if !h.OK {
-			mark = "FAILED, rolled back"
-		}
-		c.printf("%s -> %s: %s (log %s)\n", prev, h.Version, mark, h.Log)
-		prev = h.Version
-	}
-	if err != nil {
-		c.printf("stopped at OMFLOW %s\n", r.Version)
-		return err
-	}
-	if len(r.Hops) == 0 {
-		c.printf("already at %s: nothing to do\n", r.Version)
-	}
-	c.printf("OMFLOW %s\nlog: %s\n", r.Version, r.Log)
-	return nil
+	})
 }
 
 // requireAdministrator refuses, on Windows, a run that changes the installation without

@@ -71,17 +71,7 @@ func runCheck(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	r.Log = c.log.Path
-	if c.json {
-		if perr := c.printJSON(r); perr != nil {
-			return perr
-		}
-	} else {
-		printCheck(c, r, *files)
-	}
-	if err != nil {
-		return &reported{err}
-	}
-	return nil
+	return c.emit(r, err, func() { printCheck(c, r, *files) })
 }
 
 func checkChoice(choice string) error {

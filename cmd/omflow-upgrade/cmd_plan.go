@@ -21,17 +21,7 @@ func runPlan(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	r.Log = c.log.Path
-	if c.json {
-		if perr := c.printJSON(r); perr != nil {
-			return perr
-		}
-	} else {
-		printPlan(c, r)
-	}
-	if err != nil {
-		return &reported{err}
-	}
-	return nil
+	return c.emit(r, err, func() { printPlan(c, r) })
 }
 
 func printPlan(c *cli, r *upgrade.PlanReport) {

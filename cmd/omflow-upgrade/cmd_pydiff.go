@@ -33,25 +33,16 @@ func runPydiff(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	r := pyenv.NewReport(oldEnv, newEnv, *goos)
-	err = r.Err()
-	if c.json {
-		if perr := c.printJSON(r); perr != nil {
-			return perr
-		}
-	} else {
+	return c.emit(r, r.Err(), func() {
 		c.printf("old: %s (%d packages)\nnew: %s (%d packages)\n", r.Old.Path, r.Old.Packages, r.New.Path, r.New.Packages)
 		if len(r.Missing) == 0 {
 			c.printf("nothing is missing\n")
-		} else {
-			c.printf("missing in the new environment (%d):\n", len(r.Missing))
-			for _, p := range r.Missing {
-				c.printf("  %s %s\n", p.Name, p.Version)
-			}
-			c.printf("install them with:\n  %s\n", r.Command)
+			return
 		}
-	}
-	if err != nil {
-		return &reported{err}
-	}
-	return nil
+		c.printf("missing in the new environment (%d):\n", len(r.Missing))
+		for _, p := range r.Missing {
+			c.printf("  %s %s\n", p.Name, p.Version)
+		}
+		c.printf("install them with:\n  %s\n", r.Command)
+	})
 }

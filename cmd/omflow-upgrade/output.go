@@ -38,3 +38,21 @@ func (c *cli) progress() upgrade.Progress {
 	}
 	return newTermProgress(c.stderr, title)
 }
+
+// emit ends a command that has a report: with -json the report is one object on stdout
+// (error and exit added when err is set), else human prints it. The error comes back
+// marked as reported: the caller's failure path adds only the message and the log on
+// stderr.
+func (c *cli) emit(report any, err error, human func()) error {
+	if c.json {
+		if perr := c.printReport(report, err); perr != nil {
+			return perr
+		}
+	} else {
+		human()
+	}
+	if err != nil {
+		return &reported{err}
+	}
+	return nil
+}
