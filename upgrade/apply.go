@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"omflow-upgrade/upgrade/install"
@@ -131,6 +132,10 @@ func (a *applier) run(ctx context.Context) (err error) {
 		}
 	}()
 	if err := a.stage(ctx); err != nil {
+		if errors.Is(err, syscall.ENOSPC) {
+			// Nothing has changed: the staging folder goes with the run.
+			return &outcome.RefusedError{Reason: "disk-space", Err: err}
+		}
 		return err
 	}
 	ops, err := a.plan()
@@ -188,8 +193,16 @@ func (a *applier) run(ctx context.Context) (err error) {
 			return a.failed(ctx, fmt.Errorf("run the Django migrations: %w", err), false)
 		}
 	}
+	return a.startAndCommit(ctx, down, func() error {
+		return writeRecord(t.BackupDir(), a.p.Manifest, a.incoming)
+	})
+}
+
+// startAndCommit ends an update whose files are in place: start, health check (the
+// downtime measured from down), version file, record, commit. Any failure rolls back.
+func (a *applier) startAndCommit(ctx context.Context, down time.Time, record func() error) error {
 	a.prog.Step(StepStart)
-	if err := a.serviceCall(ctx, "start", svcs.Start); err != nil {
+	if err := a.serviceCall(ctx, "start", a.opt.services(a.in).Start); err != nil {
 		return a.failed(ctx, fmt.Errorf("start the new OMFLOW service: %w", err), true)
 	}
 	a.opt.hook("started", 0)
@@ -200,7 +213,7 @@ func (a *applier) run(ctx context.Context) (err error) {
 	a.rep.Downtime = time.Since(down)
 	a.rep.DowntimeMS = a.rep.Downtime.Milliseconds()
 	a.opt.logf("OMFLOW answered again %s after the stop", a.rep.Downtime.Round(time.Millisecond))
-	if err := t.Mark(ctx, phaseHealthy); err != nil {
+	if err := a.t.Mark(ctx, phaseHealthy); err != nil {
 		return a.failed(ctx, err, true)
 	}
 	a.opt.hook("healthy", 0)
@@ -210,10 +223,10 @@ func (a *applier) run(ctx context.Context) (err error) {
 	}
 	a.opt.hook("version-written", 0)
 	a.prog.Step(StepCommit)
-	if err := writeRecord(t.BackupDir(), a.p.Manifest, a.incoming); err != nil {
+	if err := record(); err != nil {
 		return a.failed(ctx, fmt.Errorf("keep the record of the update: %w", err), true)
 	}
-	backup, err := t.Commit(context.WithoutCancel(ctx))
+	backup, err := a.t.Commit(context.WithoutCancel(ctx))
 	if err != nil {
 		// Every file is in place and the new version answers: the journal says healthy,
 		// so recover finishes the commit.

@@ -63,28 +63,5 @@ func (a *applier) runLegacy(ctx context.Context) (err error) {
 	if err := t.Apply(ctx); err != nil {
 		return a.failed(ctx, err, false)
 	}
-	a.prog.Step(StepStart)
-	if err := a.serviceCall(ctx, "start", svcs.Start); err != nil {
-		return a.failed(ctx, fmt.Errorf("start the patched OMFLOW service: %w", err), true)
-	}
-	a.prog.Step(StepHealth)
-	if err := checkHealth(ctx, a.opt, a.in); err != nil {
-		return a.failed(ctx, err, true)
-	}
-	a.rep.Downtime = time.Since(down)
-	a.rep.DowntimeMS = a.rep.Downtime.Milliseconds()
-	if err := t.Mark(ctx, phaseHealthy); err != nil {
-		return a.failed(ctx, err, true)
-	}
-	a.prog.Step(StepVersion)
-	if err := writeVersion(a.in, a.data.NewVersion); err != nil {
-		return a.failed(ctx, err, true)
-	}
-	a.prog.Step(StepCommit)
-	backup, err := t.Commit(context.WithoutCancel(ctx))
-	if err != nil {
-		return fmt.Errorf("commit the update (the new version runs; run recover to finish): %w", err)
-	}
-	a.rep.OK, a.rep.Version, a.rep.Backup = true, a.data.NewVersion, backup
-	return nil
+	return a.startAndCommit(ctx, down, func() error { return nil })
 }
