@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
+	"omflow-upgrade/upgrade/bundle"
 	"omflow-upgrade/upgrade/outcome"
 	"omflow-upgrade/upgrade/pkg"
 )
@@ -45,6 +47,7 @@ func runPack(ctx context.Context, c *cli, args []string) error {
 	dataList := fs.String("data", "", "file listing root-relative data files")
 	fs.StringVar(&o.BaseDir, "base", "", "the previous release, laid out as SRCDIR, for config base copies")
 	fs.StringVar(&o.Out, "out", "", "package to write (.tar.gz or .zip)")
+	exe := fs.String("exe", "", "also write the self-contained Windows update program: this wizard .exe (unsigned) with the package inside, as OUT's name with .exe")
 	fs.BoolVar(&c.json, "json", false, "print JSON")
 	rest, err := c.parse(fs, args, 1, 1, "SRCDIR")
 	if err != nil {
@@ -81,10 +84,22 @@ func runPack(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	log.Logf("pack: wrote %s (%s, %d files)", o.Out, m.Version, len(m.Files))
+	out := map[string]any{"ok": true, "package": o.Out, "version": m.Version, "files": len(m.Files), "delete": len(m.Delete), "log": log.Path}
+	if *exe != "" {
+		program := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(o.Out, ".tar.gz"), ".tgz"), ".zip") + ".exe"
+		if err := bundle.Append(*exe, o.Out, program); err != nil {
+			return outcome.Unusable(fmt.Errorf("pack -exe %q: %w", *exe, err))
+		}
+		log.Logf("pack: wrote %s (%s with the package inside)", program, *exe)
+		out["exe"] = program
+	}
 	if c.json {
-		return c.printJSON(map[string]any{"ok": true, "package": o.Out, "version": m.Version, "files": len(m.Files), "delete": len(m.Delete), "log": log.Path})
+		return c.printJSON(out)
 	}
 	c.printf("wrote %s: OMFLOW %s, %d files, %d to delete\n", o.Out, m.Version, len(m.Files), len(m.Delete))
+	if p, ok := out["exe"]; ok {
+		c.printf("wrote %s: the update program with the package inside (sign it now)\n", p)
+	}
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"omflow-upgrade/upgrade/bundle"
 	"omflow-upgrade/upgrade/demo"
 )
 
@@ -198,5 +199,39 @@ func TestCheckRefusalIsExit3WithTheVersionToInstallFirst(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "install 1.1.4.0 first") || !strings.Contains(r.stderr, "log: ") {
 		t.Fatalf("output does not say what to do or where the log is:\n%s\n%s", r.stdout, r.stderr)
+	}
+}
+
+func TestPackWritesTheSelfContainedProgram(t *testing.T) {
+	f := newFixture(t, "1.1.6.1")
+	template := filepath.Join(f.dir, "omflow-upgrade-wizard.exe")
+	os.WriteFile(template, []byte("MZ stand-in of the wizard's program\n"), 0o755)
+	src := filepath.Join(f.dir, "src-exe", "server")
+	os.MkdirAll(src, 0o755)
+	os.WriteFile(filepath.Join(src, "view.txt"), []byte("1.1.6.4\n"), 0o644)
+	out := filepath.Join(f.dir, "omflow_update_1_1_6_4.tar.gz")
+	r := cmd(t, "pack", "-key", f.key, "-version", "1.1.6.4", "-exe", template, "-json", "-out", out, filepath.Dir(src))
+	if r.code != 0 {
+		t.Fatalf("pack -exe: %+v", r)
+	}
+	program := filepath.Join(f.dir, "omflow_update_1_1_6_4.exe")
+	if j := r.json(t); j["exe"] != program {
+		t.Fatalf("pack -json: %v", j)
+	}
+	e, err := bundle.Find(program)
+	if err != nil {
+		t.Fatal(err)
+	}
+	extracted, err := e.Extract(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(out)
+	b, _ := os.ReadFile(extracted)
+	if !bytes.Equal(a, b) {
+		t.Fatal("the program carries another package")
+	}
+	if r := cmd(t, "check", "-root", f.root, "-pubkey", f.pub, extracted); r.code != 0 {
+		t.Fatalf("the carried package does not check: %+v", r)
 	}
 }
