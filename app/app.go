@@ -90,8 +90,11 @@ type App struct {
 	pkgErr    error
 	report    *upgrade.CheckReport
 	reportErr error
-	applied   *upgrade.ApplyReport
-	applyErr  error
+	// configDiffs are the config files both sides changed, by path, for the difference
+	// view (computed with the report).
+	configDiffs map[string]*configDiff
+	applied     *upgrade.ApplyReport
+	applyErr    error
 
 	// A folder of packages instead of one (SPEC 4.7): the chain planned through it,
 	// checked on the check screen and walked on Update.

@@ -679,6 +679,17 @@ func TestDatabaseOutsideTheBackupNeedsTheAdministratorsWord(t *testing.T) {
 	assert.Equal(t, en.T("check.refused.configConflict", map[string]any{"Files": "server/omflow/settings.py"}), detail)
 	assert.True(t, next.Disabled())
 	require.True(t, h.a.check.configChoice.Visible())
+	// No copy of the previous release: the two copies' different lines, side by side.
+	row := h.a.check.configRows["server/omflow/settings.py"]
+	require.NotNil(t, row)
+	require.NotNil(t, row.diff)
+	test.Tap(row.diff)
+	diff := dialogText(h.win)
+	assert.Contains(t, diff, en.T("check.diff.noBase", map[string]any{"Path": "server/omflow/settings.py"}))
+	assert.Contains(t, diff, "django.db.backends.postgresql")
+	assert.Contains(t, diff, "django.db.backends.sqlite3")
+	assert.NotContains(t, diff, en.T("check.diff.base", nil), "no base column")
+	test.Tap(dialogButton(h.win, en.T("wizard.close", nil)))
 	h.a.check.configChoice.SetSelected(en.T("check.choice.configKeep", nil))
 	h.checkDone()
 	st, _, _ = item(t, h.a.check.checks, upgrade.CheckConfig)
@@ -713,4 +724,83 @@ func TestCancelBeforeTheUpdateLeavesEverythingAsItWas(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, st.Pending)
 	assert.Empty(t, st.Backups, "the check wrote nothing but its log")
+}
+
+// conflictingDemo is a demo whose administrator moved settings.py to Berlin's time zone,
+// with an update (stored with the previous release's settings.py as its merge base) that
+// moves it to UTC: the same line changed on both sides.
+func conflictingDemo(t *testing.T) (*Demo, string) {
+	t.Helper()
+	d := newTestDemo(t, DemoInstalled)
+	settings := filepath.Join(d.Root, "server", "omflow", "settings.py")
+	b, err := os.ReadFile(settings)
+	require.NoError(t, err)
+	mine := strings.Replace(string(b), "TIME_ZONE = 'Asia/Taipei'", "TIME_ZONE = 'Europe/Berlin'", 1)
+	require.NotEqual(t, string(b), mine)
+	require.NoError(t, os.WriteFile(settings, []byte(mine), 0o644))
+	theirs := strings.Replace(string(b), "TIME_ZONE = 'Asia/Taipei'", "TIME_ZONE = 'UTC'", 1)
+	p, err := d.PackBase(context.Background(), DemoUpdate, map[string]string{"server/omflow/settings.py": theirs}, DemoInstalled)
+	require.NoError(t, err)
+	return d, p
+}
+
+func TestConfigConflictShowsTheDifferencesAndTheChoice(t *testing.T) {
+	d, p := conflictingDemo(t)
+	h := start(t, d, p, nil)
+	en := h.en
+	const rel = "server/omflow/settings.py"
+	h.toCheck()
+	h.checkDone()
+	st, _, _ := item(t, h.a.check.checks, upgrade.CheckConfig)
+	assert.Equal(t, wizard.Failed, st)
+	_, next, _ := h.buttons()
+	assert.True(t, next.Disabled())
+
+	// The file, what the update does with it, and a way to its differences.
+	require.True(t, h.a.check.configBox.Visible())
+	row := h.a.check.configRows[rel]
+	require.NotNil(t, row, "settings.py is listed")
+	assert.Equal(t, en.T("check.config.conflict", map[string]any{"Path": rel}), row.label.Text)
+	assert.Equal(t, widget.DangerImportance, row.label.Importance)
+	require.NotNil(t, row.diff)
+	assert.Equal(t, en.T("check.config.differences", nil), row.diff.Text)
+
+	// The three-way view: the administrator's edit, the base, the update's edit.
+	test.Tap(row.diff)
+	diff := dialogText(h.win)
+	assert.Contains(t, diff, en.T("check.diff.threeWay", map[string]any{"Path": rel}))
+	assert.Contains(t, diff, en.T("check.diff.mine", nil))
+	assert.Contains(t, diff, en.T("check.diff.base", nil))
+	assert.Contains(t, diff, en.T("check.diff.theirs", map[string]any{"Version": DemoUpdate}))
+	assert.Contains(t, diff, "TIME_ZONE = 'Europe/Berlin'", "the administrator's edit")
+	assert.Contains(t, diff, "TIME_ZONE = 'Asia/Taipei'", "the previous release's line")
+	assert.Contains(t, diff, "TIME_ZONE = 'UTC'", "the update's edit")
+	assert.Contains(t, diff, en.T("check.diff.keepHelp", map[string]any{"New": "settings.py.omflow-new"}))
+	assert.Contains(t, diff, en.T("check.diff.takeHelp", map[string]any{"Old": "settings.py.omflow-old"}))
+
+	// Keep mine: the check runs again and lets the update go.
+	keep := dialogButton(h.win, en.T("check.diff.keep", nil))
+	require.NotNil(t, keep)
+	test.Tap(keep)
+	assert.Equal(t, en.T("check.choice.configKeep", nil), h.a.check.configChoice.Selected)
+	h.checkDone()
+	require.Eventually(t, func() bool { return !next.Disabled() }, wait, tick, "keep mine enables Update")
+	row = h.a.check.configRows[rel]
+	require.NotNil(t, row)
+	assert.Equal(t, en.T("check.config.newBeside", map[string]any{"Path": rel, "Beside": rel + ".omflow-new"}), row.label.Text)
+	assert.NotNil(t, row.diff, "the differences stay in reach after the choice")
+
+	h.nextWhenEnabled()
+	h.updateDone()
+	require.NoError(t, h.a.applyErr)
+	h.nextWhenEnabled()
+	assert.Equal(t, en.T("restart.title", nil), h.title())
+	assert.True(t, h.a.restart.config.Visible())
+	assert.Contains(t, h.a.restart.config.Text, en.T("restart.config.newBeside", map[string]any{"Path": rel, "Beside": rel + ".omflow-new"}))
+	b, err := os.ReadFile(filepath.Join(d.Root, filepath.FromSlash(rel)))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "Europe/Berlin", "mine stays")
+	b, err = os.ReadFile(filepath.Join(d.Root, filepath.FromSlash(rel)+".omflow-new"))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "TIME_ZONE = 'UTC'", "the update's beside it")
 }

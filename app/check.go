@@ -40,6 +40,9 @@ type checkScreen struct {
 	wheelsButton                                      *widget.Button
 	wheelsBox                                         *fyne.Container
 	checks                                            *wizard.Checklist
+	configBox                                         *fyne.Container
+	configRows                                        map[string]*configRow
+	diffOpen                                          *dialog.CustomDialog // the difference view last shown
 	again                                             *widget.Button
 	body                                              *fyne.Container
 
@@ -90,6 +93,7 @@ func newCheckScreen(a *App) *checkScreen {
 	s.wheelsButton = widget.NewButton("", s.chooseWheels)
 	s.wheelsBox = container.NewBorder(nil, nil, nil, s.wheelsButton, s.wheels)
 	s.checks = wizard.NewChecklist()
+	s.configBox = container.NewVBox()
 	s.again = widget.NewButton("", s.run)
 	// Lines of one box read as one block: the labels' own padding is spacing enough.
 	tight := func(objs ...fyne.CanvasObject) *fyne.Container {
@@ -98,7 +102,7 @@ func newCheckScreen(a *App) *checkScreen {
 	facts := container.NewGridWithColumns(2,
 		tight(s.installedHead, s.instRoot, s.instVersion, s.instService),
 		tight(s.updateHead, s.updFile, s.updVersion, s.updSig, s.updExtra))
-	s.body = container.NewVBox(facts, s.allowUnsigned, widget.NewSeparator(), s.checks, s.logPath)
+	s.body = container.NewVBox(facts, s.allowUnsigned, widget.NewSeparator(), s.checks, s.configBox, s.logPath)
 	s.step = &wizard.Step{
 		Content: container.NewBorder(s.intro,
 			// The choices a failed check asks for stay in sight under the list.
@@ -137,12 +141,16 @@ func (s *checkScreen) run() {
 			}
 		}
 		r, err := s.checkNow(opt, path, elevated, folder, plan, planErr)
+		diffs, derr := configDiffs(context.Background(), r)
+		if derr != nil {
+			opt.Log.Logf("config differences: %v", derr)
+		}
 		fyne.Do(func() {
 			if gen != s.gen {
 				return
 			}
 			s.running = false
-			a.report, a.reportErr = r, err
+			a.report, a.reportErr, a.configDiffs = r, err, diffs
 			if folder {
 				a.plan, a.planErr = plan, planErr
 			}
@@ -173,7 +181,7 @@ func (s *checkScreen) checkNow(opt upgrade.Options, path string, elevated, folde
 	}
 	var r *upgrade.CheckReport
 	if path != "" {
-		if r, err = upgrade.Check(ctx, opt, path, false); r == nil {
+		if r, err = upgrade.Check(ctx, opt, path, true); r == nil {
 			return nil, err
 		}
 	} else {
@@ -345,6 +353,7 @@ func (s *checkScreen) relabel() {
 	s.allowUnsigned.Refresh()
 	s.relabelChoices()
 	s.relabelFacts()
+	s.relabelConfig()
 
 	r, err := a.report, a.reportErr
 	s.checks.Clear()

@@ -93,32 +93,26 @@ func (d *Demo) Pack(ctx context.Context, v string, files map[string]string) (str
 
 // PackPython is Pack for an update that requires Python python ("3.11").
 func (d *Demo) PackPython(ctx context.Context, v, python string, files map[string]string) (string, error) {
-	ver, err := version.Parse(v)
-	if err != nil {
-		return "", err
-	}
+	return d.pack(ctx, v, python, files, "")
+}
+
+// PackBase is Pack with the demo's own files of version base stored as the previous
+// release's copies of the config files (pack -base): the merge base.
+func (d *Demo) PackBase(ctx context.Context, v string, files map[string]string, base string) (string, error) {
+	return d.pack(ctx, v, "", files, base)
+}
+
+func (d *Demo) pack(ctx context.Context, v, python string, files map[string]string, base string) (string, error) {
 	name := "omflow_update_" + strings.ReplaceAll(v, ".", "_")
 	src := filepath.Join(d.Dir, "src-"+name)
 	lic := filepath.Join(d.Dir, "license-"+name)
-	all := map[string]string{}
-	for rel, content := range demo.Files(ver) {
-		if !strings.HasPrefix(rel, "logs/") && rel != "server/db.omflow" {
-			all[rel] = content
-		}
+	if err := writeRelease(src, v, files); err != nil {
+		return "", err
 	}
-	for rel, content := range files {
-		all[rel] = content
-	}
-	for rel, content := range all {
-		mode := os.FileMode(0o644)
-		if strings.HasPrefix(content, "#!") {
-			mode = 0o755
-		}
-		p := filepath.Join(src, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return "", err
-		}
-		if err := os.WriteFile(p, []byte(content), mode); err != nil {
+	baseDir := ""
+	if base != "" {
+		baseDir = filepath.Join(d.Dir, "base-"+name)
+		if err := writeRelease(baseDir, base, nil); err != nil {
 			return "", err
 		}
 	}
@@ -136,10 +130,42 @@ func (d *Demo) PackPython(ctx context.Context, v, python string, files map[strin
 		return "", err
 	}
 	out := filepath.Join(d.Dir, name+".tar.gz")
-	if _, err := pkg.Pack(ctx, pkg.PackOptions{SrcDir: src, Out: out, Key: k, Version: v, Python: python, LicenseDir: lic}); err != nil {
+	if _, err := pkg.Pack(ctx, pkg.PackOptions{SrcDir: src, Out: out, Key: k, Version: v, Python: python, LicenseDir: lic, BaseDir: baseDir}); err != nil {
 		return "", err
 	}
 	return out, nil
+}
+
+// writeRelease lays out under dir the demo's own files of version v (not its logs or
+// database), then files over them.
+func writeRelease(dir, v string, files map[string]string) error {
+	ver, err := version.Parse(v)
+	if err != nil {
+		return err
+	}
+	all := map[string]string{}
+	for rel, content := range demo.Files(ver) {
+		if !strings.HasPrefix(rel, "logs/") && rel != "server/db.omflow" {
+			all[rel] = content
+		}
+	}
+	for rel, content := range files {
+		all[rel] = content
+	}
+	for rel, content := range all {
+		mode := os.FileMode(0o644)
+		if strings.HasPrefix(content, "#!") {
+			mode = 0o755
+		}
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(content), mode); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Stop stops the demo service (its files stay).

@@ -23,6 +23,7 @@ type restartScreen struct {
 	step *wizard.Step
 
 	result, detail, service, url, downtime, backup, logPath *widget.Label
+	config                                                  *widget.Label
 	body                                                    *fyne.Container
 	scroll                                                  *container.Scroll
 
@@ -38,8 +39,9 @@ func newRestartScreen(a *App) *restartScreen {
 	s.detail = wrapped("")
 	s.service, s.url, s.downtime = wrapped(""), wrapped(""), wrapped("")
 	s.backup, s.logPath = wrapped(""), wrapped("")
-	s.backup.Selectable, s.logPath.Selectable = true, true
-	s.body = container.NewVBox(s.result, s.detail, widget.NewSeparator(), s.service, s.url, s.downtime, s.backup, s.logPath)
+	s.config = wrapped("")
+	s.backup.Selectable, s.logPath.Selectable, s.config.Selectable = true, true, true
+	s.body = container.NewVBox(s.result, s.detail, widget.NewSeparator(), s.service, s.url, s.downtime, s.config, s.backup, s.logPath)
 	s.scroll = container.NewVScroll(s.body)
 	s.step = &wizard.Step{
 		NoBack:      true,
@@ -136,6 +138,7 @@ func (s *restartScreen) relabel() {
 		// A chain: the newest backup is the last step's.
 		bk = a.t("restart.backup", map[string]any{"Path": s.status.Backups[0].Path})
 	}
+	s.relabelAppliedConfig()
 	s.backup.SetText(bk)
 	setVisible(s.backup, bk != "")
 	s.logPath.SetText(a.t("restart.log", map[string]any{"Path": a.LogPath()}))
