@@ -23,6 +23,7 @@ import (
 	"omflow-upgrade/upgrade/demo"
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/pyenv"
+	"omflow-upgrade/upgrade/version"
 	"omflow-upgrade/wizard"
 )
 
@@ -739,7 +740,8 @@ func conflictingDemo(t *testing.T) (*Demo, string) {
 	require.NotEqual(t, string(b), mine)
 	require.NoError(t, os.WriteFile(settings, []byte(mine), 0o644))
 	theirs := strings.Replace(string(b), "TIME_ZONE = 'Asia/Taipei'", "TIME_ZONE = 'UTC'", 1)
-	p, err := d.PackBase(context.Background(), DemoUpdate, map[string]string{"server/omflow/settings.py": theirs}, DemoInstalled)
+	p, err := d.PackWith(context.Background(), PackSpec{Version: DemoUpdate,
+		Files: map[string]string{"server/omflow/settings.py": theirs}, Base: DemoInstalled})
 	require.NoError(t, err)
 	return d, p
 }
@@ -803,4 +805,64 @@ func TestConfigConflictShowsTheDifferencesAndTheChoice(t *testing.T) {
 	b, err = os.ReadFile(filepath.Join(d.Root, filepath.FromSlash(rel)+".omflow-new"))
 	require.NoError(t, err)
 	assert.Contains(t, string(b), "TIME_ZONE = 'UTC'", "the update's beside it")
+}
+
+func TestDetailsListEveryFileWithItsActionAndTheTotal(t *testing.T) {
+	d := newTestDemo(t, DemoInstalled)
+	// An installed file the update deletes, and one it adds.
+	old := filepath.Join(d.Root, "server", "omflow", "old_report.py")
+	require.NoError(t, os.WriteFile(old, []byte(strings.Repeat("#", 100)), 0o644))
+	added := "# OMFLOW demo: reports\n"
+	p, err := d.PackWith(context.Background(), PackSpec{Version: DemoUpdate,
+		Files: map[string]string{"server/omflow/reports.py": added}, Delete: []string{"server/omflow/old_report.py"}})
+	require.NoError(t, err)
+	h := start(t, d, p, nil)
+	en := h.en
+	h.toCheck()
+	h.checkDone()
+
+	v, err := version.Parse(DemoUpdate)
+	require.NoError(t, err)
+	files := demo.Files(v)
+	size := func(rel string) int64 { return int64(len(files[rel])) }
+	want := map[string]upgrade.FileAction{
+		"server/omflow/reports.py":    {Action: "add", Size: int64(len(added))},
+		"server/omflow/__init__.py":   {Action: "replace", Size: size("server/omflow/__init__.py")},
+		"server/omflow/urls.py":       {Action: "replace", Size: size("server/omflow/urls.py")},
+		"server/omflow/views.py":      {Action: "replace", Size: size("server/omflow/views.py")},
+		"server/omflow/settings.py":   {Action: "keep", Size: size("server/omflow/settings.py")},
+		"server/omflow/old_report.py": {Action: "delete", Size: 100},
+	}
+	det := h.a.check.details
+	got := map[string]upgrade.FileAction{}
+	for _, f := range det.files {
+		got[f.Path] = upgrade.FileAction{Action: f.Action, Size: f.Size}
+	}
+	assert.Equal(t, want, got)
+	written := int64(len(added)) + size("server/omflow/__init__.py") + size("server/omflow/urls.py") + size("server/omflow/views.py")
+
+	// Collapsed at first; its title already gives the count and the total.
+	require.True(t, det.acc.Visible())
+	assert.False(t, det.item.Open, "collapsed by default")
+	assert.Equal(t, en.Plural("check.files.title", 6, map[string]any{"Size": humanBytes(written)}), det.item.Title)
+	assert.Contains(t, det.summary.Text, en.T("check.files.total", map[string]any{"Written": humanBytes(written), "Deleted": "100 B"}))
+	assert.Contains(t, det.summary.Text, en.T("check.files.group", map[string]any{"Action": en.T("check.files.action.replace", nil),
+		"Count": 3, "Size": humanBytes(written - int64(len(added)))}))
+	assert.Contains(t, det.summary.Text, en.T("check.files.group", map[string]any{"Action": en.T("check.files.action.delete", nil),
+		"Count": 1, "Size": "100 B"}))
+
+	// Opened, it lists the files grouped by action: added first, deleted last.
+	det.acc.Open(0)
+	h.win.Content().Refresh()
+	var labels []string
+	walk(h.win.Content(), func(o fyne.CanvasObject) {
+		if l, ok := o.(*widget.Label); ok && l.Visible() {
+			labels = append(labels, l.Text)
+		}
+	})
+	text := strings.Join(labels, "\n")
+	assert.Contains(t, text, "server/omflow/reports.py\n"+en.T("check.files.action.add", nil)+"\n"+humanBytes(int64(len(added))))
+	assert.Contains(t, text, "server/omflow/old_report.py\n"+en.T("check.files.action.delete", nil)+"\n100 B")
+	assert.Equal(t, "add", det.files[0].Action)
+	assert.Equal(t, "delete", det.files[len(det.files)-1].Action)
 }

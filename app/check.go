@@ -42,6 +42,7 @@ type checkScreen struct {
 	checks                                            *wizard.Checklist
 	configBox                                         *fyne.Container
 	configRows                                        map[string]*configRow
+	details                                           *details
 	diffOpen                                          *dialog.CustomDialog // the difference view last shown
 	again                                             *widget.Button
 	body                                              *fyne.Container
@@ -94,6 +95,7 @@ func newCheckScreen(a *App) *checkScreen {
 	s.wheelsBox = container.NewBorder(nil, nil, nil, s.wheelsButton, s.wheels)
 	s.checks = wizard.NewChecklist()
 	s.configBox = container.NewVBox()
+	s.details = newDetails(a)
 	s.again = widget.NewButton("", s.run)
 	// Lines of one box read as one block: the labels' own padding is spacing enough.
 	tight := func(objs ...fyne.CanvasObject) *fyne.Container {
@@ -102,7 +104,7 @@ func newCheckScreen(a *App) *checkScreen {
 	facts := container.NewGridWithColumns(2,
 		tight(s.installedHead, s.instRoot, s.instVersion, s.instService),
 		tight(s.updateHead, s.updFile, s.updVersion, s.updSig, s.updExtra))
-	s.body = container.NewVBox(facts, s.allowUnsigned, widget.NewSeparator(), s.checks, s.configBox, s.logPath)
+	s.body = container.NewVBox(facts, s.allowUnsigned, widget.NewSeparator(), s.checks, s.configBox, s.details.acc, s.logPath)
 	s.step = &wizard.Step{
 		Content: container.NewBorder(s.intro,
 			// The choices a failed check asks for stay in sight under the list.
@@ -354,6 +356,11 @@ func (s *checkScreen) relabel() {
 	s.relabelChoices()
 	s.relabelFacts()
 	s.relabelConfig()
+	if s.running {
+		s.details.set(nil)
+	} else {
+		s.details.set(a.report)
+	}
 
 	r, err := a.report, a.reportErr
 	s.checks.Clear()

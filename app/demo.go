@@ -93,26 +93,36 @@ func (d *Demo) Pack(ctx context.Context, v string, files map[string]string) (str
 
 // PackPython is Pack for an update that requires Python python ("3.11").
 func (d *Demo) PackPython(ctx context.Context, v, python string, files map[string]string) (string, error) {
-	return d.pack(ctx, v, python, files, "")
+	return d.PackWith(ctx, PackSpec{Version: v, Python: python, Files: files})
 }
 
-// PackBase is Pack with the demo's own files of version base stored as the previous
-// release's copies of the config files (pack -base): the merge base.
-func (d *Demo) PackBase(ctx context.Context, v string, files map[string]string, base string) (string, error) {
-	return d.pack(ctx, v, "", files, base)
+// PackSpec is what PackWith packs beyond the demo's own files.
+type PackSpec struct {
+	Version string
+	// Python is the Python version the update requires ("3.11"), if any.
+	Python string
+	// Files are root-relative paths to content, over the demo's own files.
+	Files map[string]string
+	// Base, when set, is a version whose demo files are stored as the previous release's
+	// copies of the config files (pack -base): the merge base.
+	Base string
+	// Delete lists root-relative paths the update removes.
+	Delete []string
 }
 
-func (d *Demo) pack(ctx context.Context, v, python string, files map[string]string, base string) (string, error) {
+// PackWith builds a signed package for the demo as spec says.
+func (d *Demo) PackWith(ctx context.Context, spec PackSpec) (string, error) {
+	v := spec.Version
 	name := "omflow_update_" + strings.ReplaceAll(v, ".", "_")
 	src := filepath.Join(d.Dir, "src-"+name)
 	lic := filepath.Join(d.Dir, "license-"+name)
-	if err := writeRelease(src, v, files); err != nil {
+	if err := writeRelease(src, v, spec.Files); err != nil {
 		return "", err
 	}
 	baseDir := ""
-	if base != "" {
+	if spec.Base != "" {
 		baseDir = filepath.Join(d.Dir, "base-"+name)
-		if err := writeRelease(baseDir, base, nil); err != nil {
+		if err := writeRelease(baseDir, spec.Base, nil); err != nil {
 			return "", err
 		}
 	}
@@ -130,7 +140,8 @@ func (d *Demo) pack(ctx context.Context, v, python string, files map[string]stri
 		return "", err
 	}
 	out := filepath.Join(d.Dir, name+".tar.gz")
-	if _, err := pkg.Pack(ctx, pkg.PackOptions{SrcDir: src, Out: out, Key: k, Version: v, Python: python, LicenseDir: lic, BaseDir: baseDir}); err != nil {
+	if _, err := pkg.Pack(ctx, pkg.PackOptions{SrcDir: src, Out: out, Key: k, Version: v, Python: spec.Python,
+		LicenseDir: lic, BaseDir: baseDir, Delete: spec.Delete}); err != nil {
 		return "", err
 	}
 	return out, nil
