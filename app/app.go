@@ -328,14 +328,3 @@ func (a *App) relaunch() {
 	}
 	a.quit()
 }
-
-// errorReport is an error dialog's texts: what happened, what was left as it was, where
-// the log is.
-func (a *App) errorReport(happened error, kept string) wizard.ErrorReport {
-	return wizard.ErrorReport{
-		Title:    a.t("error.title", nil),
-		Happened: a.t("error.happened", map[string]any{"Error": happened.Error()}),
-		Kept:     kept,
-		Log:      a.t("error.log", map[string]any{"Path": a.LogPath()}),
-	}
-}

@@ -14,6 +14,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -865,4 +866,51 @@ func TestDetailsListEveryFileWithItsActionAndTheTotal(t *testing.T) {
 	assert.Contains(t, text, "server/omflow/old_report.py\n"+en.T("check.files.action.delete", nil)+"\n100 B")
 	assert.Equal(t, "add", det.files[0].Action)
 	assert.Equal(t, "delete", det.files[len(det.files)-1].Action)
+}
+
+func TestFailedUpdateSpeaksTheChosenLanguageWithTheCoresTextBelow(t *testing.T) {
+	d := newTestDemo(t, DemoInstalled)
+	p, err := d.Pack(context.Background(), DemoUpdate, map[string]string{"server/omflow_server": failingControl})
+	require.NoError(t, err)
+	h := start(t, d, p, func(c *Config) { c.Language = "ja" })
+	ja := i18n.MustLoad().Localizer("ja")
+	h.en = ja // the harness reads titles in the language in use
+	h.toCheck()
+	h.checkDone()
+	h.nextWhenEnabled()
+	h.updateDone()
+	require.Error(t, h.a.applyErr)
+	core := h.a.applyErr.Error()
+	require.Contains(t, core, "rolled back", "the core's text is English")
+
+	// What happened, in Japanese, from the step that failed; the core's text under it,
+	// smaller and selectable.
+	happened := ja.T("error.happened", map[string]any{"Error": ja.T("error.failedStart", nil)})
+	msg := dialogText(h.win)
+	assert.Contains(t, msg, happened)
+	assert.Contains(t, msg, ja.T("error.keptRolledBack", map[string]any{"Version": DemoInstalled}))
+	assert.NotContains(t, msg, h.en.T("error.happened", map[string]any{"Error": core}), "no raw English as what happened")
+	var first, detail *widget.Label
+	walk(h.win.Canvas().Overlays().Top(), func(o fyne.CanvasObject) {
+		if l, ok := o.(*widget.Label); ok {
+			if l.Text == happened && first == nil {
+				first = l
+			}
+			if l.Text == core {
+				detail = l
+			}
+		}
+	})
+	require.NotNil(t, first)
+	require.NotNil(t, detail, "the core's English text is there, word for word")
+	assert.True(t, detail.Selectable)
+	assert.Equal(t, theme.SizeNameCaptionText, detail.SizeName)
+	assert.Greater(t, detail.Position().Y, first.Position().Y, "below what happened")
+	test.Tap(dialogButton(h.win, ja.T("wizard.close", nil)))
+
+	// The restart screen says the same.
+	h.nextWhenEnabled()
+	assert.Equal(t, ja.T("error.failedStart", nil), h.a.restart.result.Text)
+	assert.Equal(t, core, h.a.restart.errDetail.Text)
+	assert.True(t, h.a.restart.errDetail.Visible())
 }

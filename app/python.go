@@ -217,7 +217,7 @@ func (s *pythonScreen) install(findLinks string) {
 		fyne.Do(func() {
 			s.busy = false
 			if err != nil {
-				a.wz.ShowError(a.errorReport(err, a.loc.Plural("python.failedCount", max(len(res.Failed), 1), nil)))
+				a.showError(a.t("error.pythonInstall", nil), err, a.loc.Plural("python.failedCount", max(len(res.Failed), 1), nil))
 			}
 			s.compare()
 		})
@@ -249,7 +249,7 @@ func (s *pythonScreen) saveRequirements() {
 		path := w.URI().Path()
 		w.Close()
 		if err := os.WriteFile(path, []byte(requirements(r.Missing)), 0o644); err != nil {
-			a.wz.ShowError(a.errorReport(err, a.t("error.keptNothing", nil)))
+			a.showError(a.t("error.save", nil), err, a.t("error.keptNothing", nil))
 			return
 		}
 		s.command.SetText(a.t("python.saved", map[string]any{"Path": path}))

@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"omflow-upgrade/upgrade"
@@ -23,7 +24,7 @@ type restartScreen struct {
 	step *wizard.Step
 
 	result, detail, service, url, downtime, backup, logPath *widget.Label
-	config                                                  *widget.Label
+	config, errDetail                                       *widget.Label
 	body                                                    *fyne.Container
 	scroll                                                  *container.Scroll
 
@@ -40,8 +41,12 @@ func newRestartScreen(a *App) *restartScreen {
 	s.service, s.url, s.downtime = wrapped(""), wrapped(""), wrapped("")
 	s.backup, s.logPath = wrapped(""), wrapped("")
 	s.config = wrapped("")
+	// The core's English text of a failure, smaller, for a ticket.
+	s.errDetail = wrapped("")
+	s.errDetail.Selectable = true
+	s.errDetail.SizeName = theme.SizeNameCaptionText
 	s.backup.Selectable, s.logPath.Selectable, s.config.Selectable = true, true, true
-	s.body = container.NewVBox(s.result, s.detail, widget.NewSeparator(), s.service, s.url, s.downtime, s.config, s.backup, s.logPath)
+	s.body = container.NewVBox(s.result, s.errDetail, s.detail, widget.NewSeparator(), s.service, s.url, s.downtime, s.config, s.backup, s.logPath)
 	s.scroll = container.NewVScroll(s.body)
 	s.step = &wizard.Step{
 		NoBack:      true,
@@ -88,7 +93,7 @@ func (s *restartScreen) relabel() {
 			s.result.SetText(a.t("update.rolledBack", map[string]any{"Version": a.versionNow()}))
 			setImportance(s.result, widget.WarningImportance)
 		} else {
-			s.result.SetText(a.t("restart.failed", map[string]any{"Error": err.Error()}))
+			s.result.SetText(a.happened(err, a.update.failed))
 			setImportance(s.result, widget.DangerImportance)
 		}
 		if failed.RolledBack {
@@ -97,11 +102,13 @@ func (s *restartScreen) relabel() {
 			detail = a.t("restart.rollbackFailed", map[string]any{"Manual": failed.Manual})
 		}
 	default:
-		s.result.SetText(a.t("error.happened", map[string]any{"Error": err.Error()}))
+		s.result.SetText(a.happened(err, a.update.failed))
 		setImportance(s.result, widget.DangerImportance)
 		detail = a.t("error.keptNothing", nil)
 	}
 	s.detail.SetText(detail)
+	s.errDetail.SetText(errorDetail(err))
+	setVisible(s.errDetail, err != nil && a.update.finished && !a.update.cancelled)
 	setVisible(s.detail, detail != "")
 
 	switch st := s.status; {

@@ -36,8 +36,10 @@ type updateScreen struct {
 	settled   atomic.Bool
 	cancelled bool
 	current   string // the step running
-	states    map[string]wizard.State
-	order     []string // the steps listed
+	// failed is the step the update failed at, once it has.
+	failed string
+	states map[string]wizard.State
+	order  []string // the steps listed
 }
 
 // updateSteps are the steps listed, in the order the core runs them (rollback is added
@@ -205,6 +207,9 @@ func (s *updateScreen) done(err error) {
 	a := s.a
 	s.finished = true
 	a.applyErr = err
+	if err != nil && s.failed == "" && s.current != upgrade.StepRollback {
+		s.failed = s.current
+	}
 	var failed *outcome.FailedError
 	switch {
 	case err == nil:
@@ -241,7 +246,7 @@ func (s *updateScreen) done(err error) {
 				kept = a.t("error.keptBroken", map[string]any{"Manual": failed.Manual})
 			}
 		}
-		a.wz.ShowError(a.errorReport(err, kept))
+		a.showError(a.happened(err, s.failed), err, kept)
 	}
 	// The installation has changed (or been rolled back): leaving is Finish now, not a
 	// Cancel that would claim nothing was changed.
@@ -308,6 +313,7 @@ func (s *updateScreen) reached(name string) {
 	if name == upgrade.StepRollback {
 		if s.current != "" {
 			s.states[s.current] = wizard.Failed
+			s.failed = s.current
 		}
 	} else if s.current != "" {
 		s.states[s.current] = wizard.Passed
