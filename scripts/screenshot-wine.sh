@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 eval "$(scripts/wine-env.sh)"
 export WINEDEBUG=-all
 work=$(mktemp -d)
-services() { grep -o 'Services\\\\OMFLOWServer-[0-9]*' "$WINEPREFIX/system.reg" | sed 's/.*\\\\//' | sort -u; }
+# Asked of the running registry: system.reg is written only when the wineserver ends.
+services() { "$WINE" reg query 'HKLM\System\CurrentControlSet\Services' 2>/dev/null | tr -d '\r' | grep -o 'OMFLOWServer-[0-9]*$' | sort -u; }
 before=$(services || true)
 cleanup() {
 	# The demo's service goes with the run: stop and delete the ones it registered.
