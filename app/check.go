@@ -46,6 +46,7 @@ type checkScreen struct {
 	diffOpen                                          *dialog.CustomDialog // the difference view last shown
 	again                                             *widget.Button
 	body                                              *fyne.Container
+	scroll                                            *container.Scroll
 
 	running bool
 	// settled is set once a check's result is on the screen (tests wait for it).
@@ -105,12 +106,13 @@ func newCheckScreen(a *App) *checkScreen {
 		tight(s.installedHead, s.instRoot, s.instVersion, s.instService),
 		tight(s.updateHead, s.updFile, s.updVersion, s.updSig, s.updExtra))
 	s.body = container.NewVBox(facts, s.allowUnsigned, widget.NewSeparator(), s.checks, s.configBox, s.details.acc, s.logPath)
+	s.scroll = container.NewVScroll(s.body)
 	s.step = &wizard.Step{
 		Content: container.NewBorder(s.intro,
 			// The choices a failed check asks for stay in sight under the list.
 			container.NewVBox(widget.NewSeparator(), s.dbBackedUp, s.configChoice, s.wheelsBox,
 				container.NewBorder(nil, nil, nil, s.again, s.summary)),
-			nil, nil, container.NewVScroll(s.body)),
+			nil, nil, s.scroll),
 		OnEnter: s.run,
 	}
 	s.relabel()

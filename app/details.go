@@ -32,16 +32,20 @@ type details struct {
 func newDetails(a *App) *details {
 	d := &details{a: a, summary: wrapped("")}
 	d.list = widget.NewList(func() int { return len(d.files) }, func() fyne.CanvasObject {
+		// The list lays a row out once, from this template: the columns get fixed widths.
 		action, size := widget.NewLabel(""), widget.NewLabel("")
+		size.Alignment = fyne.TextAlignTrailing
 		path := widget.NewLabel("")
 		path.Truncation = fyne.TextTruncateEllipsis
 		path.TextStyle.Monospace = true
-		return container.NewBorder(nil, nil, container.NewGridWrap(fyne.NewSize(110, action.MinSize().Height), action), size, path)
+		h := action.MinSize().Height
+		return container.NewBorder(nil, nil, container.NewGridWrap(fyne.NewSize(110, h), action),
+			container.NewGridWrap(fyne.NewSize(100, h), size), path)
 	}, func(id widget.ListItemID, o fyne.CanvasObject) {
 		f := d.files[id]
 		row := o.(*fyne.Container)
 		row.Objects[1].(*fyne.Container).Objects[0].(*widget.Label).SetText(d.actionName(f.Action))
-		row.Objects[2].(*widget.Label).SetText(humanBytes(f.Size))
+		row.Objects[2].(*fyne.Container).Objects[0].(*widget.Label).SetText(humanBytes(f.Size))
 		row.Objects[0].(*widget.Label).SetText(f.Path)
 	})
 	d.item = widget.NewAccordionItem("", container.NewBorder(d.summary, nil, nil, nil,

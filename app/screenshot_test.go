@@ -78,6 +78,12 @@ func shootLanguage(t *testing.T, dir, code string) {
 	h.nextWhenEnabled()
 	h.checkDone()
 	shot(3, "check")
+	// The Details part opened, scrolled into sight.
+	h.a.check.details.acc.Open(0)
+	h.a.check.scroll.ScrollToBottom()
+	require.NoError(t, s.Save(filepath.Join(dir, "3e-check-details.png")))
+	h.a.check.details.acc.Close(0)
+	h.a.check.scroll.ScrollToTop()
 
 	h.nextWhenEnabled()
 	h.updateDone()
@@ -111,6 +117,7 @@ func shootLanguage(t *testing.T, dir, code string) {
 	// A refusal, the choices a check asks for, and an update whose service does not start.
 	refused(t, dir, code)
 	choices(t, dir, code)
+	differences(t, dir, code)
 	failed(t, dir, code)
 }
 
@@ -124,6 +131,25 @@ func choices(t *testing.T, dir, code string) {
 	require.NoError(t, os.WriteFile(settings, []byte(strings.Replace(string(b), "django.db.backends.sqlite3", "django.db.backends.postgresql", 1)), 0o644))
 	s, _ := shooter(t, d, d.Package, code)
 	require.NoError(t, s.Save(filepath.Join(dir, "3c-check-choices.png")))
+}
+
+// differences is the three-way view of a settings.py both the administrator and the
+// update changed, then the restart screen after "keep mine".
+func differences(t *testing.T, dir, code string) {
+	d, p := conflictingDemo(t)
+	s, h := shooter(t, d, p, code)
+	row := h.a.check.configRows["server/omflow/settings.py"]
+	require.NotNil(t, row)
+	require.NotNil(t, row.diff)
+	test.Tap(row.diff)
+	require.NoError(t, s.Save(filepath.Join(dir, "3d-check-differences.png")))
+	test.Tap(dialogButton(h.win, h.en.T("check.diff.keep", nil)))
+	h.checkDone()
+	h.nextWhenEnabled()
+	h.updateDone()
+	h.nextWhenEnabled()
+	require.Eventually(t, h.a.restart.settled.Load, wait, tick)
+	require.NoError(t, s.Save(filepath.Join(dir, "6c-restart-config-kept.png")))
 }
 
 // shooter opens the wizard in language code on pkgPath of d in an in-memory window and
