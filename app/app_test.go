@@ -914,3 +914,42 @@ func TestFailedUpdateSpeaksTheChosenLanguageWithTheCoresTextBelow(t *testing.T) 
 	assert.Equal(t, core, h.a.restart.errDetail.Text)
 	assert.True(t, h.a.restart.errDetail.Visible())
 }
+
+// The core's check items the wizard has words for are translated; one it has none for
+// says so in the language in use, with the core's English text under it.
+func TestCheckItemsSpeakTheChosenLanguage(t *testing.T) {
+	d := newTestDemo(t, DemoInstalled)
+	h := start(t, d, d.Package, func(c *Config) { c.Language = "zh-Hans" })
+	zh := i18n.MustLoad().Localizer("zh-Hans")
+	h.en = zh
+	h.toCheck()
+	h.checkDone()
+	r := h.a.report
+	set := func(c upgrade.CheckItem) {
+		for i := range r.Checks {
+			if r.Checks[i].Name == c.Name {
+				r.Checks[i] = c
+				return
+			}
+		}
+		r.Checks = append(r.Checks, c)
+	}
+	r.Package.Manifest.Requires.Python = "3.11"
+	set(upgrade.CheckItem{Name: upgrade.CheckPython, Reason: pyenv.ReasonPythonNoVenv, Message: "python3.11 lacks venv"})
+	set(upgrade.CheckItem{Name: upgrade.CheckDatabase, OK: true, Warning: true, Reason: "database-unknown", Message: "read settings: boom"})
+	set(upgrade.CheckItem{Name: "future", Reason: "future-reason", Message: "a check this wizard does not know"})
+	h.a.check.relabel()
+
+	st, _, detail := item(t, h.a.check.checks, upgrade.CheckPython)
+	assert.Equal(t, wizard.Failed, st)
+	assert.Equal(t, zh.T("check.refused.pythonVenv", map[string]any{"Version": "3.11"}), detail)
+	st, _, detail = item(t, h.a.check.checks, upgrade.CheckDatabase)
+	assert.Equal(t, wizard.Warning, st)
+	assert.Equal(t, zh.T("check.warn.databaseUnknown", nil), detail)
+	st, text, detail := item(t, h.a.check.checks, "future")
+	assert.Equal(t, wizard.Failed, st)
+	assert.Equal(t, "future", text)
+	assert.Equal(t, zh.T("check.refused.unknown", nil)+"\na check this wizard does not know", detail)
+	_, next, _ := h.buttons()
+	assert.True(t, next.Disabled())
+}

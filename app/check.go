@@ -568,6 +568,8 @@ func (s *checkScreen) item(c upgrade.CheckItem) (title, detail string, state wiz
 			key = "check.choice.databaseBackedUp"
 		case c.OK && !c.Warning:
 			key = "check.ok.database"
+		case c.Reason == reasonDatabaseUnknown:
+			key = "check.warn.databaseUnknown"
 		}
 	case upgrade.CheckConfig:
 		vers["Files"] = strings.Join(configFiles(r, "conflict"), ", ")
@@ -593,13 +595,29 @@ func (s *checkScreen) item(c upgrade.CheckItem) (title, detail string, state wiz
 			key = "check.ok.python"
 		case c.Reason == pyenv.ReasonPythonMissing:
 			key = "check.refused.python"
+		case c.Reason == pyenv.ReasonPythonNoVenv:
+			key = "check.refused.pythonVenv"
+		case c.Reason == pyenv.ReasonPackagesMissing:
+			// The core's text holds the exact command: it follows the sentence.
+			return title, a.t("check.refused.pythonPackages", nil) + "\n" + c.Message, state
 		}
 	}
 	if key == "" {
+		// No words of ours for it: say so in the language in use, then the core's text.
+		switch state {
+		case wizard.Failed:
+			return title, a.t("check.refused.unknown", nil) + "\n" + c.Message, state
+		case wizard.Warning:
+			return title, a.t("check.warn.unknown", nil) + "\n" + c.Message, state
+		}
 		return title, c.Message, state
 	}
 	return title, a.t(key, vers), state
 }
+
+// reasonDatabaseUnknown is the core's warning that settings.py's database could not be
+// read (upgrade/check.go names no constant for it).
+const reasonDatabaseUnknown = "database-unknown"
 
 // versionKeys translate the version rule's reason codes (upgrade/version/gate.go).
 var versionKeys = map[string]string{
