@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -642,18 +641,7 @@ func pick(cond bool, yes, no string) string {
 }
 
 // humanBytes is n in binary units, as the core writes them.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
+var humanBytes = upgrade.HumanBytes
 
 // planText says which versions the chain installs, or why there is none, and which files
 // of the folder were left out.

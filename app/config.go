@@ -1,12 +1,7 @@
 package app
 
 import (
-	"context"
-	"errors"
-	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -16,123 +11,15 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"omflow-upgrade/upgrade"
-	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/merge"
-	"omflow-upgrade/upgrade/pkg"
-	"omflow-upgrade/upgrade/txn"
 )
 
 // configDiff is what the administrator and the update each did to a config file that
-// conflicts, for the difference view. The core decides the file (CheckReport.Config) but
-// does not hand out the texts, so the wizard reads the same three copies and merges them
-// itself.
-type configDiff struct {
-	Path string
-	// Base says a copy of the previous release was known: the view is three-way. Without
-	// one, the hunks are the lines where the two copies differ.
-	Base bool
-	// Deleted says the update deletes the file the administrator changed.
-	Deleted bool
-	Hunks   []merge.Conflict
-}
+// conflicts, for the difference view (the core reads the three copies).
+type configDiff = upgrade.ConfigDiff
 
-// configDiffs reads, for every config file of r, the installed copy, the package's and
-// the base the core merges against, and returns the files that conflict whatever the
-// administrator chose (a choice settles a conflict; it does not make the edits go away).
-func configDiffs(ctx context.Context, r *upgrade.CheckReport) (map[string]*configDiff, error) {
-	if r == nil || r.Package == nil || r.Installation == nil || len(r.Config) == 0 {
-		return nil, nil
-	}
-	copies, err := r.Package.ReadConfigs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	bases := recordedBases(r.Installation)
-	out := map[string]*configDiff{}
-	for _, c := range r.Config {
-		if isData(r, c.Path) {
-			continue // never replaced: nothing to compare
-		}
-		installed, err := readOptional(filepath.Join(r.Installation.Root, filepath.FromSlash(c.Path)))
-		if err != nil {
-			return nil, err
-		}
-		base, ok := bases[c.Path]
-		if !ok {
-			base = copies.Base[c.Path]
-		}
-		incoming := copies.New[c.Path]
-		labels := merge.Options{OursLabel: "installed", TheirsLabel: "package"}
-		d := merge.Decide(merge.Input{Base: base, Installed: installed, Incoming: incoming, Labels: labels})
-		if !d.Refused() {
-			continue
-		}
-		cd := &configDiff{Path: c.Path, Base: base != nil, Deleted: incoming == nil}
-		switch {
-		case d.Conflict != nil:
-			cd.Hunks = d.Conflict.Conflicts
-		case incoming != nil:
-			// No base: merged against an empty one, git's refinement leaves exactly the
-			// lines where the two copies differ.
-			cd.Base = false
-			cd.Hunks = merge.Merge([]byte{}, installed, incoming, labels).Conflicts
-		}
-		out[c.Path] = cd
-	}
-	return out, nil
-}
-
-// isData says the package ships rel as a data file.
-func isData(r *upgrade.CheckReport, rel string) bool {
-	if m := r.Package.Manifest; m != nil {
-		f, ok := m.File(rel)
-		return ok && f.Kind == pkg.KindData
-	}
-	return false
-}
-
-// recordedBases are the config files of the last update applied and not undone, as its
-// release shipped them: the core's merge base before the package's own (upgrade/config.go
-// keeps them in the backup's record/config folder; it exports no reader of them).
-func recordedBases(in *install.Installation) map[string][]byte {
-	backups, err := txn.Backups(in.StateDir())
-	if err != nil {
-		return nil
-	}
-	for _, b := range backups {
-		if b.Undone {
-			continue
-		}
-		dir := filepath.Join(b.Dir, "record", "config")
-		out := map[string][]byte{}
-		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && d.Type().IsRegular() {
-				rel, _ := filepath.Rel(dir, p)
-				if c, err := os.ReadFile(p); err == nil {
-					out[filepath.ToSlash(rel)] = c
-				}
-			}
-			return nil
-		})
-		return out
-	}
-	return nil
-}
-
-// readOptional reads a file; nil (not an error) when it does not exist.
-func readOptional(p string) ([]byte, error) {
-	b, err := os.ReadFile(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if b == nil {
-		b = []byte{}
-	}
-	return b, nil
-}
+// configDiffs are the conflicting config files of a check.
+var configDiffs = upgrade.ConfigDiffs
 
 // configResultKeys are the words of the core's config results (SPEC 5's config list):
 // what the update does (check screen) and what it did (restart screen).

@@ -198,7 +198,7 @@ func checkPackage(p *pkg.Package, r *CheckReport) {
 	} else {
 		r.add(CheckItem{Name: CheckPackage, OK: true,
 			Message: fmt.Sprintf("OMFLOW update %s: %d files, %d to delete, %s", p.Manifest.Version,
-				len(p.Manifest.Files), len(p.Manifest.Delete), humanBytes(p.Manifest.PayloadSize()))})
+				len(p.Manifest.Files), len(p.Manifest.Delete), HumanBytes(p.Manifest.PayloadSize()))})
 	}
 	switch p.Signature {
 	case pkg.SigVerified:
@@ -305,7 +305,8 @@ func keptData(in *install.Installation, m *pkg.Manifest) []ConfigResult {
 	return out
 }
 
-func humanBytes(n int64) string {
+// HumanBytes writes n in binary units (KiB, MiB, ...), as the core's messages do.
+func HumanBytes(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

@@ -2,6 +2,7 @@ package upgrade
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -25,6 +26,7 @@ const ReasonConfigConflict = "config-conflict"
 type configChange struct {
 	path      string
 	installed []byte // nil when absent
+	hasBase   bool   // a previous release's copy was known
 	d         merge.Decision
 }
 
@@ -114,7 +116,7 @@ func decideConfigs(in *install.Installation, m *pkg.Manifest, incoming map[strin
 		}
 		d := merge.Decide(merge.Input{Base: base, Installed: installed, Incoming: inc, Choice: merge.Choice(choice),
 			Labels: merge.Options{OursLabel: "installed", TheirsLabel: "package"}})
-		out = append(out, configChange{path: rel, installed: installed, d: d})
+		out = append(out, configChange{path: rel, installed: installed, hasBase: base != nil, d: d})
 		return nil
 	}
 	for _, f := range m.Files {
@@ -230,4 +232,55 @@ func configActions(changes []configChange) []FileAction {
 		}
 	}
 	return out
+}
+
+// ConfigDiff is, for a config file that the administrator and the update both changed
+// in ways that do not merge, each conflicting part with its three texts: for a
+// three-way view (the wizard's).
+type ConfigDiff struct {
+	Path string
+	// Base says a copy of the previous release was known: the view is three-way. Without
+	// one, the hunks are the lines where the two copies differ.
+	Base bool
+	// Deleted says the update deletes the file the administrator changed.
+	Deleted bool
+	Hunks   []merge.Conflict
+}
+
+// ConfigDiffs reads, for every config file of a check, the installed copy, the package's
+// and the base the update merges against, and returns the files that conflict whatever
+// the administrator chose (a choice settles a conflict; it does not make the edits go
+// away). It is read-only.
+func ConfigDiffs(ctx context.Context, r *CheckReport) (map[string]*ConfigDiff, error) {
+	if r == nil || r.Package == nil || r.Package.Manifest == nil || r.Installation == nil || len(r.Config) == 0 {
+		return nil, nil
+	}
+	copies, err := r.Package.ReadConfigs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := decideConfigs(r.Installation, r.Package.Manifest, copies.New, copies.Base, "")
+	if err != nil {
+		return nil, err
+	}
+	labels := merge.Options{OursLabel: "installed", TheirsLabel: "package"}
+	out := map[string]*ConfigDiff{}
+	for _, c := range changes {
+		if !c.d.Refused() {
+			continue
+		}
+		incoming := copies.New[c.path]
+		d := &ConfigDiff{Path: c.path, Base: c.hasBase, Deleted: incoming == nil}
+		switch {
+		case c.d.Conflict != nil:
+			d.Hunks = c.d.Conflict.Conflicts
+		case incoming != nil:
+			// No base: merged against an empty one, git's refinement leaves exactly the
+			// lines where the two copies differ.
+			d.Base = false
+			d.Hunks = merge.Merge([]byte{}, c.installed, incoming, labels).Conflicts
+		}
+		out[c.path] = d
+	}
+	return out, nil
 }

@@ -68,6 +68,6 @@ func checkState(in *install.Installation, need int64, r *CheckReport) {
 		}
 		r.refuse(CheckItem{Name: CheckDiskSpace, Reason: reason, Message: err.Error()})
 	} else {
-		r.add(CheckItem{Name: CheckDiskSpace, OK: true, Message: fmt.Sprintf("room for the update (%s staged next to the installation)", humanBytes(need))})
+		r.add(CheckItem{Name: CheckDiskSpace, OK: true, Message: fmt.Sprintf("room for the update (%s staged next to the installation)", HumanBytes(need))})
 	}
 }
