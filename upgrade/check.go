@@ -26,6 +26,8 @@ const (
 	CheckPython       = "python"
 	CheckDatabase     = "database"
 	CheckConfig       = "config"
+	CheckReboot       = "reboot"
+	CheckInUse        = "files-in-use"
 )
 
 // CheckItem is one line of the compatibility check.
@@ -144,6 +146,7 @@ func check(ctx context.Context, opt Options, pkgPath string, withFiles, headOnly
 	checkState(in, need, r)
 	checkDatabase(&opt, in, r)
 	checkPython(ctx, &opt, in, p, r)
+	checkInUse(ctx, in, p, r)
 	var changes []configChange
 	if !headOnly && p.Manifest != nil {
 		// Apply decides the config files on its staged copies; check reads them.

@@ -1,13 +1,17 @@
 package upgrade
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"omflow-upgrade/upgrade/install"
+	"omflow-upgrade/upgrade/inuse"
 	"omflow-upgrade/upgrade/outcome"
+	"omflow-upgrade/upgrade/pkg"
+	"omflow-upgrade/upgrade/reboot"
 	"omflow-upgrade/upgrade/txn"
 )
 
@@ -60,6 +64,11 @@ func checkState(in *install.Installation, need int64, r *CheckReport) {
 	} else {
 		r.add(CheckItem{Name: CheckLock, OK: true, Message: "no other upgrade run"})
 	}
+	if err := reboot.Check(reboot.System()); err != nil {
+		// Windows: an update applied now could be undone by the renames queued for the
+		// next boot.
+		r.refuse(CheckItem{Name: CheckReboot, Reason: reasonOf(err, "reboot-pending"), Message: err.Error()})
+	}
 	if err := txn.CheckSpace(in.Root, need); err != nil {
 		var refused *outcome.RefusedError
 		reason := "disk-space"
@@ -70,4 +79,30 @@ func checkState(in *install.Installation, need int64, r *CheckReport) {
 	} else {
 		r.add(CheckItem{Name: CheckDiskSpace, OK: true, Message: fmt.Sprintf("room for the update (%s staged next to the installation)", HumanBytes(need))})
 	}
+}
+
+// checkInUse lists the files of the payload another process holds open (Windows; on
+// Linux an open file can always be renamed). It warns: OMFLOW's own services hold theirs
+// until the update stops them, and apply refuses if a file is still held then.
+func checkInUse(ctx context.Context, in *install.Installation, p *pkg.Package, r *CheckReport) {
+	if p.Manifest == nil {
+		return
+	}
+	var files []string
+	for _, f := range p.Manifest.Files {
+		if exists(in, f.Path) {
+			files = append(files, abs(in, f.Path))
+		}
+	}
+	for _, d := range p.Manifest.Delete {
+		if exists(in, d) {
+			files = append(files, abs(in, d))
+		}
+	}
+	hs, err := inuse.System().Holders(ctx, files)
+	if err != nil || len(hs) == 0 {
+		return
+	}
+	r.add(CheckItem{Name: CheckInUse, OK: true, Warning: true, Reason: "file-in-use",
+		Message: inuse.Describe(hs) + "; the update stops OMFLOW's services first and refuses if a file is still held then"})
 }
