@@ -41,10 +41,17 @@ demo: cli
 test: deps-test vet nofyne unit fuzz contract test-windows
 	@echo "make test: all checks passed"
 
-vet:
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+$(BIN)/staticcheck:
+	GOBIN=$(abspath $(BIN)) $(GO) install $(STATICCHECK)
+
+vet: $(BIN)/staticcheck
 	gofmt -l . | tee /dev/stderr | (! read)
 	$(GO) vet ./...
 	GOOS=windows $(GO) vet ./upgrade/... ./cmd/omflow-upgrade/
+	$(BIN)/staticcheck ./...
+	GOOS=windows $(BIN)/staticcheck ./upgrade/... ./cmd/omflow-upgrade/
 
 # The headless command and the core must not pull in Fyne (or cgo).
 nofyne:
