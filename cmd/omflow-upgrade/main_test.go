@@ -189,6 +189,12 @@ func TestCheckIsReadOnlyAndNamesItsLog(t *testing.T) {
 		t.Fatalf("log: %v\n%s", err, b)
 	}
 	sameTree(t, before, tree(t, f.root))
+	for _, args := range [][]string{{"status", "-root", f.root, "-json"}, {"plan", "-root", f.root, "-pubkey", f.pub, f.dir}} {
+		cmd(t, args...)
+	}
+	if _, err := os.Stat(filepath.Join(f.root, ".omflow-upgrade")); err == nil {
+		t.Fatal("a read-only command left the upgrade's state folder (lock, journal or temporary files) behind")
+	}
 }
 
 func TestCheckRefusalIsExit3WithTheVersionToInstallFirst(t *testing.T) {
