@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 
@@ -59,10 +60,14 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 	}
 	rep.Log = c.log.Path
 	return c.emit(rep, err, func() {
-		if err == nil {
-			c.printf("OMFLOW %s -> %s: done\nOMFLOW did not answer for %s\nbackup: %s\nlog: %s\n",
-				rep.From, rep.Version, rep.Downtime.Round(time.Millisecond), rep.Backup, rep.Log)
+		if err != nil {
+			return
 		}
+		c.printf("OMFLOW %s -> %s: done\nOMFLOW did not answer for %s\n", rep.From, rep.Version, rep.Downtime.Round(time.Millisecond))
+		for _, cr := range rep.Config {
+			c.printf("  %-10s %s\n", cr.Result, filepath.FromSlash(cr.Path))
+		}
+		c.printf("backup: %s\nlog: %s\n", rep.Backup, rep.Log)
 	})
 }
 

@@ -134,6 +134,9 @@ func runStatus(ctx context.Context, c *cli, args []string) error {
 	if r.Pending != nil {
 		c.printf("INTERRUPTED RUN: %s -> %s stopped at %s; run omflow-upgrade recover -root %s\n", r.Pending.From, r.Pending.To, r.Pending.Phase, r.Root)
 	}
+	if r.Lock != "" {
+		c.printf("an upgrade run holds the installation: %s\n", r.Lock)
+	}
 	if r.Fenced {
 		c.printf("the service's automatic start is disabled until the interrupted run is recovered\n")
 	}
