@@ -25,9 +25,7 @@ echo "new in 1.1.6.3" >"$work/src/server/omflow/release-notes.txt"
 echo "server/omflow/urls.py" >"$work/delete.txt"
 run "$bin" pack -key "$work/keys/omflow-upgrade.key" -version 1.1.6.3 -delete "$work/delete.txt" -out "$work/omflow_update_1_1_6_3.tar.gz" "$work/src"
 run "$bin" check -root "$root" -pubkey "$work/keys/omflow-upgrade.pub" -files "$work/omflow_update_1_1_6_3.tar.gz"
-if "$bin" apply -h 2>&1 | grep -q accept-license; then
-	run "$bin" apply -root "$root" -pubkey "$work/keys/omflow-upgrade.pub" -accept-license "$work/omflow_update_1_1_6_3.tar.gz"
-	run "$bin" status -root "$root"
-	run "$bin" rollback -root "$root"
-fi
+run "$bin" apply -root "$root" -pubkey "$work/keys/omflow-upgrade.pub" -accept-license "$work/omflow_update_1_1_6_3.tar.gz"
+run "$bin" status -root "$root"
+run "$bin" rollback -root "$root"
 run "$bin" status -root "$root"
