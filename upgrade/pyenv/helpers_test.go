@@ -1,17 +1,12 @@
 package pyenv
 
 import (
-	"archive/zip"
-	"bytes"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"omflow-upgrade/upgrade/pyenv/pyenvtest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -77,77 +72,17 @@ func makeVenv(t testing.TB, dir string, args ...string) string {
 	return filepath.Join(dir, "bin", "python")
 }
 
-type wheelSpec struct {
-	name, version string
-	requires      []string          // Requires-Dist
-	files         map[string]string // extra files, path inside the wheel -> content
-}
+// wheelSpec is a wheel the tests build (pyenvtest.Wheel).
+type wheelSpec = pyenvtest.Wheel
 
-var wheelNameEscape = regexp.MustCompile(`[^\w\d.]+`)
-
-// buildWheel writes a pure-Python wheel of spec into dir and returns its path: a zip of
-// the module, NAME-VER.dist-info/{METADATA,WHEEL,RECORD}, and spec.files.
+// buildWheel writes the wheel of spec into dir and returns its path.
 func buildWheel(t testing.TB, dir string, spec wheelSpec) string {
-	t.Helper()
-	escaped := wheelNameEscape.ReplaceAllString(spec.name, "_")
-	info := escaped + "-" + spec.version + ".dist-info"
-	module := strings.ToLower(strings.NewReplacer("-", "_", ".", "_").Replace(spec.name))
-	files := map[string]string{
-		module + "_mod.py": fmt.Sprintf("VERSION = %q\n", spec.version),
-		info + "/METADATA": fmt.Sprintf("Metadata-Version: 2.1\nName: %s\nVersion: %s\nSummary: test wheel\n", spec.name, spec.version),
-		info + "/WHEEL":    "Wheel-Version: 1.0\nGenerator: pyenv-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-	}
-	for _, r := range spec.requires {
-		files[info+"/METADATA"] += "Requires-Dist: " + r + "\n"
-	}
-	for k, v := range spec.files {
-		files[k] = v
-	}
-	names := make([]string, 0, len(files))
-	for k := range files {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	var record strings.Builder
-	for _, n := range names {
-		w, err := zw.Create(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write([]byte(files[n]))
-		sum := sha256.Sum256([]byte(files[n]))
-		fmt.Fprintf(&record, "%s,sha256=%s,%d\n", n, base64.RawURLEncoding.EncodeToString(sum[:]), len(files[n]))
-	}
-	record.WriteString(info + "/RECORD,,\n")
-	w, err := zw.Create(info + "/RECORD")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Write([]byte(record.String()))
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, escaped+"-"+spec.version+"-py3-none-any.whl")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return pyenvtest.BuildWheel(t, dir, spec)
 }
 
-// writeDistInfo writes NAME-VER.dist-info/METADATA straight into a site-packages folder,
-// the way installers leave it.
+// writeDistInfo writes NAME-VER.dist-info/METADATA into a site-packages folder.
 func writeDistInfo(t testing.TB, site, name, version string) {
-	t.Helper()
-	dir := filepath.Join(site, wheelNameEscape.ReplaceAllString(name, "_")+"-"+version+".dist-info")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	meta := fmt.Sprintf("Metadata-Version: 2.1\nName: %s\nVersion: %s\n", name, version)
-	if err := os.WriteFile(filepath.Join(dir, "METADATA"), []byte(meta), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	pyenvtest.WriteDistInfo(t, site, name, version)
 }
 
 // pipList is what `python -m pip list --format=json` shows: name -> version.

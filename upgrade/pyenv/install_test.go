@@ -32,11 +32,11 @@ func TestInstallFromWheelFolder(t *testing.T) {
 	wheels := filepath.Join(dir, "wheels")
 	os.MkdirAll(wheels, 0o755)
 	for _, w := range []wheelSpec{
-		{name: "alpha", version: "1.0"},
-		{name: "alpha", version: "1.1"}, // a newer one beside: the pin decides
-		{name: "Beta_Pkg", version: "2.1"},
-		{name: "zope.interface", version: "5.5.2"},
-		{name: "needs-ghost", version: "1.0", requires: []string{"ghost-dep>=1"}},
+		{Name: "alpha", Version: "1.0"},
+		{Name: "alpha", Version: "1.1"}, // a newer one beside: the pin decides
+		{Name: "Beta_Pkg", Version: "2.1"},
+		{Name: "zope.interface", Version: "5.5.2"},
+		{Name: "needs-ghost", Version: "1.0", Requires: []string{"ghost-dep>=1"}},
 	} {
 		buildWheel(t, wheels, w)
 	}
@@ -92,8 +92,8 @@ func TestInstallFromWheelFolder(t *testing.T) {
 	}
 
 	// The administrator adds the missing wheels and installs again: nothing is missing.
-	buildWheel(t, wheels, wheelSpec{name: "absent-pkg", version: "0.1"})
-	buildWheel(t, wheels, wheelSpec{name: "ghost_dep", version: "1.2"})
+	buildWheel(t, wheels, wheelSpec{Name: "absent-pkg", Version: "0.1"})
+	buildWheel(t, wheels, wheelSpec{Name: "ghost_dep", Version: "1.2"})
 	res, err = Install(ctx, python, missing(), InstallOptions{FindLinks: wheels})
 	if err != nil || len(res.Failed) != 0 || len(res.Installed) != 2 {
 		t.Fatalf("second Install = %+v, %v", res, err)

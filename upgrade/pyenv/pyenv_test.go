@@ -20,10 +20,10 @@ func buildNamesVenv(t testing.TB) string {
 	wheels := filepath.Join(filepath.Dir(dir), "wheels")
 	os.MkdirAll(wheels, 0o755)
 	for _, w := range []wheelSpec{
-		{name: "Django", version: "4.2"}, // shadows Debian's python3-django when present
-		{name: "python_ldap", version: "3.4.3"},
-		{name: "zope.interface", version: "5.5.2"},
-		{name: "ruamel.yaml", version: "0.17.21"},
+		{Name: "Django", Version: "4.2"}, // shadows Debian's python3-django when present
+		{Name: "python_ldap", Version: "3.4.3"},
+		{Name: "zope.interface", Version: "5.5.2"},
+		{Name: "ruamel.yaml", Version: "0.17.21"},
 	} {
 		buildWheel(t, wheels, w)
 	}

@@ -172,17 +172,17 @@ func (s *standIn) options(t *testing.T) RebuildOptions {
 }
 
 var releaseWheels = []wheelSpec{
-	{name: "Django", version: "4.2"},
-	{name: "ldap3", version: "2.9.1"},
-	{name: "mod_wsgi", version: "4.9.4", files: map[string]string{
+	{Name: "Django", Version: "4.2"},
+	{Name: "ldap3", Version: "2.9.1"},
+	{Name: "mod_wsgi", Version: "4.9.4", Files: map[string]string{
 		"mod_wsgi/__init__.py": "",
 		"mod_wsgi/server/mod_wsgi-py311.cpython-311-x86_64-linux-gnu.so": "not really ELF",
 	}},
-	{name: "openpyxl", version: "3.1.2"},
-	{name: "wheel", version: "0.38.4"},
-	{name: "pytz", version: "2021.3"},
-	{name: "cx_Oracle", version: "8.3.0"},
-	{name: "zope.interface", version: "5.5.2"},
+	{Name: "openpyxl", Version: "3.1.2"},
+	{Name: "wheel", Version: "0.38.4"},
+	{Name: "pytz", Version: "2021.3"},
+	{Name: "cx_Oracle", Version: "8.3.0"},
+	{Name: "zope.interface", Version: "5.5.2"},
 }
 
 func TestRebuildDoUndo(t *testing.T) {
@@ -246,7 +246,7 @@ func TestRebuildFailsMidwayAndUndoes(t *testing.T) {
 	ctx := context.Background()
 	var wheels []wheelSpec
 	for _, w := range releaseWheels {
-		if w.name != "openpyxl" { // a required package missing from the wheel folder
+		if w.Name != "openpyxl" { // a required package missing from the wheel folder
 			wheels = append(wheels, w)
 		}
 	}
