@@ -10,6 +10,7 @@ import (
 
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/outcome"
+	"omflow-upgrade/upgrade/pyenv/pyenvtest"
 )
 
 // TestPythonMoveThatFailsRollsBackTheVenv moves a demo installation whose environment
@@ -123,4 +124,95 @@ func TestWindowsPython311MustHoldTheOldPackages(t *testing.T) {
 
 func detectAt(root string) (*install.Installation, error) {
 	return install.Detect(root, install.Config{})
+}
+
+// TestPythonMoveOnADemo is the seed's manual Linux 1.2.0.0 steps done by the update on a
+// demo installation: the old environment (Python "3.8", with OMFLOW's extra packages)
+// is moved into the backup, a new one is made with Python 3.11 and gets the release's
+// packages and the old extras from a folder of wheels, Apache's django.conf is pointed at
+// the new mod_wsgi; rollback puts the old environment and django.conf back byte for byte.
+func TestPythonMoveOnADemo(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3.11", "-c", "import venv, ensurepip").Run(); err != nil {
+		t.Skip("Debian's python3.11 with venv is needed (apt-get install python3-venv)")
+	}
+	in := newDemo(t, "", "1.1.6.1")
+	venv := in.PythonDir()
+	if out, err := exec.Command("/usr/bin/python3.11", "-m", "venv", "--without-pip", venv).CombinedOutput(); err != nil {
+		t.Fatalf("make the old venv: %v %s", err, out)
+	}
+	cfg := filepath.Join(venv, "pyvenv.cfg")
+	b, _ := os.ReadFile(cfg)
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "version") {
+			lines[i] = "version = 3.8.18"
+		}
+	}
+	os.WriteFile(cfg, []byte(strings.Join(lines, "\n")), 0o644)
+	site, _ := filepath.Glob(filepath.Join(venv, "lib", "python3*", "site-packages"))
+	if len(site) != 1 {
+		t.Fatalf("site-packages of the old venv: %v", site)
+	}
+	for _, p := range [][2]string{{"Django", "2.2.28"}, {"ldap3", "2.9.1"}, {"mod_wsgi", "4.9.0"}, {"openpyxl", "3.0.9"}, {"pytz", "2021.3"}} {
+		pyenvtest.WriteDistInfo(t, site[0], p[0], p[1])
+	}
+	confBytes, err := os.ReadFile(filepath.Join("pyenv", "testdata", "apache", "django.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(t.TempDir(), "sites-available", "django.conf")
+	os.MkdirAll(filepath.Dir(conf), 0o755)
+	os.WriteFile(conf, confBytes, 0o644)
+	wheels := t.TempDir()
+	for _, w := range []pyenvtest.Wheel{
+		{Name: "Django", Version: "4.2"}, {Name: "ldap3", Version: "2.9.1"}, {Name: "openpyxl", Version: "3.1.2"},
+		{Name: "wheel", Version: "0.38.4"}, {Name: "pytz", Version: "2021.3"},
+		{Name: "mod_wsgi", Version: "4.9.4", Files: map[string]string{
+			"mod_wsgi/__init__.py": "",
+			"mod_wsgi/server/mod_wsgi-py311.cpython-311-x86_64-linux-gnu.so": "stand-in",
+		}},
+	} {
+		pyenvtest.BuildWheel(t, wheels, w)
+	}
+	before := snapshot(t, in.Root)
+
+	p := buildPackage(t, release{version: "1.2.0.0", python: "3.11", files: map[string]string{"server/omflow/views.py": "# 1.2.0.0\n"}})
+	opt := options(t, in)
+	opt.Override.ApacheConf, opt.Wheels = conf, wheels
+	opt.Override.StartTimeout = 120 // pip installs between the stop and the start
+	if _, err := Apply(context.Background(), opt, p); err != nil {
+		t.Fatal(err)
+	}
+	answers(t, in, "1.2.0.0")
+	newCfg, _ := os.ReadFile(cfg)
+	if strings.Contains(string(newCfg), "3.8.18") {
+		t.Fatalf("the environment at python/ was not made again:\n%s", newCfg)
+	}
+	for _, want := range []string{"django-4.2.dist-info", "pytz-2021.3.dist-info", "mod_wsgi-4.9.4.dist-info"} {
+		if m, _ := filepath.Glob(filepath.Join(venv, "lib", "python3.11", "site-packages", "*.dist-info")); !containsFold(m, want) {
+			t.Errorf("the new environment lacks %s: %v", want, m)
+		}
+	}
+	got, _ := os.ReadFile(conf)
+	if !strings.Contains(string(got), "mod_wsgi-py311.cpython-311-x86_64-linux-gnu.so") || strings.Contains(string(got), "python3.8") {
+		t.Fatalf("django.conf not pointed at the new environment:\n%s", got)
+	}
+
+	if _, err := Rollback(context.Background(), options(t, in)); err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, before, snapshot(t, in.Root))
+	if got, _ := os.ReadFile(conf); string(got) != string(confBytes) {
+		t.Fatalf("django.conf after rollback:\n%s", got)
+	}
+	answers(t, in, "1.1.6.1")
+}
+
+func containsFold(paths []string, base string) bool {
+	for _, p := range paths {
+		if strings.EqualFold(filepath.Base(p), base) {
+			return true
+		}
+	}
+	return false
 }

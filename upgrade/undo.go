@@ -58,12 +58,11 @@ func Rollback(ctx context.Context, opt Options) (*RunReport, error) {
 	rep.From, rep.To = j.From, j.To
 	opt.logf("rollback: %s -> %s", j.From, j.To)
 	r := &runner{opt: &opt, in: in, t: t}
-	if err := r.swap(ctx, func() error {
-		if err := undoPython(ctx, &opt, in, d.Python); err != nil {
-			return err
-		}
-		return restoreVersionFile(in, d.OldVersion)
-	}); err != nil {
+	var beforeStart func() error
+	if d.Python != nil {
+		beforeStart = func() error { return undoPython(ctx, &opt, in, d.Python) }
+	}
+	if err := r.swap(ctx, beforeStart, func() error { return restoreVersionFile(in, d.OldVersion) }); err != nil {
 		return rep, err
 	}
 	rep.OK, rep.Action, rep.Version = true, "rolled-back", j.To
@@ -193,9 +192,10 @@ func (r *runner) startChecked(ctx context.Context) error {
 }
 
 // swap runs a prepared transaction (an undo) with the service stopped around it:
-// apply, start, health check, then writeVersion and commit; any failure rolls it back
-// and restarts what was there.
-func (r *runner) swap(ctx context.Context, writeVersion func() error) error {
+// apply, beforeStart (when set: the old Python environment back), start, health check,
+// then writeVersion and commit; a failure before beforeStart rolls it back and restarts
+// what was there.
+func (r *runner) swap(ctx context.Context, beforeStart, writeVersion func() error) error {
 	svcs := r.opt.services(r.in)
 	if err := r.serviceCall(ctx, "stop", svcs.Stop); err != nil {
 		r.t.Rollback(context.WithoutCancel(ctx), nil)
@@ -205,7 +205,18 @@ func (r *runner) swap(ctx context.Context, writeVersion func() error) error {
 	if err := r.t.Apply(ctx); err != nil {
 		return r.afterFailure(ctx, err)
 	}
+	if beforeStart != nil {
+		if err := beforeStart(); err != nil {
+			return &outcome.FailedError{Err: err, Manual: "the previous version's files are back but its Python environment is not: " +
+				"put it back from the update's backup, then start OMFLOW"}
+		}
+	}
 	if err := r.startChecked(ctx); err != nil {
+		if beforeStart != nil {
+			// The files and the Python of the previous version are both back: that is the
+			// consistent state, even though it does not answer.
+			return &outcome.FailedError{Err: err, Manual: "the previous version's files and Python environment are back, but OMFLOW does not start: read the log"}
+		}
 		r.serviceCall(context.WithoutCancel(ctx), "stop", svcs.Stop)
 		return r.afterFailure(ctx, r.t.Rollback(context.WithoutCancel(ctx), err))
 	}
