@@ -504,8 +504,11 @@ func (s *checkScreen) item(c upgrade.CheckItem) (title, detail string, state wiz
 	a := s.a
 	r := a.report
 	id := c.Name
-	if id == upgrade.CheckDiskSpace {
+	switch id {
+	case upgrade.CheckDiskSpace:
 		id = "diskSpace"
+	case upgrade.CheckInUse:
+		id = "filesInUse"
 	}
 	title = a.t("check.name."+id, nil)
 	if title == "check.name."+id {
