@@ -18,24 +18,8 @@ import (
 // its packages (an empty wheel folder, no index): the update fails, and the old venv,
 // the tree and the service are back.
 func TestPythonMoveThatFailsRollsBackTheVenv(t *testing.T) {
-	if err := exec.Command("/usr/bin/python3.11", "-c", "import venv, ensurepip").Run(); err != nil {
-		t.Skip("Debian's python3.11 with venv is needed (apt-get install python3-venv)")
-	}
 	in := newDemo(t, "", "1.1.6.1")
-	venv := in.PythonDir()
-	if out, err := exec.Command("/usr/bin/python3.11", "-m", "venv", "--without-pip", venv).CombinedOutput(); err != nil {
-		t.Fatalf("make the old venv: %v %s", err, out)
-	}
-	// The stand-in of OMFLOW's Python 3.8 environment: a venv whose pyvenv.cfg says 3.8.
-	cfg := filepath.Join(venv, "pyvenv.cfg")
-	b, _ := os.ReadFile(cfg)
-	lines := strings.Split(string(b), "\n")
-	for i, l := range lines {
-		if strings.HasPrefix(l, "version") {
-			lines[i] = "version = 3.8.18"
-		}
-	}
-	os.WriteFile(cfg, []byte(strings.Join(lines, "\n")), 0o644)
+	oldVenv(t, in)
 	before := snapshot(t, in.Root)
 
 	p := buildPackage(t, release{version: "1.2.0.0", python: "3.11", files: map[string]string{"server/omflow/views.py": "# 1.2.0.0\n"}})
@@ -132,29 +116,11 @@ func detectAt(root string) (*install.Installation, error) {
 // packages and the old extras from a folder of wheels, Apache's django.conf is pointed at
 // the new mod_wsgi; rollback puts the old environment and django.conf back byte for byte.
 func TestPythonMoveOnADemo(t *testing.T) {
-	if err := exec.Command("/usr/bin/python3.11", "-c", "import venv, ensurepip").Run(); err != nil {
-		t.Skip("Debian's python3.11 with venv is needed (apt-get install python3-venv)")
-	}
 	in := newDemo(t, "", "1.1.6.1")
-	venv := in.PythonDir()
-	if out, err := exec.Command("/usr/bin/python3.11", "-m", "venv", "--without-pip", venv).CombinedOutput(); err != nil {
-		t.Fatalf("make the old venv: %v %s", err, out)
-	}
-	cfg := filepath.Join(venv, "pyvenv.cfg")
-	b, _ := os.ReadFile(cfg)
-	lines := strings.Split(string(b), "\n")
-	for i, l := range lines {
-		if strings.HasPrefix(l, "version") {
-			lines[i] = "version = 3.8.18"
-		}
-	}
-	os.WriteFile(cfg, []byte(strings.Join(lines, "\n")), 0o644)
-	site, _ := filepath.Glob(filepath.Join(venv, "lib", "python3*", "site-packages"))
-	if len(site) != 1 {
-		t.Fatalf("site-packages of the old venv: %v", site)
-	}
+	site := oldVenv(t, in)
+	venv, cfg := in.PythonDir(), filepath.Join(in.PythonDir(), "pyvenv.cfg")
 	for _, p := range [][2]string{{"Django", "2.2.28"}, {"ldap3", "2.9.1"}, {"mod_wsgi", "4.9.0"}, {"openpyxl", "3.0.9"}, {"pytz", "2021.3"}} {
-		pyenvtest.WriteDistInfo(t, site[0], p[0], p[1])
+		pyenvtest.WriteDistInfo(t, site, p[0], p[1])
 	}
 	confBytes, err := os.ReadFile(filepath.Join("pyenv", "testdata", "apache", "django.conf"))
 	if err != nil {
@@ -215,4 +181,32 @@ func containsFold(paths []string, base string) bool {
 		}
 	}
 	return false
+}
+
+// oldVenv makes the stand-in of OMFLOW's Python 3.8 environment at the installation's
+// python/: a real venv (Debian's Python 3.11) whose pyvenv.cfg says 3.8. It returns its
+// site-packages folder.
+func oldVenv(t *testing.T, in *install.Installation) string {
+	t.Helper()
+	if err := exec.Command("/usr/bin/python3.11", "-c", "import venv, ensurepip").Run(); err != nil {
+		t.Skip("Debian's python3.11 with venv is needed (apt-get install python3-venv)")
+	}
+	venv := in.PythonDir()
+	if out, err := exec.Command("/usr/bin/python3.11", "-m", "venv", "--without-pip", venv).CombinedOutput(); err != nil {
+		t.Fatalf("make the old venv: %v %s", err, out)
+	}
+	cfg := filepath.Join(venv, "pyvenv.cfg")
+	b, _ := os.ReadFile(cfg)
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "version") {
+			lines[i] = "version = 3.8.18"
+		}
+	}
+	os.WriteFile(cfg, []byte(strings.Join(lines, "\n")), 0o644)
+	site, _ := filepath.Glob(filepath.Join(venv, "lib", "python3*", "site-packages"))
+	if len(site) != 1 {
+		t.Fatalf("site-packages of the old venv: %v", site)
+	}
+	return site[0]
 }
