@@ -27,7 +27,8 @@ wizard: deps
 	@if [ -d cmd/omflow-upgrade-wizard ]; then $(GO) build -o $(BIN)/omflow-upgrade-wizard ./cmd/omflow-upgrade-wizard; fi
 
 # The wizard, native Wayland build (Fyne's wayland tag).
-wizard-wayland: deps
+wizard-wayland:
+	scripts/deps.sh wayland
 	$(GO) build -tags wayland -o $(BIN)/omflow-upgrade-wizard-wayland ./cmd/omflow-upgrade-wizard
 
 # The README's first command: the upgrade end to end on a demo installation.

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs what building and testing the OMFLOW Upgrade Wizard needs on a fresh Debian
 # machine (the Go toolchain itself is expected on PATH). Idempotent: packages already
-# installed are not asked for again. Usage: scripts/deps.sh [test]
+# installed are not asked for again. Usage: scripts/deps.sh [test|wayland]
 set -euo pipefail
 pkgs=(
 	# Fyne's cgo build (GLFW, OpenGL, X11)
 	gcc pkg-config libgl1-mesa-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 )
+if [ "${1:-}" = wayland ]; then
+	pkgs+=(libwayland-dev libxkbcommon-dev wayland-protocols)   # Fyne's native Wayland build
+fi
 if [ "${1:-}" = test ]; then
 	pkgs+=(
 		xvfb xauth imagemagick   # real windows and screenshots
