@@ -126,6 +126,9 @@ func TestConflictingSettings(t *testing.T) {
 					t.Fatalf("the refusal must name the file and the choices: %v", err)
 				}
 				sameTree(t, before, snapshot(t, in.Root))
+				if _, err := os.Stat(in.StateDir()); err == nil {
+					t.Fatal("the refused update left its state folder behind")
+				}
 				answers(t, in, "1.1.6.1")
 				return
 			}
