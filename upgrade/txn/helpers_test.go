@@ -248,6 +248,24 @@ func (f *fixture) wantNew(oldSnap map[string]entry) map[string]entry {
 	return want
 }
 
+// applied begins a run, stages the payload, prepares and applies it: the files are in
+// place, the run is not committed.
+func (f *fixture) applied(t testing.TB, opt Options) *Txn {
+	t.Helper()
+	tx, err := Begin(t.Context(), f.state, f.root, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.stage(t, tx.StagingDir())
+	if err := tx.Prepare(t.Context(), Plan{Ops: f.ops}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Apply(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
 // applyAll runs a whole update: Begin, stage, Prepare, Apply, Commit, Close.
 func (f *fixture) applyAll(t testing.TB, from, to string, opt Options) (string, error) {
 	t.Helper()

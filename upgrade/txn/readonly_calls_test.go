@@ -69,17 +69,7 @@ func TestReadOnlyCalls(t *testing.T) {
 	}
 
 	// A run in progress (its journal written, its lock held).
-	tx, err := Begin(t.Context(), f.state, f.root, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.stage(t, tx.StagingDir())
-	if err := tx.Prepare(t.Context(), Plan{Ops: f.ops}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Apply(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	tx := f.applied(t, Options{})
 	t.Run("run in progress", func(t *testing.T) { check(t, true, true, 0) })
 	if _, err := tx.Commit(t.Context()); err != nil {
 		t.Fatal(err)

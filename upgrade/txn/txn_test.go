@@ -296,20 +296,10 @@ func TestRollbackAfterApplied(t *testing.T) {
 	f := newFixture(t, 40)
 	v1 := snapshot(t, f.root)
 	ctx := t.Context()
-	tx, err := Begin(ctx, f.state, f.root, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := f.applied(t, Options{})
 	defer tx.Close()
-	f.stage(t, tx.StagingDir())
-	if err := tx.Prepare(ctx, Plan{Ops: f.ops}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Apply(ctx); err != nil {
-		t.Fatal(err)
-	}
 	cause := errors.New("health check: GET /accounts/login/: 502")
-	err = tx.Rollback(ctx, cause)
+	err := tx.Rollback(ctx, cause)
 	var failed *outcome.FailedError
 	if !errors.As(err, &failed) || !failed.RolledBack || !errors.Is(err, cause) {
 		t.Fatalf("Rollback: %v", err)
@@ -327,17 +317,7 @@ func TestRollbackAfterApplied(t *testing.T) {
 func TestCloseRollsBack(t *testing.T) {
 	f := newFixture(t, 20)
 	v1 := snapshot(t, f.root)
-	tx, err := Begin(t.Context(), f.state, f.root, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.stage(t, tx.StagingDir())
-	if err := tx.Prepare(t.Context(), Plan{Ops: f.ops}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Apply(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	tx := f.applied(t, Options{})
 	if err := tx.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -407,17 +387,7 @@ func TestRollbackFailsThenRecover(t *testing.T) {
 func TestHalfRolledBackRunIsNotFinished(t *testing.T) {
 	f := newFixture(t, 40)
 	v1 := snapshot(t, f.root)
-	tx, err := Begin(t.Context(), f.state, f.root, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.stage(t, tx.StagingDir())
-	if err := tx.Prepare(t.Context(), Plan{Ops: f.ops}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Apply(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	tx := f.applied(t, Options{})
 	if err := tx.Mark(t.Context(), "healthy"); err != nil {
 		t.Fatal(err)
 	}
@@ -455,18 +425,8 @@ func TestHalfRolledBackRunIsNotFinished(t *testing.T) {
 // Something removed a folder after Apply: the rollback still puts the originals back.
 func TestRollbackRemakesRemovedFolder(t *testing.T) {
 	f := newFixture(t, 40)
-	tx, err := Begin(t.Context(), f.state, f.root, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := f.applied(t, Options{})
 	defer tx.Close()
-	f.stage(t, tx.StagingDir())
-	if err := tx.Prepare(t.Context(), Plan{Ops: f.ops}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Apply(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	if err := os.RemoveAll(filepath.Join(f.root, "server", "app0")); err != nil {
 		t.Fatal(err)
 	}
