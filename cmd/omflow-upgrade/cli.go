@@ -99,11 +99,11 @@ func (c *cli) parse(fs *flag.FlagSet, args []string, min, max int, what string) 
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, usageError("usage: omflow-upgrade %s %s", c.name, c.usage)
 		}
-		return nil, usageError("%s: %v (usage: omflow-upgrade %s %s)", c.name, err, c.name, c.usage)
+		return nil, usageError("%v (usage: omflow-upgrade %s %s)", err, c.name, c.usage)
 	}
 	rest := fs.Args()
 	if len(rest) < min {
-		return nil, usageError("%s: missing %s (usage: omflow-upgrade %s %s)", c.name, what, c.name, c.usage)
+		return nil, usageError("missing %s (usage: omflow-upgrade %s %s)", what, c.name, c.usage)
 	}
 	if len(rest) > max {
 		extra := rest[max:]
@@ -111,7 +111,7 @@ func (c *cli) parse(fs *flag.FlagSet, args []string, min, max int, what string) 
 		if strings.HasPrefix(extra[0], "-") {
 			hint = "; flags come before the " + what
 		}
-		return nil, usageError("%s: unexpected argument %q%s (usage: omflow-upgrade %s %s)", c.name, extra[0], hint, c.name, c.usage)
+		return nil, usageError("unexpected argument %q%s (usage: omflow-upgrade %s %s)", extra[0], hint, c.name, c.usage)
 	}
 	return rest, nil
 }

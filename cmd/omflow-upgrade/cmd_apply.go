@@ -27,7 +27,7 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 	var f installFlags
 	f.register(fs, true)
 	accept := fs.Bool("accept-license", false, "accept the update's license (required: there is no one to ask)")
-	choice := fs.String("config", "", "settle config conflicts: keep (yours stays) or new (the package's goes in)")
+	choice := configFlag(fs)
 	dbBackedUp := fs.Bool("db-backed-up", false, "the database, which is not SQLite, has been backed up by other means")
 	wheels := fs.String("wheels", "", "folder of wheels for an update that moves OMFLOW to a new Python (offline install)")
 	fs.BoolVar(&c.json, "json", false, "print JSON")
@@ -39,13 +39,10 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	if !*accept {
-		return usageError("apply: -accept-license is required: read the license (check shows it) and accept it with -accept-license")
-	}
-	if err := checkChoice(*choice); err != nil {
-		return err
+		return usageError("-accept-license is required: read the license (check shows it) and accept it with -accept-license")
 	}
 	opt := f.options(c)
-	opt.ConfigChoice, opt.DBBackedUp, opt.Wheels = *choice, *dbBackedUp, *wheels
+	opt.ConfigChoice, opt.DBBackedUp, opt.Wheels = string(*choice), *dbBackedUp, *wheels
 	opt.Progress = c.progress()
 	if st, err := os.Stat(rest[0]); err == nil && st.IsDir() {
 		return applyChain(ctx, c, opt, rest[0])

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"path/filepath"
 
@@ -52,17 +53,14 @@ func runCheck(ctx context.Context, c *cli, args []string) error {
 	var f installFlags
 	f.register(fs, true)
 	files := fs.Bool("files", false, "also list every file the update adds, replaces or deletes")
-	choice := fs.String("config", "", "settle config conflicts: keep (yours stays) or new (the package's goes in)")
+	choice := configFlag(fs)
 	fs.BoolVar(&c.json, "json", false, "print JSON")
 	rest, err := c.parse(fs, args, 1, 1, "PACKAGE")
 	if err != nil {
 		return err
 	}
-	if err := checkChoice(*choice); err != nil {
-		return err
-	}
 	opt := f.options(c)
-	opt.ConfigChoice = *choice
+	opt.ConfigChoice = string(*choice)
 	if err := requireFile("package", rest[0]); err != nil {
 		return err
 	}
@@ -74,12 +72,24 @@ func runCheck(ctx context.Context, c *cli, args []string) error {
 	return c.emit(r, err, func() { printCheck(c, r, *files) })
 }
 
-func checkChoice(choice string) error {
-	switch choice {
-	case "", "keep", "new":
-		return nil
+// configChoice is -config: how to settle config conflicts, checked as it is parsed.
+type configChoice string
+
+func (c *configChoice) String() string { return string(*c) }
+
+func (c *configChoice) Set(v string) error {
+	if v != "keep" && v != "new" {
+		return errors.New("give keep (your edited files stay) or new (the package's files go in)")
 	}
-	return usageError("-config %q: give keep (your edited files stay) or new (the package's files go in)", choice)
+	*c = configChoice(v)
+	return nil
+}
+
+// configFlag registers -config on fs.
+func configFlag(fs *flag.FlagSet) *configChoice {
+	c := new(configChoice)
+	fs.Var(c, "config", "settle config conflicts: keep (yours stays) or new (the package's goes in)")
+	return c
 }
 
 func printCheck(c *cli, r *upgrade.CheckReport, files bool) {

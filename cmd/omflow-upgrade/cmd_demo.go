@@ -18,14 +18,14 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	if *root == "" || *ver == "" {
-		return usageError("demo: -root DIR and -version V are required")
+		return usageError("-root DIR and -version V are required")
 	}
 	v, err := version.Parse(*ver)
 	if err != nil {
 		return outcome.Unusable(err)
 	}
 	if *port < 0 || *port > 65535 {
-		return usageError("demo: -port %d is not a port number (0 to 65535)", *port)
+		return usageError("-port %d is not a port number (0 to 65535)", *port)
 	}
 	log := c.openLog("")
 	res, err := demo.Create(ctx, demo.Options{Root: *root, Version: v, Port: *port, Logf: log.Logf})

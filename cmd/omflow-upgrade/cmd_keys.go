@@ -19,7 +19,7 @@ func runKeygen(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	if *out == "" {
-		return usageError("keygen: -out DIR is required")
+		return usageError("-out DIR is required")
 	}
 	log := c.openLog("")
 	pub, key, err := pkg.GenerateKey(*out)
@@ -56,11 +56,11 @@ func runPack(ctx context.Context, c *cli, args []string) error {
 	o.SrcDir = rest[0]
 	switch {
 	case *keyFile == "":
-		return usageError("pack: -key KEYFILE is required")
+		return usageError("-key KEYFILE is required")
 	case o.Version == "":
-		return usageError("pack: -version V is required")
+		return usageError("-version V is required")
 	case o.Out == "":
-		return usageError("pack: -out FILE.tar.gz is required")
+		return usageError("-out FILE.tar.gz is required")
 	}
 	log := c.openLog("")
 	o.Logf = log.Logf

@@ -17,10 +17,10 @@ func runPydiff(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	if *oldPath == "" || *newPath == "" {
-		return usageError("pydiff: -old PATH and -new PATH are required")
+		return usageError("-old PATH and -new PATH are required")
 	}
 	if *goos != "linux" && *goos != "windows" {
-		return usageError("pydiff: -os %q: give linux or windows", *goos)
+		return usageError("-os %q: give linux or windows", *goos)
 	}
 	log := c.openLog("")
 	o := pyenv.Options{Logf: log.Logf}
