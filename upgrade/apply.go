@@ -66,7 +66,7 @@ func Apply(ctx context.Context, opt Options, pkgPath string) (*ApplyReport, erro
 	if err := recoverFirst(ctx, &opt, in); err != nil {
 		return nil, err
 	}
-	r, err := check(ctx, opt, pkgPath, false, true)
+	r, err := check(ctx, opt, in, pkgPath, false, true)
 	if r == nil {
 		return nil, err
 	}

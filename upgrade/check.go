@@ -120,14 +120,15 @@ func joinSentences(msgs []string) string {
 // allowed, a *outcome.RefusedError when a check fails (the report says which), and an
 // unusable-input error when the installation or the package cannot be read (no report).
 func Check(ctx context.Context, opt Options, pkgPath string, withFiles bool) (*CheckReport, error) {
-	return check(ctx, opt, pkgPath, withFiles, false)
-}
-
-func check(ctx context.Context, opt Options, pkgPath string, withFiles, headOnly bool) (*CheckReport, error) {
 	in, err := opt.detect()
 	if err != nil {
 		return nil, err
 	}
+	return check(ctx, opt, in, pkgPath, withFiles, false)
+}
+
+// check is Check on an installation already found.
+func check(ctx context.Context, opt Options, in *install.Installation, pkgPath string, withFiles, headOnly bool) (*CheckReport, error) {
 	p, err := opt.openPackage(ctx, pkgPath, headOnly)
 	if err != nil {
 		return nil, err
