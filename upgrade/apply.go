@@ -373,40 +373,20 @@ func (a *applier) failed(ctx context.Context, cause error, started bool) error {
 	ctx = context.WithoutCancel(ctx)
 	a.opt.logf("update failed: %v; rolling back", cause)
 	a.prog.Step(StepRollback)
-	svcs := a.opt.services(a.in)
 	if started {
-		if err := a.serviceCall(ctx, "stop", svcs.Stop); err != nil {
+		if err := a.serviceCall(ctx, "stop", a.opt.services(a.in).Stop); err != nil {
 			a.opt.logf("stop the new service before the rollback: %v", err)
 		}
 	}
+	if err := a.rollback(ctx, cause, a.data, txn.KindApply); err != nil {
+		return err
+	}
+	a.rep.RolledBack = true
 	var failed *outcome.FailedError
-	err := cause
-	if perr := undoPython(ctx, a.opt, a.in, a.data.Python); perr != nil {
-		a.opt.logf("%v", perr)
-		a.t.Rollback(ctx, cause)
-		return &outcome.FailedError{Err: cause, Manual: fmt.Sprintf("%v; the old environment is in %s", perr, a.data.Python.BackupDir)}
-	}
-	if !errors.As(cause, &failed) { // t.Apply rolls back by itself
-		err = a.t.Rollback(ctx, cause)
-	}
-	if !errors.As(err, &failed) {
-		err = &outcome.FailedError{RolledBack: true, Err: cause}
-		errors.As(err, &failed)
-	}
-	if werr := restoreVersionFile(a.in, a.data.OldVersion); werr != nil {
-		failed.RolledBack = false
-		failed.Manual = fmt.Sprintf("write the old version file back: %v", werr)
+	if errors.As(cause, &failed) { // t.Apply rolled back by itself and said so
 		return failed
 	}
-	if !failed.RolledBack {
-		return failed
-	}
-	if rerr := a.startChecked(ctx); rerr != nil {
-		failed.RolledBack = false
-		failed.Manual = fmt.Sprintf("the files are back as they were, but the old OMFLOW service does not run: %v; start it with %s start and read its log", rerr, a.in.Control()[0])
-	}
-	a.rep.RolledBack = failed.RolledBack
-	return failed
+	return &outcome.FailedError{RolledBack: true, Err: cause}
 }
 
 // checkHealth waits for OMFLOW's login page to answer 200, within the start timeout.

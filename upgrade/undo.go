@@ -245,29 +245,45 @@ func (r *runner) afterFailure(ctx context.Context, err error) error {
 	return failed
 }
 
-// rollback rolls an interrupted run back, restores the version file and starts the old
-// service.
+// rollback puts the previous version back after a failure (cause) or for an interrupted
+// run (cause nil): the old Python environment, the files, the version file, and starts
+// the old service. nil means the installation is as it was and its service runs; else a
+// *outcome.FailedError that is not rolled back and says what to do by hand.
 func (r *runner) rollback(ctx context.Context, cause error, d runData, kind string) error {
+	broken := func(err error, manual string) error {
+		if cause != nil {
+			err = fmt.Errorf("%w; rollback: %v", cause, err)
+		}
+		return &outcome.FailedError{Err: err, Manual: manual}
+	}
 	if kind == txn.KindApply {
 		if err := undoPython(ctx, r.opt, r.in, d.Python); err != nil {
-			return &outcome.FailedError{Err: err, Manual: "put the old Python environment back by hand from the backup, then run recover again"}
+			return broken(err, fmt.Sprintf("put the old Python environment back by hand from %s, then run recover", d.Python.BackupDir))
 		}
 	}
 	err := r.t.Rollback(ctx, cause)
 	var failed *outcome.FailedError
-	if errors.As(err, &failed) && !failed.RolledBack {
+	switch {
+	case errors.As(err, &failed) && !failed.RolledBack:
 		return err
-	}
-	if err != nil && !errors.As(err, &failed) {
+	case err != nil && failed == nil:
 		return err
 	}
 	if kind == txn.KindApply {
 		if werr := restoreVersionFile(r.in, d.OldVersion); werr != nil {
-			return &outcome.FailedError{Err: werr, Manual: "write the old version file back by hand"}
+			return broken(werr, fmt.Sprintf("write the old version file back: %v", werr))
 		}
 	}
 	if serr := r.startChecked(ctx); serr != nil {
-		return &outcome.FailedError{Err: serr, Manual: "the files are back as they were, but OMFLOW does not start: read the log"}
+		return broken(serr, fmt.Sprintf("the files are back as they were, but the old OMFLOW service does not run: %v; %s, and read its log", serr, startHint(r.in)))
 	}
 	return nil
+}
+
+// startHint says how to start OMFLOW by hand.
+func startHint(in *install.Installation) string {
+	if in.Layout == install.Windows && len(in.Config.Control) == 0 {
+		return "start the OMFLOW services (Services console, or sc start)"
+	}
+	return "start it with " + in.Control()[0] + " start"
 }
