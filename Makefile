@@ -5,7 +5,7 @@ BIN     ?= bin
 FUZZTIME ?= 10s
 CONTRACT ?= ../shared/tools/cli-contract
 
-.PHONY: all build cli wizard wizard-wayland run demo test vet nofyne unit fuzz contract test-windows bench bench-wizard deps deps-test clean \
+.PHONY: all build cli wizard wizard-wayland run run-real demo test vet nofyne unit fuzz contract test-windows bench bench-wizard deps deps-test clean \
 	windows windows-cli windows-wizard windows-bundle windows-sign screenshots install
 
 all: build
@@ -37,6 +37,12 @@ run: deps cli
 
 demo: cli
 	scripts/demo.sh
+
+# The same on OMFLOW's own releases under Debian's Django: a real 1.0.0.1 updated to the
+# real 1.1.0.0 with its data, then rolled back (../shared/omflow-real, or OMFLOW_REAL).
+run-real: cli
+	scripts/deps.sh django
+	scripts/run-real.sh
 
 # The README's second command, and what CI runs.
 test: deps-test vet nofyne unit fuzz contract test-windows

@@ -584,6 +584,8 @@ func (s *checkScreen) item(c upgrade.CheckItem) (title, detail string, state wiz
 		case c.OK:
 			key = "check.ok.config"
 		}
+	case upgrade.CheckSchema:
+		return title, s.schemaText(c), state
 	case upgrade.CheckPython:
 		vers["Version"] = a.pythonTarget()
 		vers["Path"] = "/usr/bin"
@@ -615,6 +617,38 @@ func (s *checkScreen) item(c upgrade.CheckItem) (title, detail string, state wiz
 		return title, c.Message, state
 	}
 	return title, a.t(key, vers), state
+}
+
+// schemaText says what the update does to the site's database, tried on a copy, and
+// under it the names of what it adds (names are the database's, not translated); a
+// refusal, and the core's text with Django's own error.
+func (s *checkScreen) schemaText(c upgrade.CheckItem) string {
+	a := s.a
+	switch {
+	case !c.OK && c.Reason == upgrade.ReasonSchemaUnsafe:
+		return a.t("check.refused.schemaUnsafe", nil) + "\n" + c.Message
+	case !c.OK:
+		return a.t("check.refused.newCodeFails", nil) + "\n" + c.Message
+	}
+	db := a.report.Database
+	if db == nil || db.Empty() {
+		return a.t("check.ok.schemaNone", nil)
+	}
+	var rows int64
+	var names []string
+	for _, t := range db.Tables {
+		rows += t.Rows
+		names = append(names, t.Name)
+	}
+	for _, col := range db.Columns {
+		names = append(names, col.Table+"."+col.Column)
+	}
+	for _, ix := range db.Indexes {
+		names = append(names, ix.Name)
+	}
+	names = append(names, db.Migrations...)
+	return a.t("check.ok.schema", map[string]any{"Tables": len(db.Tables), "Rows": rows, "Columns": len(db.Columns),
+		"Indexes": len(db.Indexes), "Migrations": len(db.Migrations) + len(db.Recorded)}) + "\n" + strings.Join(names, "\n")
 }
 
 // reasonDatabaseUnknown is the core's warning that settings.py's database could not be

@@ -21,6 +21,7 @@ var failedStepKeys = map[string]string{
 	upgrade.StepHealth:  "error.failedHealth",
 	upgrade.StepMigrate: "error.failedMigrate",
 	upgrade.StepPython:  "error.failedPython",
+	upgrade.StepSchema:  "error.failedSchema",
 }
 
 // happened says in the language in use what went wrong, from the codes the core gives:
@@ -75,6 +76,10 @@ func (a *App) refusal(r *outcome.RefusedError) string {
 		return a.t("check.refused.pending", nil)
 	case "disk-space":
 		return a.t("error.refusedSpace", nil)
+	case upgrade.ReasonSchemaUnsafe:
+		return a.t("check.refused.schemaUnsafe", nil)
+	case upgrade.ReasonNewCodeFails:
+		return a.t("check.refused.newCodeFails", nil)
 	}
 	return a.t("error.refused", nil)
 }

@@ -55,6 +55,7 @@ var stepKeys = map[string]string{
 	upgrade.StepStop:      "update.step.stop",
 	upgrade.StepApply:     "update.step.apply",
 	upgrade.StepPython:    "update.step.python",
+	upgrade.StepSchema:    "update.step.schema",
 	upgrade.StepMigrate:   "update.step.migrate",
 	upgrade.StepStart:     "update.step.start",
 	upgrade.StepHealth:    "update.step.health",
@@ -263,7 +264,7 @@ func pickState(ok bool) wizard.State {
 
 // canonicalSteps are every step the core may report, in the order it runs them.
 var canonicalSteps = []string{upgrade.StepPreflight, upgrade.StepStage, upgrade.StepBackup, upgrade.StepStop,
-	upgrade.StepApply, upgrade.StepPython, upgrade.StepMigrate, upgrade.StepStart, upgrade.StepHealth,
+	upgrade.StepApply, upgrade.StepPython, upgrade.StepSchema, upgrade.StepMigrate, upgrade.StepStart, upgrade.StepHealth,
 	upgrade.StepVersion, upgrade.StepCommit, upgrade.StepRollback}
 
 func rank(name string) int {

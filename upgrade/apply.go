@@ -32,8 +32,10 @@ type ApplyReport struct {
 	DowntimeMS int64          `json:"downtime_ms"`
 	Files      int            `json:"files"`
 	Config     []ConfigResult `json:"config,omitempty"`
-	RolledBack bool           `json:"rolled_back"`
-	Log        string         `json:"log,omitempty"`
+	// Database is what the update did to the site's SQLite database (SPEC 4.9).
+	Database   *DatabaseReport `json:"database,omitempty"`
+	RolledBack bool            `json:"rolled_back"`
+	Log        string          `json:"log,omitempty"`
 }
 
 // runData is what the journal keeps for the orchestration: enough to finish or undo a run
@@ -98,6 +100,9 @@ type applier struct {
 	dbCopied os.FileInfo
 	// python is the move to a newer Python this update makes, or nil.
 	python *pythonMove
+	// pre tries the update's database changes on a copy before the stop, and keeps what
+	// the site's database then gets.
+	pre *dbPreflight
 }
 
 // saveData journals the run's data again (after it changed).
@@ -138,11 +143,20 @@ func (a *applier) run(ctx context.Context) (err error) {
 		}
 		return err
 	}
+	work, err := os.MkdirTemp(a.in.StateDir(), ".omflow-upgrade-preflight-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	a.pre = &dbPreflight{opt: a.opt, in: a.in, work: work, python: a.in.Python()}
 	ops, err := a.plan()
 	if err != nil {
 		return err
 	}
 	a.python = needsPythonMove(ctx, a.in, a.p.Manifest, a.opt.logf)
+	if err := a.preflightDatabase(ctx, ops); err != nil {
+		return err
+	}
 	a.data = runData{Package: a.p.Path, VersionFile: a.in.Layout.VersionFileRel(), NewVersion: a.p.Manifest.Version}
 	if a.data.OldVersion, err = os.ReadFile(a.in.VersionFile()); err != nil {
 		return fmt.Errorf("read %q: %w", a.in.VersionFile(), err)
@@ -186,6 +200,14 @@ func (a *applier) run(ctx context.Context) (err error) {
 		if err := a.movePython(ctx, a.python); err != nil {
 			return a.failed(ctx, err, false)
 		}
+	}
+	if a.pre.release != "" && a.dbCopied != nil {
+		a.prog.Step(StepSchema)
+		c, err := a.pre.reconcile(ctx, abs(a.in, a.db.path), filepath.Join(a.pre.work, "tree", projectRel(a.in)))
+		if err != nil {
+			return a.failed(ctx, err, false)
+		}
+		a.opt.logf("database %s brought to the release's schema: %d tables, %d columns, %d indexes added", a.db.path, len(c.Tables), len(c.Columns), len(c.Indexes))
 	}
 	if a.p.Manifest.TouchesMigrations() {
 		a.prog.Step(StepMigrate)
@@ -287,6 +309,13 @@ func (a *applier) plan() ([]txn.Op, error) {
 			continue
 		case f.Kind == pkg.KindData && present:
 			a.opt.logf("data file %s kept (never replaced on an existing installation)", f.Path)
+			if f.Path == m.Schema {
+				// The release's own database: the schema the site's is brought to.
+				a.pre.release = filepath.Join(a.pre.work, "release.db")
+				if _, err := copyFile(filepath.Join(staging, filepath.FromSlash(f.Path)), a.pre.release); err != nil {
+					return nil, fmt.Errorf("keep the release's database: %w", err)
+				}
+			}
 			continue
 		case present:
 			ops = append(ops, txn.Op{Kind: txn.Replace, Path: f.Path})
@@ -316,6 +345,35 @@ func (a *applier) plan() ([]txn.Op, error) {
 	a.rep.Config = append(configResults(changes), keptData(a.in, m)...)
 	ops = append(ops, cops...)
 	return a.planDatabase(ops)
+}
+
+// preflightDatabase tries on a copy of the site's SQLite database, while the old service
+// runs, what the update does to it: the release's schema, the migrations and the new
+// code's Django set up against it. A failure is a refusal, before any change.
+func (a *applier) preflightDatabase(ctx context.Context, ops []txn.Op) error {
+	if a.dbCopied == nil || (a.pre.release == "" && !a.p.Manifest.TouchesMigrations()) {
+		return nil
+	}
+	if a.python != nil {
+		a.opt.logf("preflight: the new release needs Python %s, which the update makes: its Django is not tried before the stop", a.python.want)
+		a.pre.python = ""
+	}
+	deleted := map[string]bool{}
+	for _, op := range ops {
+		if op.Kind == txn.Delete {
+			deleted[op.Path] = true
+		}
+	}
+	staging := a.t.StagingDir()
+	err := a.pre.run(ctx, filepath.Join(staging, filepath.FromSlash(a.db.path)), func(dst string) error {
+		return layOutProject(a.in, staging, deleted, dst)
+	})
+	if err != nil {
+		return err
+	}
+	a.pre.report.Path = a.db.path
+	a.rep.Database = &a.pre.report
+	return nil
 }
 
 // heldFiles refuses the update when another process holds a file it must move (Windows

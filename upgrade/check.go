@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"omflow-upgrade/upgrade/install"
@@ -28,6 +30,7 @@ const (
 	CheckConfig       = "config"
 	CheckReboot       = "reboot"
 	CheckInUse        = "files-in-use"
+	CheckSchema       = "schema"
 )
 
 // CheckItem is one line of the compatibility check.
@@ -56,7 +59,9 @@ type CheckReport struct {
 	Checks    []CheckItem    `json:"checks"`
 	Files     []FileAction   `json:"files,omitempty"`
 	Config    []ConfigResult `json:"config,omitempty"`
-	Log       string         `json:"log,omitempty"`
+	// Database is what the update does to the site's SQLite database, tried on a copy.
+	Database *DatabaseReport `json:"database,omitempty"`
+	Log      string          `json:"log,omitempty"`
 
 	// What the wizard shows beside the checks.
 	Package      *pkg.Package          `json:"-"`
@@ -153,6 +158,11 @@ func check(ctx context.Context, opt Options, in *install.Installation, pkgPath s
 		// Apply decides the config files on its staged copies; check reads them.
 		if changes, err = checkConfigs(ctx, &opt, in, p, r); err != nil {
 			return nil, err
+		}
+		if r.Allowed {
+			if err := checkSchema(ctx, &opt, in, p, changes, r); err != nil {
+				return nil, err
+			}
 		}
 	}
 	r.Reason = verdictReason(r)
@@ -338,4 +348,61 @@ func checkDatabase(opt *Options, in *install.Installation, r *CheckReport) {
 	default:
 		r.add(CheckItem{Name: CheckDatabase, OK: true, Warning: true, Reason: ReasonDatabaseNotBackedUp, Message: dbNotBackedUp(db).Error()})
 	}
+}
+
+// checkSchema tries on a copy of the site's SQLite database what the update does to it
+// (SPEC 4.9), in a temporary folder outside the installation: the release's schema, the
+// migrations, and the new code's Django set up against the copy.
+func checkSchema(ctx context.Context, opt *Options, in *install.Installation, p *pkg.Package, changes []configChange, r *CheckReport) error {
+	m := p.Manifest
+	db, err := readDatabase(in)
+	if err != nil || !db.sqlite() || db.path == "" || !exists(in, db.path) || (m.Schema == "" && !m.TouchesMigrations()) {
+		return nil
+	}
+	work, err := os.MkdirTemp("", "omflow-upgrade-check-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	dir, err := p.ExtractTemp(ctx, work)
+	if err != nil {
+		return err
+	}
+	payload := pkg.PayloadDir(dir)
+	deleted := map[string]bool{}
+	for _, d := range m.Delete {
+		deleted[d] = true
+	}
+	for _, c := range changes {
+		staged := filepath.Join(payload, filepath.FromSlash(c.path))
+		if c.d.Content == nil {
+			deleted[c.path] = true
+			os.Remove(staged)
+		} else if err := os.WriteFile(staged, c.d.Content, 0o644); err != nil {
+			return err
+		}
+	}
+	pre := &dbPreflight{opt: opt, in: in, work: work, python: in.Python(), report: DatabaseReport{Path: db.path}}
+	if m.Schema != "" {
+		pre.release = filepath.Join(payload, filepath.FromSlash(m.Schema))
+	}
+	if mv := needsPythonMove(ctx, in, m, opt.logf); mv != nil {
+		pre.python = ""
+	}
+	err = pre.run(ctx, abs(in, db.path), func(dst string) error { return layOutProject(in, payload, deleted, dst) })
+	var refused *outcome.RefusedError
+	switch {
+	case errors.As(err, &refused):
+		r.refuse(CheckItem{Name: CheckSchema, Reason: refused.Reason, Message: err.Error()})
+		return nil
+	case err != nil:
+		return err
+	}
+	r.Database = &pre.report
+	msg := pre.report.Summary()
+	if pre.report.Django {
+		msg += "; the new release's Django sets up against a copy of it"
+	}
+	r.add(CheckItem{Name: CheckSchema, OK: true, Message: msg})
+	return nil
 }

@@ -3,12 +3,20 @@ package upgrade
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	_ "modernc.org/sqlite"
+
+	"omflow-upgrade/upgrade/demo"
+	"omflow-upgrade/upgrade/install"
+	"omflow-upgrade/upgrade/outcome"
 )
 
 const debianPython = "/usr/bin/python3"
@@ -65,9 +73,12 @@ func sqliteTables(t *testing.T, db string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func TestDjangoMigrationAddsATableAndRollbackRemovesIt(t *testing.T) {
-	if err := exec.Command(debianPython, "-c", "import django").Run(); err != nil {
-		t.Skip("Debian's python3-django is not installed (apt-get install python3-django)")
+// newDjangoDemo is a demo installation whose server/ is the small Django project above,
+// its database made by migrate.
+func newDjangoDemo(t *testing.T) *install.Installation {
+	t.Helper()
+	if err := demo.CheckDjango(context.Background(), debianPython); err != nil {
+		t.Fatalf("%v (make deps-test installs it)", err)
 	}
 	in := newDemo(t, "", "1.1.6.1")
 	for rel, content := range djangoProject {
@@ -81,6 +92,11 @@ func TestDjangoMigrationAddsATableAndRollbackRemovesIt(t *testing.T) {
 	if out, err := setup.CombinedOutput(); err != nil {
 		t.Fatalf("initial migrate: %v\n%s", err, out)
 	}
+	return in
+}
+
+func TestDjangoMigrationAddsATableAndRollbackRemovesIt(t *testing.T) {
+	in := newDjangoDemo(t)
 	db := filepath.Join(in.Root, "server", "db.omflow")
 	if tables := sqliteTables(t, db); !strings.Contains(tables, "flow_form") || strings.Contains(tables, "flow_ticket") {
 		t.Fatalf("tables before: %s", tables)
@@ -146,3 +162,89 @@ func (l *logLines) Logf(format string, args ...any) {
 	l.b.WriteString(strings.TrimSpace(fmt.Sprintf(format, args...)) + "\n")
 }
 func (l *logLines) String() string { return l.b.String() }
+
+// A release whose database has a NOT NULL column the site's table lacks: the site's rows
+// get Django's model default, and without one the update is refused, naming the column,
+// before the service stops.
+func TestReleaseColumnGetsTheModelDefaultOrIsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name, field string
+		refused     bool
+	}{
+		{"model default", `code = models.CharField(max_length=10, default="F-1")`, false},
+		{"no default", `code = models.CharField(max_length=10)`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := newDjangoDemo(t)
+			db := filepath.Join(in.Root, "server", "db.omflow")
+			site := openDB(t, db)
+			if _, err := site.Exec(`insert into flow_form (title) values ('Leave request')`); err != nil {
+				t.Fatal(err)
+			}
+			site.Close()
+			releaseDB := filepath.Join(t.TempDir(), "db.omflow")
+			rel := openDB(t, releaseDB)
+			if _, err := rel.Exec(`CREATE TABLE "flow_form" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "title" varchar(100) NOT NULL, "code" varchar(10) NOT NULL)`); err != nil {
+				t.Fatal(err)
+			}
+			rel.Close()
+			releaseBytes, _ := os.ReadFile(releaseDB)
+			p := buildPackage(t, release{version: "1.1.6.3", files: map[string]string{
+				"server/flow/models.py": strings.Replace(djangoProject["server/flow/models.py"],
+					"title = models.CharField(max_length=100)", "title = models.CharField(max_length=100)\n    "+tc.field, 1),
+				"server/db.omflow": string(releaseBytes),
+			}})
+			opt := options(t, in)
+			opt.Override.Python = debianPython
+			before := snapshot(t, in.Root)
+			_, err := Apply(context.Background(), opt, p)
+			if tc.refused {
+				var refused *outcome.RefusedError
+				if !errors.As(err, &refused) || refused.Reason != ReasonSchemaUnsafe || !strings.Contains(err.Error(), `"flow_form"`) || !strings.Contains(err.Error(), `"code"`) {
+					t.Fatalf("apply: %v, want a refusal %s naming flow_form and code", err, ReasonSchemaUnsafe)
+				}
+				sameTree(t, before, snapshot(t, in.Root))
+				answers(t, in, "1.1.6.1")
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := query(t, db, `select title || ' ' || code from flow_form`); got != "Leave request F-1" {
+				t.Fatalf("the site's row after the update: %q", got)
+			}
+			answers(t, in, "1.1.6.3")
+		})
+	}
+}
+
+func openDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// query returns the first column of a query's rows, joined by spaces.
+func query(t *testing.T, path, q string) string {
+	t.Helper()
+	db := openDB(t, path)
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	db.Close()
+	return strings.Join(out, " ")
+}

@@ -88,6 +88,7 @@ const (
 	StepStop      = "stop-service"
 	StepApply     = "apply"
 	StepPython    = "python"
+	StepSchema    = "schema"
 	StepMigrate   = "migrate"
 	StepStart     = "start-service"
 	StepHealth    = "health-check"

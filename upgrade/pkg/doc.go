@@ -33,7 +33,8 @@
 //	    {"path": "python/bin/python3", "kind": "file", "mode": "0777", "size": 0,
 //	     "link": "python3.11"}
 //	  ],
-//	  "delete": ["server/omflow/old_view.py"]
+//	  "delete": ["server/omflow/old_view.py"],
+//	  "schema": "server/db.omflow"   optional: the data file that is the release's database
 //	}
 //
 // Paths are slash-separated, clean, relative, inside the root, and unique even when case
@@ -42,6 +43,9 @@
 // them. Kinds (SPEC 4.8): "file" is replaced; "config" (DefaultConfig, any django.conf,
 // and pack's -config list) may be merged with the administrator's edits; "data"
 // (DefaultData and pack's -data list) is never replaced on an existing installation.
+// "schema" names the payload's SQLite data file that is the release's own database
+// (pack sets it when a data file starts with SQLite's header, the default data path
+// first): apply brings the site's database to its schema instead of replacing it.
 //
 // The signature is minisign's prehashed Ed25519 ("ED"); its trusted comment names the
 // product and version. Pack writes members sorted, with fixed times, so the same input

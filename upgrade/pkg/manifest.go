@@ -141,6 +141,10 @@ type Manifest struct {
 	Licenses map[string]string `json:"licenses,omitempty"`
 	Files    []File            `json:"files"`
 	Delete   []string          `json:"delete,omitempty"`
+	// Schema is the payload's SQLite data file (the release's db.omflow) that is the
+	// schema reference: apply brings the site's database to its tables, columns and
+	// indexes (SPEC 4.9). Empty when the payload carries no database.
+	Schema string `json:"schema,omitempty"`
 }
 
 // ParseManifest decodes and checks a manifest. It accepts nothing it does not know:
@@ -235,6 +239,11 @@ func (m *Manifest) Validate() error {
 	for _, p := range m.Delete {
 		if err := claim(p, "delete"); err != nil {
 			return err
+		}
+	}
+	if m.Schema != "" {
+		if f, ok := m.File(m.Schema); !ok || f.Kind != KindData || f.Link != "" {
+			return fmt.Errorf("manifest: schema %q: want a data file of the payload", m.Schema)
 		}
 	}
 	// A file below a listed link would be written through that link.

@@ -182,6 +182,9 @@ func (o PackOptions) manifest(ctx context.Context) (*Manifest, map[string]string
 			logf(o.Logf, "note: %s path %q is not a file in the payload", k, p)
 		}
 	}
+	if m.Schema, err = schemaReference(m, sources); err != nil {
+		return nil, nil, err
+	}
 	if o.BaseDir != "" {
 		for i := range m.Files {
 			f := &m.Files[i]
@@ -211,6 +214,45 @@ func (o PackOptions) manifest(ctx context.Context) (*Manifest, map[string]string
 		}
 	}
 	return m, sources, m.Validate()
+}
+
+// sqliteMagic starts every SQLite database file.
+const sqliteMagic = "SQLite format 3\x00"
+
+// schemaReference picks the payload's SQLite data file that is the release's schema: the
+// one at a default data path (db.omflow) first, else the only other one. Two candidates
+// and no default is an error: the release engineer names one with -data.
+func schemaReference(m *Manifest, sources map[string]string) (string, error) {
+	var found []string
+	for _, f := range m.Files {
+		if f.Kind != KindData || f.Link != "" || f.Size < int64(len(sqliteMagic)) {
+			continue
+		}
+		head := make([]byte, len(sqliteMagic))
+		file, err := os.Open(sources[payloadPrefix+f.Path])
+		if err != nil {
+			return "", err
+		}
+		_, err = io.ReadFull(file, head)
+		file.Close()
+		if err != nil {
+			return "", err
+		}
+		if string(head) != sqliteMagic {
+			continue
+		}
+		if containsPath(DefaultData, f.Path) {
+			return f.Path, nil
+		}
+		found = append(found, f.Path)
+	}
+	switch len(found) {
+	case 0:
+		return "", nil
+	case 1:
+		return found[0], nil
+	}
+	return "", fmt.Errorf("the payload has several SQLite data files (%s): which one is the release's database? Keep only it in the -data list", strings.Join(found, ", "))
 }
 
 func hashFile(file string) (int64, string, error) {

@@ -396,3 +396,56 @@ func TestLoadKeys(t *testing.T) {
 		t.Error("a public key read as a secret key")
 	}
 }
+
+// Pack records the payload's SQLite database as the release's schema reference: the
+// default data path first, another SQLite data file when it is the only one, and
+// nothing for a data file that is not a database.
+func TestPackRecordsTheReleasesDatabase(t *testing.T) {
+	k := newKey(t)
+	const sqlite = "SQLite format 3\x00 and the rest of a database"
+	cases := []struct {
+		name  string
+		files map[string]string
+		data  []string
+		want  string
+		err   string
+	}{
+		{"default path", map[string]string{"server/db.omflow": sqlite, "server/extra.db": sqlite}, []string{"server/extra.db"}, "server/db.omflow", ""},
+		{"the only SQLite data file", map[string]string{"server/site.sqlite3": sqlite}, []string{"server/site.sqlite3"}, "server/site.sqlite3", ""},
+		{"not a database", map[string]string{"server/db.omflow": "OMFLOW demo database stand-in\n"}, nil, "", ""},
+		{"a database that is not data", map[string]string{"server/fixtures.db": sqlite}, nil, "", ""},
+		{"two and no default", map[string]string{"server/a.db": sqlite, "server/b.db": sqlite}, []string{"server/a.db", "server/b.db"}, "", "several SQLite data files"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			src := t.TempDir()
+			writeTree(t, src, tc.files)
+			m, err := Pack(context.Background(), PackOptions{SrcDir: src, Out: filepath.Join(t.TempDir(), "u.tar.gz"),
+				Key: k.priv, Version: "1.1.0.0", Data: tc.data})
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("pack: %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Schema != tc.want {
+				t.Fatalf("schema %q, want %q", m.Schema, tc.want)
+			}
+		})
+	}
+}
+
+func TestManifestSchemaMustBeADataFile(t *testing.T) {
+	m := &Manifest{Format: FormatVersion, Product: Product, Version: "1.1.0.0", Schema: "server/views.py",
+		Files: []File{{Path: "server/views.py", Kind: KindFile, Mode: 0o644, SHA256: strings.Repeat("0", 64)}}}
+	if err := m.Validate(); err == nil || !strings.Contains(err.Error(), `schema "server/views.py"`) {
+		t.Fatalf("validate: %v, want the schema refused", err)
+	}
+	m.Files[0].Kind = KindData
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
