@@ -1,0 +1,74 @@
+//go:build !windows
+
+package app
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"omflow-upgrade/upgrade"
+	"omflow-upgrade/upgrade/demo"
+	"omflow-upgrade/upgrade/install"
+	"omflow-upgrade/wizard"
+)
+
+// OMFLOW's own release 1.0.0.1, running under Debian's Django, updated through the
+// wizard to its release 1.1.0.0: the check screen says what the database gets, the
+// update brings the site's database to the release's schema, and the restart screen
+// sees 1.1.0.0 answer.
+func TestRealOMFLOWUpdateThroughTheWizard(t *testing.T) {
+	releases := os.Getenv("OMFLOW_REAL")
+	if releases == "" {
+		releases = filepath.Join("..", "..", "shared", "omflow-real")
+	}
+	if _, err := os.Stat(demo.RealRelease(releases, "1.1.0.0")); err != nil {
+		t.Fatalf("OMFLOW's real releases are not at %s (set OMFLOW_REAL to their folder): %v", releases, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	d, err := NewRealDemo(ctx, t.TempDir(), releases, "1.0.0.1", "1.1.0.0")
+	require.NoError(t, err)
+	t.Cleanup(d.Stop)
+	h := start(t, d, d.Package, func(c *Config) { c.Override.StartTimeout = 60 })
+	en := h.en
+
+	h.nextWhenEnabled()
+	require.Eventually(t, func() bool { return strings.Contains(h.a.license.text.Text, "GNU GENERAL PUBLIC LICENSE") }, wait, tick,
+		"the license screen shows the release's own license")
+	test.Tap(h.a.license.agree)
+	h.nextWhenEnabled()
+	h.checkDone()
+	assert.Equal(t, en.T("check.allPassed", nil), h.a.check.summary.Text)
+	st, text, detail := item(t, h.a.check.checks, upgrade.CheckSchema)
+	assert.Equal(t, wizard.Passed, st)
+	assert.Equal(t, en.T("check.name.schema", nil), text)
+	// Debian's Django 3.2 has one auth migration that OMFLOW's database (made with 2.2) lacks.
+	assert.Contains(t, detail, en.T("check.ok.schema", map[string]any{"Tables": 0, "Rows": 0, "Columns": 4, "Indexes": 0, "Migrations": 1}))
+	assert.Contains(t, detail, "omformflow_flowactive.api_path", "the columns the database gets are named")
+	h.nextWhenEnabled()
+
+	h.updateDone()
+	assert.Equal(t, en.T("update.done", map[string]any{"Version": "1.1.0.0"}), h.a.update.result.Text)
+	for _, name := range []string{upgrade.StepSchema, upgrade.StepMigrate} {
+		st, text, _ := item(t, h.a.update.steps, name)
+		assert.Equal(t, wizard.Passed, st, name)
+		assert.Equal(t, en.T(stepKeys[name], nil), text)
+	}
+	h.nextWhenEnabled()
+
+	assert.Equal(t, en.T("restart.title", nil), h.title())
+	require.Eventually(t, h.a.restart.settled.Load, wait, tick)
+	assert.Equal(t, en.T("restart.healthy", map[string]any{"Version": "1.1.0.0"}), h.a.restart.result.Text)
+	in, err := install.Detect(d.Root, install.Config{})
+	require.NoError(t, err)
+	assert.Equal(t, "1.1.0.0", in.Version.String())
+	assert.Equal(t, en.T("restart.status.answered", map[string]any{"URL": in.HealthURL()}), h.a.restart.url.Text)
+}
