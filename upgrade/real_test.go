@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,7 +50,7 @@ func realOMFLOW(t *testing.T, v string) *install.Installation {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if _, err := demo.CreateReal(ctx, demo.RealOptions{Root: root, Python: debianPython,
-		Release: filepath.Join(realReleases(t), "omflow-"+v+".tar.gz")}); err != nil {
+		Release: demo.RealRelease(realReleases(t), v)}); err != nil {
 		t.Fatal(err)
 	}
 	in, err := install.Detect(root, install.Config{})
@@ -63,8 +65,8 @@ func realOMFLOW(t *testing.T, v string) *install.Installation {
 func extractRelease(t *testing.T, v string) string {
 	t.Helper()
 	dir := t.TempDir()
-	if out, err := exec.Command("tar", "xzf", filepath.Join(realReleases(t), "omflow-"+v+".tar.gz"), "-C", dir).CombinedOutput(); err != nil {
-		t.Fatalf("extract %s: %v %s", v, err, out)
+	if err := demo.ExtractRelease(context.Background(), demo.RealRelease(realReleases(t), v), dir); err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }
@@ -176,6 +178,7 @@ func TestRealOMFLOW1001To1100KeepsTheSitesData(t *testing.T) {
 		t.Fatalf("apply's database report: %+v", rep.Database)
 	}
 	answers(t, in, "1.1.0.0")
+	loginShows(t, in, "1.1.0.0")
 	if left := unapplied(t, in); len(left) > 0 {
 		t.Fatalf("migrations left unapplied after the update: %v", left)
 	}
@@ -199,6 +202,22 @@ func TestRealOMFLOW1001To1100KeepsTheSitesData(t *testing.T) {
 		t.Fatal("rollback did not give back the database byte for byte")
 	}
 	answers(t, in, "1.0.0.1")
+	loginShows(t, in, "1.0.0.1")
+}
+
+// loginShows checks that OMFLOW's own login page is served by release v: it names its
+// version in its stylesheet's link.
+func loginShows(t *testing.T, in *install.Installation, v string) {
+	t.Helper()
+	resp, err := http.Get(in.HealthURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("omflow.css?version="+v)) {
+		t.Fatalf("the login page (HTTP %d) is not OMFLOW %s's", resp.StatusCode, v)
+	}
 }
 
 // A release whose code cannot start against the site's data: a model field with no

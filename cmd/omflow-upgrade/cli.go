@@ -25,7 +25,7 @@ var commands = map[string]command{
 	"keygen": {"-out DIR", "make a minisign key pair DIR/omflow-upgrade.pub and .key", runKeygen},
 	"pack": {"-key KEYFILE -version V [-from A.B.C] [-python X.Y] [-license-dir DIR] [-delete LISTFILE] [-config LISTFILE] [-data LISTFILE] [-base OLDDIR] [-exe WIZARD.exe] -out FILE.tar.gz SRCDIR",
 		"build and sign an update package from a folder", runPack},
-	"demo":   {"-root DIR -version V [-port N]", "make a stand-in installation and start its service", runDemo},
+	"demo":   {"-root DIR -version V [-port N] [-real omflow-V.tar.gz [-python P]]", "make a stand-in installation (or one of OMFLOW's own releases, -real) and start its service", runDemo},
 	"check":  {"-root DIR [-pubkey FILE] [-files] [-config keep|new] [-json] PACKAGE", "check whether the installation can take a package (read-only)", runCheck},
 	"status": {"-root DIR [-json]", "show version, service, health, interrupted run and backups", runStatus},
 	"apply": {"-root DIR [-pubkey FILE] -accept-license [-config keep|new] [-db-backed-up] [-json] PACKAGE|PKGDIR",

@@ -64,6 +64,9 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 		for _, cr := range rep.Config {
 			c.printf("  %-10s %s\n", cr.Result, filepath.FromSlash(cr.Path))
 		}
+		if rep.Database != nil {
+			c.printf("%s\n", rep.Database.Summary())
+		}
 		c.printf("backup: %s\nlog: %s\n", rep.Backup, rep.Log)
 	})
 }
