@@ -2,12 +2,12 @@
 // administrator through an OMFLOW update in six screens (language, license,
 // compatibility check, update, Python packages when needed, restart).
 //
-//	omflow-upgrade-wizard [-root DIR] [-pubkey FILE] [-allow-unsigned] [-wheels DIR] [-lang CODE] [-demo] [PACKAGE]
+//	omflow-upgrade-wizard [-root DIR] [-pubkey FILE] [-allow-unsigned] [-wheels DIR] [-lang CODE] [-demo | -real DIR] [PACKAGE]
 //
 // The package is the argument, else a file beside the program named
 // omflow_update_*.tar.gz or .zip, else the one the user chooses. -demo makes a demo
 // installation and a signed demo package in a temporary folder and runs the wizard on
-// them.
+// them; -real DIR does the same with OMFLOW's own releases 1.0.0.1 and 1.1.0.0 from DIR.
 package main
 
 import (
@@ -59,8 +59,9 @@ func run(args []string) int {
 	demoRun := fs.Bool("demo", false, "make a demo installation ("+app.DemoInstalled+") and a signed demo package ("+app.DemoUpdate+") in a temporary folder and update it")
 	wheels := fs.String("wheels", "", "folder of wheels to install the new Python's packages from, offline (Linux, an update that moves Python)")
 	lang := fs.String("lang", "", "language: en, zh-Hant, zh-Hans or ja (default: the system's)")
+	real := fs.String("real", "", "like -demo, on OMFLOW's own releases in this folder: its 1.0.0.1 running under Django, updated to its 1.1.0.0")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: omflow-upgrade-wizard [-root DIR] [-pubkey FILE] [-allow-unsigned] [-wheels DIR] [-lang CODE] [-demo] [PACKAGE]\n")
+		fmt.Fprintf(fs.Output(), "usage: omflow-upgrade-wizard [-root DIR] [-pubkey FILE] [-allow-unsigned] [-wheels DIR] [-lang CODE] [-demo | -real DIR] [PACKAGE]\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -73,14 +74,19 @@ func run(args []string) int {
 	cfg := app.Config{Root: *root, PublicKey: *pubkey, AllowUnsigned: *allowUnsigned, Language: *lang,
 		Wheels: *wheels, Package: fs.Arg(0)}
 
-	if *demoRun {
+	if *demoRun || *real != "" {
 		dir, err := os.MkdirTemp("", "omflow-upgrade-demo-")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "omflow-upgrade-wizard: demo:", err)
 			return 1
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		d, err := app.NewDemo(ctx, dir, app.DemoInstalled)
+		var d *app.Demo
+		if *real != "" {
+			d, err = app.NewRealDemo(ctx, dir, *real, "1.0.0.1", "1.1.0.0")
+		} else {
+			d, err = app.NewDemo(ctx, dir, app.DemoInstalled)
+		}
 		cancel()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "omflow-upgrade-wizard: demo:", err)
