@@ -226,21 +226,42 @@ LANGUAGES = [
 TIME_ZONE = 'Asia/Taipei'
 `
 
+// scriptHelpers are what the control scripts share: ROOT and RUN, whether the process in
+// $PIDFILE (each script sets it) runs, status, and stop (it waits $1 times 50 ms before
+// it kills).
+const scriptHelpers = `ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
+RUN="$ROOT/` + RunDirName + `"
+# A zombie (exited, not yet reaped by init) counts as stopped.
+alive() { kill -0 "$1" 2>/dev/null && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+running() { [ -f "$PIDFILE" ] && alive "$(cat "$PIDFILE")"; }
+status() {
+	if running; then echo "OMFLOW is running (pid $(cat "$PIDFILE"))"; exit 0; fi
+	echo "OMFLOW is stopped"; exit 3
+}
+stop() {
+	if ! running; then rm -f "$PIDFILE"; echo "OMFLOW is not running"; return; fi
+	pid=$(cat "$PIDFILE")
+	kill "$pid" 2>/dev/null
+	i=0
+	while alive "$pid"; do
+		i=$((i+1))
+		if [ $i -gt "$1" ]; then kill -9 "$pid" 2>/dev/null; fi
+		sleep 0.05
+	done
+	rm -f "$PIDFILE"
+	echo "OMFLOW stopped"
+}
+`
+
 // controlScript is server/omflow_server of the demo. status exits 0 while the service
 // runs; start waits until the service listens; stop waits until it has exited.
 const controlScript = `#!/bin/sh
 # Control script of an OMFLOW demo installation (made by omflow-upgrade demo).
 # Usage: omflow_server {status|start|stop}
-ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
-RUN="$ROOT/` + RunDirName + `"
-PIDFILE="$RUN/service.pid"
-# A zombie (exited, not yet reaped by init) counts as stopped.
-alive() { kill -0 "$1" 2>/dev/null && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]; }
-running() { [ -f "$PIDFILE" ] && alive "$(cat "$PIDFILE")"; }
+` + scriptHelpers + `PIDFILE="$RUN/service.pid"
 case "$1" in
 status)
-	if running; then echo "OMFLOW is running (pid $(cat "$PIDFILE"))"; exit 0; fi
-	echo "OMFLOW is stopped"; exit 3 ;;
+	status ;;
 start)
 	if running; then echo "OMFLOW is already running"; exit 0; fi
 	mkdir -p "$ROOT/logs"
@@ -255,17 +276,7 @@ start)
 	done
 	echo "OMFLOW did not start within 10 seconds"; exit 1 ;;
 stop)
-	if ! running; then rm -f "$PIDFILE"; echo "OMFLOW is not running"; exit 0; fi
-	pid=$(cat "$PIDFILE")
-	kill "$pid" 2>/dev/null
-	i=0
-	while alive "$pid"; do
-		i=$((i+1))
-		if [ $i -gt 200 ]; then kill -9 "$pid" 2>/dev/null; fi
-		sleep 0.05
-	done
-	rm -f "$PIDFILE" "$RUN/service.ready"
-	echo "OMFLOW stopped"; exit 0 ;;
+	stop 200; rm -f "$RUN/service.ready"; exit 0 ;;
 *)
 	echo "usage: $0 {status|start|stop}" >&2; exit 2 ;;
 esac

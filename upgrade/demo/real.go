@@ -409,17 +409,11 @@ const realControlScript = `#!/bin/sh
 # Control script of an OMFLOW installation (made by omflow-upgrade demo -real): OMFLOW's
 # own Django server, manage.py runserver, on loopback.
 # Usage: omflow_server {status|start|stop}
-ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
-RUN="$ROOT/` + RunDirName + `"
-PIDFILE="$RUN/pid"
+` + scriptHelpers + `PIDFILE="$RUN/pid"
 LOG="$RUN/` + ServiceLogName + `"
-# A zombie (exited, not yet reaped by init) counts as stopped.
-alive() { kill -0 "$1" 2>/dev/null && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]; }
-running() { [ -f "$PIDFILE" ] && alive "$(cat "$PIDFILE")"; }
 case "$1" in
 status)
-	if running; then echo "OMFLOW is running (pid $(cat "$PIDFILE"))"; exit 0; fi
-	echo "OMFLOW is stopped"; exit 3 ;;
+	status ;;
 start)
 	if running; then echo "OMFLOW is already running"; exit 0; fi
 	PYTHON=$(cat "$RUN/python" 2>/dev/null) && PORT=$(cat "$RUN/port" 2>/dev/null) ||
@@ -432,17 +426,7 @@ start)
 	echo $! >"$PIDFILE"
 	echo "OMFLOW started (pid $!) on 127.0.0.1:$PORT; its output: $LOG"; exit 0 ;;
 stop)
-	if ! running; then rm -f "$PIDFILE"; echo "OMFLOW is not running"; exit 0; fi
-	pid=$(cat "$PIDFILE")
-	kill "$pid" 2>/dev/null
-	i=0
-	while alive "$pid"; do
-		i=$((i+1))
-		if [ $i -gt 400 ]; then kill -9 "$pid" 2>/dev/null; fi
-		sleep 0.05
-	done
-	rm -f "$PIDFILE"
-	echo "OMFLOW stopped"; exit 0 ;;
+	stop 400; exit 0 ;;
 *)
 	echo "usage: $0 {status|start|stop}" >&2; exit 2 ;;
 esac

@@ -174,17 +174,3 @@ func onlyFiles(t *testing.T, dir string, names ...string) {
 		t.Errorf("files in %s: %q, want %q", dir, got, names)
 	}
 }
-
-// copyFile copies src to a new file in a fresh temporary directory.
-func copyFile(t *testing.T, src, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dst := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(dst, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
