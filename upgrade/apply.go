@@ -365,13 +365,13 @@ func (a *applier) preflightDatabase(ctx context.Context, ops []txn.Op) error {
 		}
 	}
 	staging := a.t.StagingDir()
+	a.pre.report.Path = a.db.path
 	err := a.pre.run(ctx, filepath.Join(staging, filepath.FromSlash(a.db.path)), func(dst string) error {
 		return layOutProject(a.in, staging, deleted, dst)
 	})
 	if err != nil {
 		return err
 	}
-	a.pre.report.Path = a.db.path
 	a.rep.Database = &a.pre.report
 	return nil
 }

@@ -176,12 +176,30 @@ func TestTheRecordOfAnUpdateIsTheNextBase(t *testing.T) {
 	}
 }
 
+// newSQLite makes a SQLite database file by running statements, and returns its bytes.
+func newSQLite(t *testing.T, path string, statements ...string) string {
+	t.Helper()
+	db := openDB(t, path)
+	for _, q := range statements {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 func TestTheSitesDatabaseIsKept(t *testing.T) {
 	in := newDemo(t, "", "1.1.6.1")
-	site := "SQLite format 3\x00 the site's own forms, flows and tickets\n"
-	writeRel(t, in.Root, "server/db.omflow", site)
+	const ticket = `CREATE TABLE ticket (id integer PRIMARY KEY, subject text)`
+	os.Remove(filepath.Join(in.Root, "server", "db.omflow")) // the demo's stand-in
+	site := newSQLite(t, filepath.Join(in.Root, "server", "db.omflow"), ticket, `INSERT INTO ticket (subject) VALUES ('the site''s own ticket')`)
 	p := buildPackage(t, release{version: "1.1.6.3", files: map[string]string{
-		"server/db.omflow":       "SQLite format 3\x00 the release's empty database\n",
+		"server/db.omflow":       newSQLite(t, filepath.Join(t.TempDir(), "release.db"), ticket),
 		"server/omflow/views.py": "# 1.1.6.3\n",
 	}})
 	r, err := Check(context.Background(), options(t, in), p, true)

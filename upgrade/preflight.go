@@ -138,11 +138,11 @@ func (d *dbPreflight) reconcile(ctx context.Context, db, projectDir string) (*sc
 	if d.values == nil {
 		site, err := schema.Read(ctx, db)
 		if err != nil {
-			return nil, err
+			return nil, outcome.Unusable(fmt.Errorf("the site's database %s cannot be read as SQLite (repair it, or restore it from a backup, before the update): %w", d.report.Path, err))
 		}
 		release, err := schema.Read(ctx, d.release)
 		if err != nil {
-			return nil, err
+			return nil, outcome.Unusable(fmt.Errorf("the update's own database cannot be read as SQLite (the package is damaged or was packed wrongly): %w", err))
 		}
 		d.values = schema.Values{}
 		if need := schema.NeedsValue(site, release); len(need) > 0 && d.python != "" {
