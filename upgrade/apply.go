@@ -49,6 +49,10 @@ type runData struct {
 	Legacy      bool   `json:"legacy,omitempty"` // a patch.sh run
 	// Python is set once the run starts moving the installation to a new Python.
 	Python *pythonData `json:"python,omitempty"`
+	// Database is the site's SQLite database (root-relative) and DatabaseSHA256 its
+	// hash when the update committed: a later rollback compares them (dataguard.go).
+	Database       string `json:"database,omitempty"`
+	DatabaseSHA256 string `json:"database_sha256,omitempty"`
 }
 
 // phaseHealthy is journaled once the new version has passed its health check: a run
@@ -247,6 +251,10 @@ func (a *applier) startAndCommit(ctx context.Context, down time.Time, record fun
 	a.prog.Step(StepCommit)
 	if err := record(); err != nil {
 		return a.failed(ctx, fmt.Errorf("keep the record of the update: %w", err), true)
+	}
+	if err := a.recordDatabase(ctx); err != nil {
+		// A rollback then puts the old database back without asking, as before.
+		a.opt.logf("the database's state at the commit is not recorded: %v", err)
 	}
 	backup, err := a.t.Commit(context.WithoutCancel(ctx))
 	if err != nil {

@@ -271,3 +271,58 @@ func TestRealOMFLOWReleaseThatCannotStartIsRefusedBeforeTheStop(t *testing.T) {
 		}
 	}
 }
+
+// A rollback after the site has written to its database since the update refuses to
+// lose that, and then keeps it: with -files-only today's database stays with 1.0.0.1's
+// files; with -discard-data the database of before the update is back and today's is
+// kept beside it.
+func TestRealOMFLOWRollbackKeepsDataEnteredSinceTheUpdate(t *testing.T) {
+	for _, choice := range []DataChoice{DataFilesOnly, DataDiscard} {
+		t.Run(string(choice), func(t *testing.T) {
+			in := realOMFLOW(t, "1.0.0.1")
+			dbPath := filepath.Join(in.ProjectDir(), "db.omflow")
+			before, _ := os.ReadFile(dbPath)
+			p := packRelease(t, extractRelease(t, "1.1.0.0"), "1.1.0.0", extractRelease(t, "1.0.0.1"))
+			opt := options(t, in)
+			opt.Override.StartTimeout = 60
+			if _, err := Apply(context.Background(), opt, p); err != nil {
+				t.Fatal(err)
+			}
+			addSiteData(t, in) // entered under 1.1.0.0
+			today, _ := os.ReadFile(dbPath)
+
+			_, err := Rollback(context.Background(), opt)
+			var refused *outcome.RefusedError
+			if !errors.As(err, &refused) || refused.Reason != ReasonDatabaseChangedSince || !strings.Contains(err.Error(), "omuser_omuser 3 rows, 2 before the update") {
+				t.Fatalf("rollback: %v, want a refusal %s saying what would be lost", err, ReasonDatabaseChangedSince)
+			}
+			if now, _ := os.ReadFile(dbPath); !bytes.Equal(now, today) {
+				t.Fatal("the refused rollback changed the database")
+			}
+			loginShows(t, in, "1.1.0.0")
+
+			opt.RollbackData = choice
+			rep, err := Rollback(context.Background(), opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			answers(t, in, "1.0.0.1")
+			loginShows(t, in, "1.0.0.1")
+			now, _ := os.ReadFile(dbPath)
+			switch choice {
+			case DataFilesOnly:
+				if !bytes.Equal(now, today) {
+					t.Fatal("-files-only did not keep today's database")
+				}
+			case DataDiscard:
+				if !bytes.Equal(now, before) {
+					t.Fatal("-discard-data did not put the database of before the update back")
+				}
+				kept := filepath.Join(in.Root, filepath.FromSlash(rep.DatabaseKept))
+				if got := query(t, kept, `select username from omuser_omuser where username = 'site-admin'`); got != "site-admin" {
+					t.Fatalf("today's database is not kept as %s (the user entered since: %q)", rep.DatabaseKept, got)
+				}
+			}
+		})
+	}
+}

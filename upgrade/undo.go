@@ -21,7 +21,12 @@ type RunReport struct {
 	To      string `json:"to,omitempty"`
 	Version string `json:"version"` // where the installation is now
 	Backup  string `json:"backup,omitempty"`
-	Log     string `json:"log,omitempty"`
+	// Database says what a rollback did with a database the site had written to since
+	// the update: "files-only" (today's stayed) or "discard-data" (the old one is back,
+	// today's is kept as DatabaseKept, root-relative).
+	Database     string `json:"database,omitempty"`
+	DatabaseKept string `json:"database_kept,omitempty"`
+	Log          string `json:"log,omitempty"`
 }
 
 func decodeData(j *txn.Journal) runData {
@@ -47,6 +52,10 @@ func Rollback(ctx context.Context, opt Options) (*RunReport, error) {
 		return nil, err
 	}
 	rep := &RunReport{Version: in.Version.String()}
+	guard, err := guardData(ctx, &opt, in, opt.RollbackData)
+	if err != nil {
+		return rep, err
+	}
 	t, err := txn.BeginUndo(ctx, in.StateDir(), in.Root, txn.Options{Command: "rollback", Keep: in.KeepBackups(), Logf: opt.logf, Hook: opt.Hook,
 		Progress: func(done, total int64) { opt.progress().Bytes(done, total) }})
 	if err != nil {
@@ -61,6 +70,18 @@ func Rollback(ctx context.Context, opt Options) (*RunReport, error) {
 	var beforeStart func() error
 	if d.Python != nil {
 		beforeStart = func() error { return undoPython(ctx, &opt, in, d.Python) }
+	}
+	if guard != nil {
+		python := beforeStart
+		beforeStart = func() error {
+			if python != nil {
+				if err := python(); err != nil {
+					return err
+				}
+			}
+			return guard.afterUndo(&opt, in, t)
+		}
+		rep.Database, rep.DatabaseKept = string(guard.choice), guard.kept
 	}
 	if err := r.swap(ctx, beforeStart, func() error { return restoreVersionFile(in, d.OldVersion) }); err != nil {
 		return rep, err
@@ -192,7 +213,8 @@ func (r *runner) startChecked(ctx context.Context) error {
 }
 
 // swap runs a prepared transaction (an undo) with the service stopped around it:
-// apply, beforeStart (when set: the old Python environment back), start, health check,
+// apply, beforeStart (when set: the old Python environment back, the database as the
+// administrator chose), start, health check,
 // then writeVersion and commit; a failure before beforeStart rolls it back and restarts
 // what was there.
 func (r *runner) swap(ctx context.Context, beforeStart, writeVersion func() error) error {
@@ -207,7 +229,7 @@ func (r *runner) swap(ctx context.Context, beforeStart, writeVersion func() erro
 	}
 	if beforeStart != nil {
 		if err := beforeStart(); err != nil {
-			return &outcome.FailedError{Err: err, Manual: "the previous version's files are back but its Python environment is not: " +
+			return &outcome.FailedError{Err: err, Manual: "the previous version's files are back but not all of the rest (" + err.Error() + "): " +
 				"put it back from the update's backup, then start OMFLOW"}
 		}
 	}

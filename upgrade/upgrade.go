@@ -31,6 +31,9 @@ type Options struct {
 	ConfigChoice string
 	// DBBackedUp says the administrator has backed up a database our backup cannot hold.
 	DBBackedUp bool
+	// RollbackData says what rollback does with a database the site has written to
+	// since the update (SPEC 4.9); the default refuses.
+	RollbackData DataChoice
 	// Wheels is a folder of wheels to install Python packages from, offline; empty
 	// installs them from the package index.
 	Wheels string

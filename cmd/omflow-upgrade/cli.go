@@ -31,7 +31,7 @@ var commands = map[string]command{
 	"apply": {"-root DIR [-pubkey FILE] -accept-license [-config keep|new] [-db-backed-up] [-json] PACKAGE|PKGDIR",
 		"apply an update as one transaction: backup, stop, apply, start, health check, automatic rollback", runApply},
 	"plan":     {"-root DIR [-pubkey FILE] [-to V] [-json] PKGDIR", "work out the chain of updates from the installed version over a folder of packages (read-only)", runPlan},
-	"rollback": {"-root DIR [-json]", "undo the last applied update not yet undone", runRollback},
+	"rollback": {"-root DIR [-files-only|-discard-data] [-json]", "undo the last applied update not yet undone", runRollback},
 	"recover":  {"-root DIR [-json]", "finish or undo an interrupted run", runRecover},
 	"pydiff":   {"-old PATH -new PATH [-json]", "list the Python packages the new environment lacks (PATH: an interpreter or a site-packages folder)", runPydiff},
 }

@@ -79,11 +79,17 @@ func runRecover(ctx context.Context, c *cli, args []string) error {
 	return runRun(ctx, c, args, upgrade.Recover)
 }
 
-// runRun is rollback and recover: no argument, one report.
+// runRun is rollback and recover: no argument, one report. rollback also takes what to
+// do with a database the site has written to since the update.
 func runRun(ctx context.Context, c *cli, args []string, op func(context.Context, upgrade.Options) (*upgrade.RunReport, error)) error {
 	fs := c.flags()
 	var f installFlags
 	f.register(fs, false)
+	var filesOnly, discard *bool
+	if c.name == "rollback" {
+		filesOnly = fs.Bool("files-only", false, "when the site has written to its database since the update: the previous version's files with today's database")
+		discard = fs.Bool("discard-data", false, "when the site has written to its database since the update: the database of before the update back, today's kept beside it")
+	}
 	fs.BoolVar(&c.json, "json", false, "print JSON")
 	if _, err := c.parse(fs, args, 0, 0, ""); err != nil {
 		return err
@@ -92,6 +98,15 @@ func runRun(ctx context.Context, c *cli, args []string, op func(context.Context,
 		return err
 	}
 	opt := f.options(c)
+	switch {
+	case filesOnly == nil:
+	case *filesOnly && *discard:
+		return usageError("-files-only and -discard-data exclude each other: choose one")
+	case *filesOnly:
+		opt.RollbackData = upgrade.DataFilesOnly
+	case *discard:
+		opt.RollbackData = upgrade.DataDiscard
+	}
 	opt.Progress = c.progress()
 	rep, err := op(ctx, opt)
 	closeProgress(opt.Progress)
@@ -110,6 +125,12 @@ func runRun(ctx context.Context, c *cli, args []string, op func(context.Context,
 			c.printf("the interrupted update %s -> %s was finished: OMFLOW %s runs\n", rep.From, rep.To, rep.Version)
 		default:
 			c.printf("rolled back %s -> %s: OMFLOW %s runs\n", rep.From, rep.To, rep.Version)
+		}
+		switch rep.Database {
+		case string(upgrade.DataFilesOnly):
+			c.printf("the database is today's, kept with the previous version's files\n")
+		case string(upgrade.DataDiscard):
+			c.printf("the database of before the update is back; today's is kept as %s\n", filepath.FromSlash(rep.DatabaseKept))
 		}
 		c.printf("log: %s\n", rep.Log)
 	})
