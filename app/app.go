@@ -79,17 +79,19 @@ type App struct {
 	restart *restartScreen
 
 	// What the wizard found and did. Written on the UI goroutine only.
-	loaded    bool // the start-up look at installation and package is done
-	settled   atomic.Bool
-	in        *install.Installation
-	inErr     error
-	log       *runlog.Log
-	elevated  bool
-	pending   *upgrade.Pending
-	pkg       *pkg.Package
-	pkgErr    error
-	report    *upgrade.CheckReport
-	reportErr error
+	loaded   bool // the start-up look at installation and package is done
+	settled  atomic.Bool
+	in       *install.Installation
+	inErr    error
+	log      *runlog.Log
+	elevated bool
+	pending  *upgrade.Pending
+	// lastBackup is the newest kept backup not yet undone: the update a rollback undoes.
+	lastBackup *upgrade.Backup
+	pkg        *pkg.Package
+	pkgErr     error
+	report     *upgrade.CheckReport
+	reportErr  error
 	// configDiffs are the config files both sides changed, by path, for the difference
 	// view (computed with the report).
 	configDiffs map[string]*configDiff
@@ -235,11 +237,15 @@ func (a *App) load(pkgPath string) {
 		log.Logf("administrator rights: %v %v", ok, err)
 	}
 	var pending *upgrade.Pending
+	var lastBackup *upgrade.Backup
 	if in != nil {
 		opt := a.options()
 		opt.Log = log
 		if st, err := upgrade.Status(ctx, opt); err == nil {
 			pending = st.Pending
+			if len(st.Backups) > 0 {
+				lastBackup = &st.Backups[0]
+			}
 		} else {
 			log.Logf("status: %v", err)
 		}
@@ -250,7 +256,7 @@ func (a *App) load(pkgPath string) {
 	p, pkgErr := a.openPackage(ctx, licensed, log)
 	fyne.Do(func() {
 		a.loaded = true
-		a.in, a.inErr, a.log, a.elevated, a.pending = in, inErr, log, elevated, pending
+		a.in, a.inErr, a.log, a.elevated, a.pending, a.lastBackup = in, inErr, log, elevated, pending, lastBackup
 		a.folder, a.plan, a.planErr = folder, plan, planErr
 		a.pkg, a.pkgErr = p, pkgErr
 		a.relabel()

@@ -80,6 +80,8 @@ func (a *App) refusal(r *outcome.RefusedError) string {
 		return a.t("check.refused.schemaUnsafe", nil)
 	case upgrade.ReasonNewCodeFails:
 		return a.t("check.refused.newCodeFails", nil)
+	case upgrade.ReasonDatabaseChangedSince:
+		return a.t("rollback.ask.message", nil)
 	}
 	return a.t("error.refused", nil)
 }

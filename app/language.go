@@ -36,6 +36,7 @@ type languageScreen struct {
 	recovered                *upgrade.RunReport
 	recoverErr               error
 	recoverResult            *widget.Label
+	rollback                 *rollbackPanel
 	body                     *fyne.Container
 	scroll                   *container.Scroll
 }
@@ -79,7 +80,8 @@ func newLanguageScreen(a *App) *languageScreen {
 		container.NewHBox(s.recoverButton), s.recoverResult)
 	s.recoverBox.Hide()
 
-	s.body = container.NewVBox(s.prompt, s.langs, s.suggested, s.rootBox, s.recoverBox)
+	s.rollback = newRollbackPanel(a)
+	s.body = container.NewVBox(s.prompt, s.langs, s.suggested, s.rootBox, s.recoverBox, s.rollback.box)
 	s.scroll = container.NewVScroll(s.body)
 	s.step = &wizard.Step{
 		Content: s.scroll,
@@ -135,8 +137,9 @@ func (s *languageScreen) relabel() {
 	} else {
 		s.recoverBox.Hide()
 	}
-	s.step.SetNextEnabled(a.loaded && a.elevated && a.pending == nil && !s.recovering)
-	relayout(s.rootBox, s.recoverBox, s.body, s.scroll)
+	s.rollback.relabel()
+	s.step.SetNextEnabled(a.loaded && a.elevated && a.pending == nil && !s.recovering && !s.rollback.running)
+	relayout(s.rootBox, s.recoverBox, s.rollback.box, s.body, s.scroll)
 }
 
 // recover finishes or undoes the interrupted run, off the UI goroutine.

@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,9 @@ import (
 	"fyne.io/fyne/v2/test"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
+
+	"omflow-upgrade/i18n"
 
 	"omflow-upgrade/upgrade"
 	"omflow-upgrade/upgrade/demo"
@@ -24,7 +28,9 @@ import (
 // wizard to its release 1.1.0.0: the check screen says what the database gets, the
 // update brings the site's database to the release's schema, and the restart screen
 // sees 1.1.0.0 answer.
-func TestRealOMFLOWUpdateThroughTheWizard(t *testing.T) {
+// newRealDemo is OMFLOW's own 1.0.0.1 running, with a package of its 1.1.0.0.
+func newRealDemo(t *testing.T) *Demo {
+	t.Helper()
 	releases := os.Getenv("OMFLOW_REAL")
 	if releases == "" {
 		releases = filepath.Join("..", "..", "shared", "omflow-real")
@@ -37,6 +43,11 @@ func TestRealOMFLOWUpdateThroughTheWizard(t *testing.T) {
 	d, err := NewRealDemo(ctx, t.TempDir(), releases, "1.0.0.1", "1.1.0.0")
 	require.NoError(t, err)
 	t.Cleanup(d.Stop)
+	return d
+}
+
+func TestRealOMFLOWUpdateThroughTheWizard(t *testing.T) {
+	d := newRealDemo(t)
 	h := start(t, d, d.Package, func(c *Config) { c.Override.StartTimeout = 60 })
 	en := h.en
 
@@ -71,4 +82,43 @@ func TestRealOMFLOWUpdateThroughTheWizard(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "1.1.0.0", in.Version.String())
 	assert.Equal(t, en.T("restart.status.answered", map[string]any{"URL": in.HealthURL()}), h.a.restart.url.Text)
+}
+
+// Data entered after an update: the wizard's rollback asks what to do with it before it
+// changes anything, and "keep today's data" rolls the files back and keeps the database.
+func TestRollbackAsksAboutDataEnteredSinceTheUpdate(t *testing.T) {
+	d := newRealDemo(t)
+	opt := upgrade.Options{Root: d.Root, PublicKey: d.PublicKey, Override: install.Config{StartTimeout: 60}}
+	_, err := upgrade.Apply(context.Background(), opt, d.Package)
+	require.NoError(t, err)
+	dbPath := filepath.Join(d.Root, "server", "db.omflow")
+	db, err := sql.Open("sqlite", dbPath)
+	require.NoError(t, err)
+	_, err = db.Exec(`CREATE TABLE "omformmodel_omdata_0123456789abcdef0123456789abcdef_datano" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "createtime" datetime NOT NULL)`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	today, err := os.ReadFile(dbPath)
+	require.NoError(t, err)
+
+	h := start(t, d, d.Package, func(c *Config) { c.Override.StartTimeout = 60; c.Language = "ja" })
+	ja := i18n.MustLoad().Localizer("ja")
+	panel := h.a.lang.rollback
+	require.True(t, panel.box.Visible(), "the first screen offers to roll the update back")
+	assert.Equal(t, ja.T("rollback.button", map[string]any{"From": "1.0.0.1"}), panel.button.Text)
+	test.Tap(panel.button)
+	require.Eventually(t, func() bool { return dialogButton(h.win, ja.T("rollback.ask.filesOnlyButton", nil)) != nil }, wait, tick,
+		"the wizard asks what to do with the data entered since the update")
+	assert.Contains(t, dialogText(h.win), ja.T("rollback.ask.message", nil))
+	now, _ := os.ReadFile(dbPath)
+	assert.Equal(t, today, now, "nothing changes before the administrator answers")
+
+	test.Tap(dialogButton(h.win, ja.T("rollback.ask.filesOnlyButton", nil)))
+	require.Eventually(t, func() bool { return panel.done != nil || panel.err != nil }, 2*wait, tick)
+	require.NoError(t, panel.err)
+	assert.Equal(t, ja.T("rollback.done", map[string]any{"Version": "1.0.0.1"})+"\n"+ja.T("rollback.keptToday", nil), panel.result.Text)
+	in, err := install.Detect(d.Root, install.Config{})
+	require.NoError(t, err)
+	assert.Equal(t, "1.0.0.1", in.Version.String())
+	now, _ = os.ReadFile(dbPath)
+	assert.Equal(t, today, now, "today's database stays with the previous version's files")
 }

@@ -196,7 +196,7 @@ func TestDetect(t *testing.T) {
 
 // IDs say where and what: screen first, camelCase words, no spaces.
 func TestMessageIDsAreWellFormed(t *testing.T) {
-	screens := []string{"app", "wizard", "language", "license", "check", "root", "update", "python", "restart", "recover", "error"}
+	screens := []string{"app", "wizard", "language", "license", "check", "root", "update", "python", "restart", "recover", "rollback", "error"}
 	idForm := regexp.MustCompile(`^[a-z]+(\.[a-zA-Z0-9]+)+$`)
 	for id := range messages(t, locales, English) {
 		assert.Regexp(t, idForm, id)
