@@ -434,7 +434,11 @@ func (s *checkScreen) relabelFacts() {
 		s.allowUnsigned.Hide()
 		return
 	}
-	s.updVersion.SetText(a.t("check.package.version", map[string]any{"Version": p.Version()}))
+	shown := p.Version()
+	if p.Legacy != nil {
+		shown = p.Legacy.Display() // the name's label beside the version
+	}
+	s.updVersion.SetText(a.t("check.package.version", map[string]any{"Version": shown}))
 	sig := p.Signature
 	var sigErr *pkg.SignatureError
 	refused := errors.As(a.reportErr, &sigErr) && a.report == nil
@@ -539,6 +543,9 @@ func (s *checkScreen) item(c upgrade.CheckItem) (title, detail string, state wiz
 		key = pick(c.Warning, "check.warn.serviceUnknown", "check.ok.service")
 		vers["State"] = a.stateName(r.Service)
 	case upgrade.CheckPackage:
+		if !c.OK {
+			return title, a.t("check.refused.legacyPatch", nil) + "\n" + c.Message, state
+		}
 		key = pick(c.Warning, "check.warn.legacy", "check.ok.package")
 	case upgrade.CheckSignature:
 		key = pick(c.Warning, "check.warn.unsigned", "check.ok.signature")

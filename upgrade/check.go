@@ -207,8 +207,13 @@ func checkService(ctx context.Context, opt *Options, in *install.Installation, r
 
 func checkPackage(p *pkg.Package, r *CheckReport) {
 	if p.Legacy != nil {
+		from := "the file name"
+		if p.Legacy.VersionFile != "" {
+			from = p.Legacy.VersionFile
+		}
 		r.add(CheckItem{Name: CheckPackage, OK: true, Warning: true, Reason: "legacy",
-			Message: fmt.Sprintf("legacy patch %s (patch.sh, version from the file name): the whole installation is backed up first", p.Version())})
+			Message: fmt.Sprintf("legacy patch %s (patch.sh, version from %s): the whole installation is backed up first", p.Legacy.Display(), from)})
+		checkLegacy(p, r)
 	} else {
 		r.add(CheckItem{Name: CheckPackage, OK: true,
 			Message: fmt.Sprintf("OMFLOW update %s: %d files, %d to delete, %s", p.Manifest.Version,

@@ -93,7 +93,11 @@ func configFlag(fs *flag.FlagSet) *configChoice {
 }
 
 func printCheck(c *cli, r *upgrade.CheckReport, files bool) {
-	c.printf("OMFLOW %s at %s -> update %s\n", r.Installed, r.Root, r.Update)
+	update := r.Update
+	if r.Package != nil && r.Package.Legacy != nil {
+		update = r.Package.Legacy.Display()
+	}
+	c.printf("OMFLOW %s at %s -> update %s\n", r.Installed, r.Root, update)
 	for _, ch := range r.Checks {
 		mark := "ok  "
 		switch {

@@ -1,6 +1,7 @@
 package pkg
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,6 +17,7 @@ import (
 
 	"aead.dev/minisign"
 
+	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/outcome"
 	"omflow-upgrade/upgrade/version"
 )
@@ -93,12 +95,30 @@ type SignatureError struct {
 func (e *SignatureError) Error() string { return e.Err.Error() }
 func (e *SignatureError) Unwrap() error { return e.Err }
 
-// Legacy describes a seed-style patch: a tarball holding patch.sh, its version in the
-// file name (omflow_patch_1_2_0_0.tar.gz).
+// Legacy describes a seed-style patch: a tarball holding patch.sh, its version in its own
+// version.bin or in the file name (omflow_patch_1_2_0_0.tar.gz).
 type Legacy struct {
+	// Version is what the patch installs: what gating compares and version.bin records.
 	Version string
+	// Label is what follows the version in the file name after a '_' or '-' (upgrade3 in
+	// omflow_patch_1_1_6_4_upgrade3.tar.gz): shown to the administrator, never compared
+	// or written.
+	Label string
+	// VersionFile is the member Version was read from; empty when it came from the name.
+	VersionFile string
 	// Script is patch.sh's path inside the archive (and inside the extraction folder).
 	Script string
+	// Shebang is patch.sh's #! line, empty when it has none; Interpreter and
+	// InterpreterArg are that line as the kernel splits it.
+	Shebang, Interpreter, InterpreterArg string
+}
+
+// Display is the version as the administrator sees it: 1.1.6.4 (upgrade3).
+func (l *Legacy) Display() string {
+	if l.Label == "" {
+		return l.Version
+	}
+	return l.Version + " (" + l.Label + ")"
 }
 
 // Package is an opened, verified update package. Opening wrote nothing anywhere.
@@ -131,6 +151,8 @@ type member struct {
 	typ  entryType
 	blob Blob
 	link string
+	// head is the start of a member a legacy patch is read from (legacyHead).
+	head []byte
 }
 
 // Open reads the package at file and checks everything that can be checked without an
@@ -197,11 +219,20 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 			}
 		case e.typ == entryFile:
 			h := sha256.New()
-			n, err := io.Copy(h, e.body)
+			var w io.Writer = h
+			var head *prefix
+			if n := legacyHead(e.name); n > 0 {
+				head = &prefix{max: n}
+				w = io.MultiWriter(h, head)
+			}
+			n, err := io.Copy(w, e.body)
 			if err != nil {
 				return err
 			}
 			m.blob = Blob{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}
+			if head != nil {
+				m.head = head.b
+			}
 		}
 		members[e.name] = m
 		order = append(order, e.name)
@@ -256,27 +287,138 @@ func (p *Package) checkSignature(sig []byte) {
 	p.Signature, p.KeyID = SigVerified, KeyID(k.ID())
 }
 
-// legacyName matches the seed's patch names: omflow_patch_1_2_0_0.tar.gz, and
-// omflow_patch_1_1_6_4_upgrade3.tar.gz (a label, as in 1.1.6.4upgrade3).
-var legacyName = regexp.MustCompile(`^omflow_patch_([0-9]+)_([0-9]+)_([0-9]+)_([0-9]+)(?:_?([A-Za-z]+[0-9]*))?\.(?:tar\.gz|tgz)$`)
+// legacyName matches the seed's patch names: the version's four numbers, then what
+// follows them. A hotfix label attached to the fourth number (omflow_patch_1_1_6_3fix3,
+// as OMFLOW's version.bin writes 1.1.6.3fix3) is part of the version (SPEC 4.1); a label
+// after a '_' or '-' (omflow_patch_1_1_6_4_upgrade3, _upgrade3 or -upgrade3) only names
+// the patch for the administrator: it is neither compared nor written to version.bin.
+var legacyName = regexp.MustCompile(`^omflow_patch_([0-9]+)_([0-9]+)_([0-9]+)_([0-9]+)([A-Za-z]+[0-9]*)?(?:[_-]([A-Za-z0-9][A-Za-z0-9._-]*))?\.(?:tar\.gz|tgz)$`)
 
-// LegacyVersion reads the version from a seed-style patch file name.
-func LegacyVersion(file string) (string, bool) {
+// LegacyName reads a seed-style patch file name: the version, and the display label
+// that follows it (omflow_patch_1_1_6_4_upgrade3.tar.gz: 1.1.6.4 and upgrade3).
+func LegacyName(file string) (ver, label string, ok bool) {
 	m := legacyName.FindStringSubmatch(filepath.Base(file))
 	if m == nil {
-		return "", false
+		return "", "", false
 	}
 	v, err := version.Parse(strings.Join(m[1:5], ".") + m[5])
 	if err != nil {
-		return "", false
+		return "", "", false
 	}
-	return v.String(), true
+	return v.String(), m[6], true
+}
+
+// LegacyVersion reads the version from a seed-style patch file name, without the display
+// label.
+func LegacyVersion(file string) (string, bool) {
+	v, _, ok := LegacyName(file)
+	return v, ok
+}
+
+// legacyVersionFiles are where a patch carries OMFLOW's version.bin (the Linux and the
+// Windows layout), at the top or one folder down as patch.sh is.
+var legacyVersionFiles = []string{"server/omflow/syscom/version.bin", "omflow/syscom/version.bin"}
+
+const (
+	// shebangMax is how much of a script Linux reads for its #! line (BINPRM_BUF_SIZE).
+	shebangMax = 256
+	// maxLegacyVersionFile bounds a version.bin read into memory (OMFLOW's has two lines).
+	maxLegacyVersionFile = 4 << 10
+)
+
+// legacyHead is how many bytes of a member Open keeps for openLegacy: patch.sh's #! line
+// and a version.bin, wherever a patch may hold them; 0 for any other member.
+func legacyHead(name string) int {
+	if legacyScript(name) {
+		return shebangMax
+	}
+	if legacyVersionFile(name) {
+		return maxLegacyVersionFile + 1 // one more: a larger file is refused, not cut
+	}
+	return 0
+}
+
+// legacyScript says whether a member is a patch.sh where the seed's patches hold it: at
+// the top or one folder down.
+func legacyScript(name string) bool {
+	return path.Base(name) == "patch.sh" && strings.Count(name, "/") <= 1
+}
+
+// legacyVersionFile says whether a member is a version.bin where a patch may hold one.
+func legacyVersionFile(name string) bool {
+	for _, f := range legacyVersionFiles {
+		if dir, ok := strings.CutSuffix(name, f); ok && (dir == "" || strings.Count(dir, "/") == 1 && strings.HasSuffix(dir, "/")) {
+			return true
+		}
+	}
+	return false
+}
+
+// prefix keeps the first max bytes written to it and discards the rest.
+type prefix struct {
+	b   []byte
+	max int
+}
+
+func (p *prefix) Write(b []byte) (int, error) {
+	if n := min(len(b), p.max-len(p.b)); n > 0 {
+		p.b = append(p.b, b[:n]...)
+	}
+	return len(b), nil
+}
+
+// parseShebang splits a script's #! line as Linux does (fs/binfmt_script.c): within the
+// first 256 bytes, the interpreter runs to the first space or tab, and the rest of the
+// line, its outer spaces and tabs trimmed, is one argument however many words it has.
+// Unlike the kernel it drops a CR before the LF, so that a patch.sh saved on Windows
+// runs. line is empty when the script has no #! line.
+func parseShebang(head []byte) (line, interp, arg string) {
+	if !bytes.HasPrefix(head, []byte("#!")) {
+		return "", "", ""
+	}
+	head = head[:min(len(head), shebangMax)]
+	l, _, _ := bytes.Cut(head, []byte("\n"))
+	line = strings.TrimRight(string(l), " \t\r")
+	rest := strings.TrimLeft(line[2:], " \t")
+	if i := strings.IndexAny(rest, " \t"); i >= 0 {
+		return line, rest[:i], strings.TrimLeft(rest[i:], " \t")
+	}
+	return line, rest, ""
+}
+
+// legacyVersion reads the version.bin members of a legacy patch; found is false when it
+// carries none. Two that disagree are refused.
+func legacyVersion(members map[string]member) (ver version.Version, file string, found bool, err error) {
+	var names []string
+	for name, m := range members {
+		if m.typ == entryFile && legacyVersionFile(name) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		m := members[name]
+		if m.blob.Size > maxLegacyVersionFile {
+			return ver, "", false, fmt.Errorf("member %q: %d bytes, too large for a version file", name, m.blob.Size)
+		}
+		v, err := install.ParseVersionFile(m.head)
+		if err != nil {
+			return ver, "", false, fmt.Errorf("member %q: %w", name, err)
+		}
+		switch {
+		case !found:
+			ver, file, found = v, name, true
+		case v != ver:
+			return ver, "", false, fmt.Errorf("members %q and %q disagree on the version: %s and %s", file, name, ver, v)
+		}
+	}
+	return ver, file, found, nil
 }
 
 func (p *Package) openLegacy(members map[string]member) error {
 	var scripts []string
 	for name, m := range members {
-		if path.Base(name) == "patch.sh" && m.typ == entryFile && strings.Count(name, "/") <= 1 {
+		if m.typ == entryFile && legacyScript(name) {
 			scripts = append(scripts, name)
 		}
 	}
@@ -289,14 +431,32 @@ func (p *Package) openLegacy(members map[string]member) error {
 	case p.Format != TarGz:
 		return errors.New("legacy patches are .tar.gz files")
 	}
-	v, ok := LegacyVersion(p.Path)
-	if !ok {
-		return fmt.Errorf("legacy patch (it holds %s): the version must be in the file name, as in omflow_patch_1_2_0_0.tar.gz", scripts[0])
+	l := &Legacy{Script: scripts[0]}
+	l.Shebang, l.Interpreter, l.InterpreterArg = parseShebang(members[l.Script].head)
+	named, label, fromName := LegacyName(p.Path)
+	v, file, fromFile, err := legacyVersion(members)
+	switch {
+	case err != nil:
+		return fmt.Errorf("legacy patch: %w", err)
+	case fromFile:
+		l.Version, l.VersionFile = v.String(), file
+		if fromName && named != l.Version {
+			p.opts.logf("package %s: its name says version %s, its %s says %s: the version file wins", p.Path, named, file, l.Version)
+		}
+	case fromName:
+		l.Version = named
+	default:
+		return fmt.Errorf("legacy patch (it holds %s) carries no %s, so the version must be in the file name, as in omflow_patch_1_2_0_0.tar.gz", l.Script, legacyVersionFiles[0])
 	}
-	p.Legacy = &Legacy{Version: v, Script: scripts[0]}
+	l.Label = label
+	p.Legacy = l
 	p.Signature = SigUnsigned
 	p.SignatureErr = errors.New("a legacy patch (patch.sh) carries no signature")
-	p.opts.logf("package %s: legacy patch %s, version %s from its name, unsigned", p.Path, p.Legacy.Script, v)
+	from := "its name"
+	if l.VersionFile != "" {
+		from = l.VersionFile
+	}
+	p.opts.logf("package %s: legacy patch %s, version %s from %s, unsigned", p.Path, l.Script, l.Display(), from)
 	if !p.opts.AllowUnsigned {
 		return &SignatureError{State: SigUnsigned, Err: errors.New("a legacy patch (patch.sh) carries no signature: it is used only when unsigned packages are allowed")}
 	}

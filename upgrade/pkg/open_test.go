@@ -304,7 +304,7 @@ func TestLegacyPatch(t *testing.T) {
 		}, "1.2.0.0", "omflow_patch_1_2_0_0/patch.sh", ""},
 		{"omflow_patch_1_1_6_4_upgrade3.tar.gz", []tarMember{
 			{tar.Header{Name: "./patch.sh", Typeflag: tar.TypeReg, Mode: 0o755}, []byte("#!/bin/sh\n")},
-		}, "1.1.6.4upgrade3", "patch.sh", ""},
+		}, "1.1.6.4", "patch.sh", ""},
 		{"update.tar.gz", []tarMember{reg("patch.sh", "#!/bin/sh\n")}, "", "", "version must be in the file name"},
 		{"omflow_patch_1_2_0.tar.gz", []tarMember{reg("patch.sh", "#!/bin/sh\n")}, "", "", "version must be in the file name"},
 		{"omflow_patch_1_2_0_0.tar.gz", []tarMember{reg("readme.txt", "hi")}, "", "", "no manifest.json and no patch.sh"},
@@ -356,7 +356,7 @@ func TestLegacyVersion(t *testing.T) {
 		{"omflow_patch_1_2_0_0.tar.gz", "1.2.0.0", true},
 		{"/tmp/omflow_patch_1_1_6_3.tgz", "1.1.6.3", true},
 		{"omflow_patch_1_1_6_3fix3.tar.gz", "1.1.6.3fix3", true},
-		{"omflow_patch_1_1_6_4_upgrade3.tar.gz", "1.1.6.4upgrade3", true},
+		{"omflow_patch_1_1_6_4_upgrade3.tar.gz", "1.1.6.4", true},
 		{"omflow_patch_1_2_0.tar.gz", "", false},
 		{"omflow_patch_1_2_0_0.zip", "", false},
 		{"omflow_patch_01_2_0_0.tar.gz", "", false},
