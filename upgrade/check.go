@@ -170,7 +170,11 @@ func check(ctx context.Context, opt Options, in *install.Installation, pkgPath s
 		r.Files = dryRun(in, p, changes)
 	}
 	for _, c := range r.Checks {
-		opt.logf("check %s: ok=%v %s", c.Name, c.OK, c.Message)
+		if c.Reason != "" {
+			opt.logf("check %s: ok=%v reason=%s %s", c.Name, c.OK, c.Reason, c.Message)
+		} else {
+			opt.logf("check %s: ok=%v %s", c.Name, c.OK, c.Message)
+		}
 	}
 	return r, r.Err()
 }

@@ -121,9 +121,21 @@ func (c *cli) parse(fs *flag.FlagSet, args []string, min, max int, what string) 
 func (c *cli) openLog(dir string) *runlog.Log {
 	if c.log == nil {
 		c.log = runlog.Open(dir, c.name)
+		if dir != "" && readOnlyCommands[c.name] {
+			if n := runlog.Prune(dir, []string{c.name}, keepReadOnlyLogs); n > 0 {
+				c.log.Logf("removed %d older %s logs (the newest %d are kept)", n, c.name, keepReadOnlyLogs)
+			}
+		}
 	}
 	return c.log
 }
+
+// readOnlyCommands are those whose logs are pruned to the newest keepReadOnlyLogs: they
+// change nothing, and monitoring runs them often. Logs of runs that change something
+// are all kept.
+var readOnlyCommands = map[string]bool{"check": true, "plan": true, "status": true}
+
+const keepReadOnlyLogs = 20
 
 // printJSON writes v as one JSON object on stdout.
 func (c *cli) printJSON(v any) error {
@@ -146,12 +158,16 @@ func (c *cli) fail(err error) int {
 	if c.log == nil {
 		c.openLog("")
 	}
-	c.log.Logf("error (exit %d): %v", code, err)
+	var refused *outcome.RefusedError
+	if errors.As(err, &refused) {
+		c.log.Logf("error (exit %d, reason %s): %v", code, refused.Reason, err)
+	} else {
+		c.log.Logf("error (exit %d): %v", code, err)
+	}
 	logPath = c.log.Path
 	if c.json && !alreadyPrinted {
 		out := map[string]any{"ok": false, "error": err.Error(), "exit": code, "log": logPath}
-		var refused *outcome.RefusedError
-		if errors.As(err, &refused) {
+		if refused != nil {
 			out["reason"] = refused.Reason
 			if refused.Requires != "" {
 				out["requires"] = refused.Requires

@@ -206,6 +206,40 @@ func TestCheckRefusalIsExit3WithTheVersionToInstallFirst(t *testing.T) {
 	if !strings.Contains(r.stdout, "install 1.1.4.0 first") || !strings.Contains(r.stderr, "log: ") {
 		t.Fatalf("output does not say what to do or where the log is:\n%s\n%s", r.stdout, r.stderr)
 	}
+	// The log carries the reason code -json gives, on the check's line and the error's.
+	reason := cmd(t, "check", "-root", f.root, "-pubkey", f.pub, "-json", f.pkg).json(t)["reason"].(string)
+	logPath := strings.TrimSpace(r.stderr[strings.LastIndex(r.stderr, "log: ")+len("log: "):])
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"reason=" + reason, "(exit 3, reason " + reason + ")"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the log lacks %q:\n%s", want, b)
+		}
+	}
+}
+
+// Read-only commands keep the newest logs of their kind; the logs of runs that changed
+// something all stay.
+func TestReadOnlyLogsArePruned(t *testing.T) {
+	f := newFixture(t, "1.1.6.1")
+	logs := filepath.Join(f.root, "logs")
+	old := filepath.Join(logs, "omflow-upgrade-apply-20200101-000000-1.log")
+	os.WriteFile(old, []byte("an old update\n"), 0o644)
+	for i := range keepReadOnlyLogs + 3 {
+		os.WriteFile(filepath.Join(logs, fmt.Sprintf("omflow-upgrade-status-20200101-%06d-1.log", i)), nil, 0o644)
+	}
+	if r := cmd(t, "status", "-root", f.root); r.code != 0 {
+		t.Fatalf("status: %+v", r)
+	}
+	statusLogs, _ := filepath.Glob(filepath.Join(logs, "omflow-upgrade-status-*.log"))
+	if len(statusLogs) != keepReadOnlyLogs {
+		t.Fatalf("%d status logs kept, want %d", len(statusLogs), keepReadOnlyLogs)
+	}
+	if _, err := os.Stat(old); err != nil {
+		t.Fatalf("the log of an update was pruned: %v", err)
+	}
 }
 
 func TestPackWritesTheSelfContainedProgram(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -104,4 +105,26 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		w.buf = w.buf[i+1:]
 	}
 	return len(p), nil
+}
+
+// Prune keeps, in dir, the newest keep logs of each of the given commands (read-only
+// ones: check, plan, status, whose logs pile up under monitoring) and removes the older
+// ones. Logs of runs that changed something are never pruned. It returns how many it
+// removed; a log it cannot remove stays.
+func Prune(dir string, commands []string, keep int) int {
+	removed := 0
+	for _, command := range commands {
+		logs, err := filepath.Glob(filepath.Join(dir, "omflow-upgrade-"+command+"-*.log"))
+		if err != nil || len(logs) <= keep {
+			continue
+		}
+		// The names hold the start time (YYYYmmdd-HHMMSS), so name order is age order.
+		sort.Strings(logs)
+		for _, p := range logs[:len(logs)-keep] {
+			if os.Remove(p) == nil {
+				removed++
+			}
+		}
+	}
+	return removed
 }
