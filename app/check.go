@@ -560,9 +560,7 @@ func (s *checkScreen) item(c upgrade.CheckItem) (title, detail string, state wiz
 	case upgrade.CheckDiskSpace:
 		key = pick(c.OK, "check.space.ok", "check.space.refused")
 		vers["Error"] = c.Message
-		if r.Package != nil && r.Package.Manifest != nil {
-			vers["Needed"] = humanBytes(r.Package.Manifest.PayloadSize())
-		}
+		vers["Needed"] = humanBytes(c.Bytes)
 	case upgrade.CheckDatabase:
 		switch {
 		case s.needsDBBackup(c):

@@ -118,11 +118,13 @@ func (a *applier) saveData(ctx context.Context) error {
 	return a.t.SetData(ctx, b)
 }
 
-func (a *applier) txnOptions(command string) txn.Options {
+func (a *applier) txnOptions(ctx context.Context, command string) txn.Options {
+	need := neededSpace(ctx, a.in, a.p, a.opt.logf)
+	a.opt.logf("space the update needs: %s", need)
 	return txn.Options{
 		Command:   command,
 		Keep:      a.in.KeepBackups(),
-		NeedBytes: a.p.Manifest.PayloadSize(),
+		NeedBytes: need.total(),
 		Logf:      a.opt.logf,
 		Progress:  func(done, total int64) { a.prog.Bytes(done, total) },
 		Hook:      a.opt.Hook,
@@ -130,7 +132,7 @@ func (a *applier) txnOptions(command string) txn.Options {
 }
 
 func (a *applier) run(ctx context.Context) (err error) {
-	t, err := txn.Begin(ctx, a.in.StateDir(), a.in.Root, a.txnOptions("apply "+a.p.Path))
+	t, err := txn.Begin(ctx, a.in.StateDir(), a.in.Root, a.txnOptions(ctx, "apply "+a.p.Path))
 	if err != nil {
 		return err
 	}

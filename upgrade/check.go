@@ -43,6 +43,8 @@ type CheckItem struct {
 	Reason   string `json:"reason,omitempty"`
 	Requires string `json:"requires,omitempty"`
 	Warning  bool   `json:"warning,omitempty"`
+	// Bytes is the disk-space check's figure: what the update writes before its renames.
+	Bytes int64 `json:"bytes,omitempty"`
 }
 
 // CheckReport is what check found: SPEC 5's check -json.
@@ -145,11 +147,7 @@ func check(ctx context.Context, opt Options, in *install.Installation, pkgPath s
 	checkService(ctx, &opt, in, r)
 	checkPackage(p, r)
 	checkVersion(in, p, r)
-	need := int64(0)
-	if p.Manifest != nil {
-		need = p.Manifest.PayloadSize()
-	}
-	checkState(in, need, r)
+	checkState(in, neededSpace(ctx, in, p, opt.logf), r)
 	checkDatabase(&opt, in, r)
 	checkPython(ctx, &opt, in, p, r)
 	checkInUse(ctx, in, p, r)

@@ -168,6 +168,11 @@ func TestRealOMFLOW1001To1100KeepsTheSitesData(t *testing.T) {
 	if now, _ := os.ReadFile(dbPath); !bytes.Equal(now, before) {
 		t.Fatal("check changed the site's database")
 	}
+	for _, c := range r.Checks {
+		if c.Name == CheckDiskSpace && (!strings.Contains(c.Message, "database copies 2 × 4") || c.Bytes < 2*int64(len(before))) {
+			t.Fatalf("the disk check does not count the database's copies: %+v", c)
+		}
+	}
 	answers(t, in, "1.0.0.1")
 
 	rep, err := Apply(ctx, opt, p)

@@ -47,7 +47,7 @@ func fillState(in *install.Installation, r *StatusReport) error {
 
 // checkState adds the checks of the installation's own state: an interrupted run, a
 // lock held by another run, free disk space.
-func checkState(in *install.Installation, need int64, r *CheckReport) {
+func checkState(in *install.Installation, need spaceNeeded, r *CheckReport) {
 	j, err := txn.Pending(in.StateDir())
 	switch {
 	case err != nil:
@@ -69,15 +69,15 @@ func checkState(in *install.Installation, need int64, r *CheckReport) {
 		// next boot.
 		r.refuse(CheckItem{Name: CheckReboot, Reason: reasonOf(err, "reboot-pending"), Message: err.Error()})
 	}
-	if err := txn.CheckSpace(in.Root, need); err != nil {
+	if err := txn.CheckSpace(in.Root, need.total()); err != nil {
 		var refused *outcome.RefusedError
 		reason := "disk-space"
 		if errors.As(err, &refused) {
 			reason = refused.Reason
 		}
-		r.refuse(CheckItem{Name: CheckDiskSpace, Reason: reason, Message: err.Error()})
+		r.refuse(CheckItem{Name: CheckDiskSpace, Reason: reason, Bytes: need.total(), Message: fmt.Sprintf("%v (the update needs %s)", err, need)})
 	} else {
-		r.add(CheckItem{Name: CheckDiskSpace, OK: true, Message: fmt.Sprintf("room for the update (%s staged next to the installation)", HumanBytes(need))})
+		r.add(CheckItem{Name: CheckDiskSpace, OK: true, Bytes: need.total(), Message: "room for the update: " + need.String()})
 	}
 }
 
