@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"database/sql"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,6 +65,9 @@ func TestRealOMFLOWUpdateThroughTheWizard(t *testing.T) {
 	// Debian's Django 3.2 has one auth migration that OMFLOW's database (made with 2.2) lacks.
 	assert.Contains(t, detail, en.T("check.ok.schema", map[string]any{"Tables": 0, "Rows": 0, "Columns": 4, "Indexes": 0, "Migrations": 1}))
 	assert.Contains(t, detail, "omformflow_flowactive.api_path", "the columns the database gets are named")
+	if dir := os.Getenv("SCREENSHOT_DIR"); dir != "" { // scripts/screenshots.sh
+		saveCapture(t, h, filepath.Join(dir, "en", "3c-check-real-omflow.png"))
+	}
 	h.nextWhenEnabled()
 
 	h.updateDone()
@@ -82,6 +86,16 @@ func TestRealOMFLOWUpdateThroughTheWizard(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "1.1.0.0", in.Version.String())
 	assert.Equal(t, en.T("restart.status.answered", map[string]any{"URL": in.HealthURL()}), h.a.restart.url.Text)
+}
+
+// saveCapture writes what the wizard's window shows as a PNG.
+func saveCapture(t *testing.T, h *harness, path string) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	defer f.Close()
+	require.NoError(t, png.Encode(f, h.win.Canvas().Capture()))
 }
 
 // Data entered after an update: the wizard's rollback asks what to do with it before it
@@ -111,6 +125,9 @@ func TestRollbackAsksAboutDataEnteredSinceTheUpdate(t *testing.T) {
 	assert.Contains(t, dialogText(h.win), ja.T("rollback.ask.message", nil))
 	now, _ := os.ReadFile(dbPath)
 	assert.Equal(t, today, now, "nothing changes before the administrator answers")
+	if dir := os.Getenv("SCREENSHOT_DIR"); dir != "" {
+		saveCapture(t, h, filepath.Join(dir, "ja", "1b-rollback-asks.png"))
+	}
 
 	test.Tap(dialogButton(h.win, ja.T("rollback.ask.filesOnlyButton", nil)))
 	require.Eventually(t, func() bool { return panel.done != nil || panel.err != nil }, 2*wait, tick)

@@ -167,19 +167,25 @@ func configResults(changes []configChange) []ConfigResult {
 // into the staging folder under the path (and beside it, .omflow-new / .omflow-old).
 func stageConfigs(in *install.Installation, staging string, changes []configChange) ([]txn.Op, error) {
 	var ops []txn.Op
-	put := func(rel string, content []byte) error {
+	// put stages content for rel. A copy saved beside a config file (like) is kept as
+	// that file: owner, group, mode and label (txn.Op.Like).
+	put := func(rel, like string, content []byte) error {
 		p := filepath.Join(staging, filepath.FromSlash(rel))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
 		}
 		mode := os.FileMode(0o644)
-		if st, err := os.Stat(abs(in, rel)); err == nil {
+		if st, err := os.Stat(abs(in, like)); err == nil {
 			mode = st.Mode().Perm()
 		}
 		if err := os.WriteFile(p, content, mode); err != nil {
 			return err
 		}
-		ops = append(ops, fileOp(in, rel))
+		op := fileOp(in, rel)
+		if like != rel {
+			op.Like = like
+		}
+		ops = append(ops, op)
 		return nil
 	}
 	for _, c := range changes {
@@ -193,17 +199,17 @@ func stageConfigs(in *install.Installation, staging string, changes []configChan
 		case c.installed != nil && bytes.Equal(c.d.Content, c.installed):
 			os.Remove(staged)
 		default:
-			if err := put(c.path, c.d.Content); err != nil {
+			if err := put(c.path, c.path, c.d.Content); err != nil {
 				return nil, err
 			}
 		}
 		if c.d.Beside != nil {
-			if err := put(c.path+merge.NewSuffix, c.d.Beside); err != nil {
+			if err := put(c.path+merge.NewSuffix, c.path, c.d.Beside); err != nil {
 				return nil, err
 			}
 		}
 		if c.d.SaveOld && c.installed != nil {
-			if err := put(c.path+merge.OldSuffix, c.installed); err != nil {
+			if err := put(c.path+merge.OldSuffix, c.path, c.installed); err != nil {
 				return nil, err
 			}
 		}

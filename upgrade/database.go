@@ -96,7 +96,9 @@ func stageDatabase(in *install.Installation, staging, rel string) (os.FileInfo, 
 	return copyFile(src, dst)
 }
 
-// copyFile copies src to dst with src's mode and returns src's state as copied.
+// copyFile copies src to dst with src's mode and returns src's state as copied. An
+// existing dst is rewritten in place, not replaced: the database copied again after the
+// stop (refreshDatabase) keeps the owner, group and label Prepare gave the staged copy.
 func copyFile(src, dst string) (os.FileInfo, error) {
 	in, err := os.Open(src)
 	if err != nil {

@@ -119,7 +119,7 @@ func guardData(ctx context.Context, opt *Options, in *install.Installation, choi
 	}
 	old := filepath.Join(b.Dir, "files", filepath.FromSlash(d.Database))
 	lost := lostRows(ctx, old, abs(in, d.Database))
-	age := time.Since(b.Started).Round(time.Minute)
+	age := ago(time.Since(b.Started))
 	opt.logf("rollback: the site wrote to its database %s since the update to %s %s ago (%s)", d.Database, b.To, age, lost)
 	switch choice {
 	case DataRefuse:
@@ -166,6 +166,19 @@ func tryOldCode(ctx context.Context, opt *Options, in *install.Installation, b *
 	return err
 }
 
+// ago says how long ago, as an administrator reads it.
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "less than a minute"
+	case d < time.Hour:
+		return fmt.Sprintf("%d minutes", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d hours", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days", int(d.Hours()/24))
+}
+
 // lostRows says, table by table, how the database at now differs in rows from the one
 // at before: what a rollback to before would lose.
 func lostRows(ctx context.Context, before, now string) string {
@@ -179,12 +192,12 @@ func lostRows(ctx context.Context, before, now string) string {
 	}
 	var parts []string
 	for name, t := range n.Tables {
-		was := int64(0)
-		if bt, ok := b.Tables[name]; ok {
-			was = bt.Rows
-		}
-		if t.Rows != was {
-			parts = append(parts, fmt.Sprintf("%s %d rows, %d before the update", name, t.Rows, was))
+		bt, ok := b.Tables[name]
+		switch {
+		case !ok:
+			parts = append(parts, fmt.Sprintf("%s, a table made since (%d rows)", name, t.Rows))
+		case t.Rows != bt.Rows:
+			parts = append(parts, fmt.Sprintf("%s %d rows, %d before the update", name, t.Rows, bt.Rows))
 		}
 	}
 	if len(parts) == 0 {

@@ -132,19 +132,36 @@ func TestDetectRefusesWhatIsNoInstallation(t *testing.T) {
 	}
 }
 
+// WriteFileAtomic keeps the mode of the file it replaces (the owner too, as root); a new
+// file gets the mode asked for.
 func TestWriteFileAtomic(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "version.bin")
-	os.WriteFile(p, []byte("old"), 0o600)
-	if err := WriteFileAtomic(p, []byte("new"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(p)
-	st, _ := os.Stat(p)
-	if string(b) != "new" || st.Mode().Perm() != 0o644 {
-		t.Fatalf("content %q mode %v", b, st.Mode())
-	}
-	entries, _ := os.ReadDir(filepath.Dir(p))
-	if len(entries) != 1 {
-		t.Fatalf("left temporary files: %v", entries)
+	for _, tc := range []struct {
+		name string
+		old  os.FileMode // 0: no file before
+		want os.FileMode
+	}{
+		{"replaces a 0600 file", 0o600, 0o600},
+		{"replaces a 0640 file", 0o640, 0o640},
+		{"new file", 0, 0o644},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "version.bin")
+			if tc.old != 0 {
+				os.WriteFile(p, []byte("old"), tc.old)
+				os.Chmod(p, tc.old)
+			}
+			if err := WriteFileAtomic(p, []byte("new"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			b, _ := os.ReadFile(p)
+			st, _ := os.Stat(p)
+			if string(b) != "new" || st.Mode().Perm() != tc.want {
+				t.Fatalf("content %q mode %v, want %v", b, st.Mode(), tc.want)
+			}
+			entries, _ := os.ReadDir(filepath.Dir(p))
+			if len(entries) != 1 {
+				t.Fatalf("left temporary files: %v", entries)
+			}
+		})
 	}
 }

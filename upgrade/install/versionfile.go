@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"omflow-upgrade/upgrade/outcome"
+	"omflow-upgrade/upgrade/txn"
 	"omflow-upgrade/upgrade/version"
 )
 
@@ -100,6 +101,11 @@ func WriteFileAtomic(path string, b []byte, perm os.FileMode) error {
 	}
 	if err == nil {
 		err = os.Chmod(tmp, perm)
+	}
+	if err == nil {
+		// The file it replaces keeps its owner, group, mode and label (an OMFLOW run by
+		// www-data must still read its version file).
+		err = txn.KeepAttrs(tmp, path)
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)

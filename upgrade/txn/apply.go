@@ -45,8 +45,13 @@ func (t *Txn) apply(ctx context.Context) error {
 	}
 	for _, d := range t.j.MkDirs {
 		p := filepath.Join(t.root, filepath.FromSlash(d.Path))
-		if err := os.Mkdir(p, d.Mode); err != nil && !os.IsExist(err) {
+		err := os.Mkdir(p, d.Mode)
+		if err != nil && !os.IsExist(err) {
 			return fmt.Errorf("create folder %q: %w", p, err)
+		}
+		if err == nil {
+			// Its parent's owner before the mode: a change of owner may clear set-id bits.
+			t.inheritDir(p)
 		}
 		// The umask must not decide the mode.
 		if err := os.Chmod(p, d.Mode); err != nil {
@@ -151,11 +156,15 @@ func (t *Txn) rollback(ctx context.Context) (left []Op, err error) {
 	for _, d := range t.j.RmDirs {
 		p := filepath.Join(t.root, filepath.FromSlash(d.Path))
 		if err := os.Mkdir(p, d.Mode); err == nil {
+			t.inheritDir(p)
 			os.Chmod(p, d.Mode)
 		} else if !os.IsExist(err) {
 			errs = append(errs, fmt.Errorf("make folder %q again: %w", p, err))
 		}
 	}
+	// An undo's staged copies are a kept backup's originals: they go back into it, so
+	// that the backup can still be undone, instead of being dropped.
+	restage := t.j.Kind == KindUndo
 	n := len(t.j.Ops)
 	for k := n - 1; k >= 0; k-- {
 		op := t.j.Ops[k]
@@ -169,6 +178,13 @@ func (t *Txn) rollback(ctx context.Context) (left []Op, err error) {
 				left = append(left, op)
 				continue
 			}
+			if has && restage && op.Kind == Replace {
+				if err := unstage(target, staged); err != nil {
+					errs = append(errs, fmt.Errorf("put %q back into the backup: %w", target, err))
+					left = append(left, op)
+					continue
+				}
+			}
 			if has {
 				if err := putBack(backup, target); err != nil {
 					errs = append(errs, fmt.Errorf("put back %q: %w", target, err))
@@ -178,6 +194,13 @@ func (t *Txn) rollback(ctx context.Context) (left []Op, err error) {
 		case Add:
 			if hasStaged, _ := exists(staged); hasStaged {
 				continue // never moved
+			}
+			if restage {
+				if err := unstage(target, staged); err != nil {
+					errs = append(errs, fmt.Errorf("put %q back into the backup: %w", target, err))
+					left = append(left, op)
+				}
+				continue
 			}
 			if err := removeFile(target); err != nil {
 				errs = append(errs, fmt.Errorf("remove added %q: %w", target, err))
@@ -391,6 +414,22 @@ func Recover(ctx context.Context, stateDir, root string, opt Options) (*Journal,
 		err = cerr
 	}
 	return j, err
+}
+
+// unstage moves a file an undo put in place (target) back to where it was staged, in
+// the kept backup. Nothing is done when it is there already or was never moved (staged
+// present), or when target is gone; so a rollback can repeat it after a crash.
+func unstage(target, staged string) error {
+	if has, err := exists(staged); err != nil || has {
+		return err
+	}
+	if has, err := exists(target); err != nil || !has {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(staged), 0o755); err != nil {
+		return err
+	}
+	return os.Rename(target, staged)
 }
 
 // putBack renames a saved original over its place, making its folder again if

@@ -498,6 +498,16 @@ func TestCrashUndoTreeRecover(t *testing.T) {
 			if undone != c.undone {
 				t.Errorf("backups %+v: undone %v, want %v", bs, undone, c.undone)
 			}
+			if c.kills[0].mode == "undo" && !c.after {
+				// The undo was rolled back: the backup it took its originals from is whole
+				// again, and undoes the update.
+				if _, err := UndoLast(t.Context(), state, tr.root, Options{}); err != nil {
+					t.Fatalf("undo again after the recovery: %v", err)
+				}
+				if d := diffTrees(snapshot(t, tr.root, skip...), tr.after); d != "" {
+					t.Fatalf("undo again after the recovery:\n%s", d)
+				}
+			}
 		})
 	}
 }

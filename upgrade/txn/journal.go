@@ -24,6 +24,12 @@ const (
 type Op struct {
 	Kind Kind   `json:"kind"`
 	Path string `json:"path"`
+	// Like, for an Add or Replace, names (root-relative) the installed file whose owner,
+	// group, mode and security label the staged copy takes instead of those of the file it
+	// replaces or of its folder: a copy saved beside a file (settings.py.omflow-old) is
+	// kept like that file. Prepare reads it; the journal does not keep it, since recovery
+	// never needs it (the staged copies are given their owners before the journal).
+	Like string `json:"-"`
 }
 
 // Run kinds.

@@ -98,7 +98,7 @@ func (t *Txn) PrepareTree(ctx context.Context, p Plan) error {
 	if err := os.MkdirAll(tree, 0o700); err != nil {
 		return fmt.Errorf("create %q: %w", tree, err)
 	}
-	c := &copier{ctx: ctx, opt: &t.opt, total: total}
+	c := &copier{ctx: ctx, t: t, opt: &t.opt, total: total}
 	for _, n := range names {
 		if err := c.copy(filepath.Join(t.root, n), filepath.Join(tree, n)); err != nil {
 			removeTree(t.BackupDir())
@@ -122,6 +122,7 @@ func (t *Txn) PrepareTree(ctx context.Context, p Plan) error {
 
 type copier struct {
 	ctx         context.Context
+	t           *Txn
 	opt         *Options
 	done, total int64
 	links       map[[2]uint64]string // first copy of each hard-linked file
@@ -180,6 +181,9 @@ func (c *copier) copy(src, dst string) error {
 		return nil
 	}
 	if err := keepMeta(dst, fi); err != nil {
+		return fmt.Errorf("%q: %w", dst, err)
+	}
+	if err := c.t.copyLabel(src, dst); err != nil {
 		return fmt.Errorf("%q: %w", dst, err)
 	}
 	return nil

@@ -122,6 +122,9 @@ type Txn struct {
 	stateDev       *uint64  // the state folder's file system, where known
 	resumed        bool     // reopened by Resume
 	rollbackTried  bool     // a rollback began (and may have stopped half-way)
+	// ownerWarned, labelWarned: the run said once that it may not give files their owner
+	// or label (owner_unix.go).
+	ownerWarned, labelWarned bool
 }
 
 // journalMargin is room for the journal and the folders' metadata.
@@ -302,6 +305,10 @@ func (t *Txn) Prepare(ctx context.Context, p Plan) error {
 	j := &Journal{Format: 1, ID: t.id, Kind: KindApply, Root: t.root, From: p.From, To: p.To,
 		Started: time.Now().UTC(), Staging: "staging-" + t.id, Data: p.Data}
 	if err := t.preflight(ctx, j, p.Ops); err != nil {
+		return err
+	}
+	// Owners, modes and labels now, while the service runs (owner.go).
+	if err := t.keepOwners(ctx, j.Ops); err != nil {
 		return err
 	}
 	// The staged copies must be on disk before they are renamed into place, or a power

@@ -1,0 +1,18 @@
+//go:build windows
+
+package txn
+
+import "context"
+
+// On Windows a rename within a volume moves a file's security descriptor with it: a
+// staged copy carries the ACL it inherited in the staging folder, itself inheriting
+// from the installation's root. Owners, modes and labels are not set (owner.go).
+
+func (t *Txn) keepOwners(context.Context, []Op) error { return nil }
+
+func (t *Txn) inheritDir(string) {}
+
+func (t *Txn) copyLabel(string, string) error { return nil }
+
+// KeepAttrs does nothing on Windows (see keepOwners).
+func KeepAttrs(dst, like string) error { return nil }
