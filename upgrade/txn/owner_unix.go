@@ -194,8 +194,8 @@ func (t *Txn) give(p string, fi fs.FileInfo, a attrs) error {
 			if !errors.Is(err, fs.ErrPermission) {
 				return fmt.Errorf("give %q its owner: %w", p, err)
 			}
-			if !t.ownerWarned {
-				t.ownerWarned = true
+			if !t.owners.ownerWarned {
+				t.owners.ownerWarned = true
 				t.opt.logf("files keep the owner of this run (uid %d), not that of what they replace: %v (only root may give a file away; said once)", os.Geteuid(), err)
 			}
 		}
@@ -218,8 +218,8 @@ func (t *Txn) give(p string, fi fs.FileInfo, a attrs) error {
 	case errors.Is(err, fs.ErrPermission) && link:
 		// The user.* attributes a test uses as labels are refused on links.
 	case errors.Is(err, fs.ErrPermission):
-		if !t.labelWarned {
-			t.labelWarned = true
+		if !t.owners.labelWarned {
+			t.owners.labelWarned = true
 			t.opt.logf("files keep the security label of the staging folder, not that of what they replace: %v (said once)", err)
 		}
 	default:
@@ -291,3 +291,6 @@ func KeepAttrs(dst, like string) error {
 	}
 	return (&Txn{}).give(dst, dfi, a)
 }
+
+// ownerState: the run said once that it may not give files their owner or label.
+type ownerState struct{ ownerWarned, labelWarned bool }

@@ -8,7 +8,10 @@ import "context"
 // staged copy carries the ACL it inherited in the staging folder, itself inheriting
 // from the installation's root. Owners, modes and labels are not set (owner.go).
 
-func (t *Txn) keepOwners(context.Context, []Op) error { return nil }
+func (t *Txn) keepOwners(context.Context, []Op) error {
+	t.owners = ownerState{} // nothing to say: nothing is set
+	return nil
+}
 
 func (t *Txn) inheritDir(string) {}
 
@@ -16,3 +19,6 @@ func (t *Txn) copyLabel(string, string) error { return nil }
 
 // KeepAttrs does nothing on Windows (see keepOwners).
 func KeepAttrs(dst, like string) error { return nil }
+
+// ownerState is empty: Windows files keep the ACL they inherit (see KeepAttrs).
+type ownerState struct{}

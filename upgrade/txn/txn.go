@@ -117,14 +117,12 @@ type Txn struct {
 	opt            Options
 	lock           *lockFile
 	id             string
-	j              *Journal // nil until Prepare
-	done           bool     // committed or rolled back: nothing left to do
-	stateDev       *uint64  // the state folder's file system, where known
-	resumed        bool     // reopened by Resume
-	rollbackTried  bool     // a rollback began (and may have stopped half-way)
-	// ownerWarned, labelWarned: the run said once that it may not give files their owner
-	// or label (owner_unix.go).
-	ownerWarned, labelWarned bool
+	j              *Journal   // nil until Prepare
+	done           bool       // committed or rolled back: nothing left to do
+	stateDev       *uint64    // the state folder's file system, where known
+	resumed        bool       // reopened by Resume
+	rollbackTried  bool       // a rollback began (and may have stopped half-way)
+	owners         ownerState // what the run said of owners and labels (owner_unix.go)
 }
 
 // journalMargin is room for the journal and the folders' metadata.
