@@ -5,5 +5,5 @@ set -eu
 cd "$(dirname "$0")/.."
 out="$PWD/docs/screenshots"
 mkdir -p "$out"
-SCREENSHOT_DIR="$out" go test -count=1 -run '^TestScreenshots$' ./app/
+SCREENSHOT_DIR="$out" go test -count=1 -run '^(TestScreenshots|TestRealOMFLOWUpdateThroughTheWizard|TestRollbackAsksAboutDataEnteredSinceTheUpdate)$' ./app/
 ls "$out"/*/*.png
