@@ -101,7 +101,7 @@ func TestApply(t *testing.T) {
 			},
 		},
 		{
-			name: "NOT NULL column without default on rows: rebuilt with the value, keeping indexes, triggers, views, sequence and children",
+			name: "a UNIQUE column: rebuilt, a NOT NULL column with it gets the value, keeping indexes, triggers, views, sequence and children",
 			site: []string{
 				itemTable, itemRows,
 				`INSERT INTO app_item (name) VALUES ('deleted')`, `DELETE FROM app_item WHERE name = 'deleted'`,
@@ -114,14 +114,14 @@ func TestApply(t *testing.T) {
 				`INSERT INTO app_child (item_id) VALUES (1), (3)`,
 			},
 			release: []string{
-				withColumns(`"language_package" text NOT NULL`, `"extra" integer NULL`),
+				withColumns(`"language_package" text NOT NULL`, `"extra" integer NULL UNIQUE`),
 				`CREATE INDEX "app_item_name_1234abcd" ON "app_item" ("name")`,
 				`CREATE TABLE "app_child" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "item_id" integer NOT NULL REFERENCES "app_item" ("id") DEFERRABLE INITIALLY DEFERRED)`,
 			},
 			values: Values{"app_item.language_package": "{}"},
 			want: &Changes{Columns: []ColumnAdd{
 				{Table: "app_item", Column: "language_package", Definition: `"language_package" text NOT NULL`, Rebuild: true, Value: "{}"},
-				{Table: "app_item", Column: "extra", Definition: `"extra" integer NULL`, Rebuild: true},
+				{Table: "app_item", Column: "extra", Definition: `"extra" integer NULL UNIQUE`, Rebuild: true},
 			}},
 			check: func(t *testing.T, site string) {
 				wantRows(t, site, `SELECT id, name, language_package, quote(extra) FROM app_item`, "1|first|{}|NULL", "2|second|{}|NULL", "3|third|{}|NULL")
@@ -149,8 +149,7 @@ func TestApply(t *testing.T) {
 		{
 			name:    "a site-only column forbids a rebuild",
 			site:    []string{withColumns(`"legacy" text NULL`), itemRows},
-			release: []string{withColumns(`"language_package" text NOT NULL`)},
-			values:  Values{"app_item.language_package": "{}"},
+			release: []string{withColumns(`"code" text NULL UNIQUE`)},
 			unsafe:  []unsafeAt{{"app_item", "legacy", "lose"}},
 		},
 		{
@@ -228,7 +227,7 @@ func TestApply(t *testing.T) {
 		{
 			name:    "a table without a rowid column keeps its rowids when rebuilt",
 			site:    []string{`CREATE TABLE "app_log" ("msg" text NOT NULL)`, `INSERT INTO app_log (rowid, msg) VALUES (5, 'five'), (9, 'nine')`},
-			release: []string{`CREATE TABLE "app_log" ("msg" text NOT NULL, "at" datetime NOT NULL)`},
+			release: []string{`CREATE TABLE "app_log" ("msg" text NOT NULL, "at" datetime NOT NULL, UNIQUE ("msg", "at"))`},
 			values:  Values{"app_log.at": "2020-08-14 00:00:00"},
 			want:    &Changes{Columns: []ColumnAdd{{Table: "app_log", Column: "at", Definition: `"at" datetime NOT NULL`, Rebuild: true, Value: "2020-08-14 00:00:00"}}},
 			check: func(t *testing.T, site string) {
@@ -236,18 +235,22 @@ func TestApply(t *testing.T) {
 			},
 		},
 		{
-			name:    "values of every database type",
+			name:    "values of every database type, each the column's DEFAULT",
 			site:    []string{itemTable, `INSERT INTO app_item (name) VALUES ('only')`},
 			release: []string{withColumns(`"i" integer NOT NULL`, `"f" real NOT NULL`, `"b" blob NOT NULL`, `"s" text NOT NULL`)},
 			values:  Values{"app_item.i": int64(7), "app_item.f": 0.5, "app_item.b": []byte{0, 0xff}, "app_item.s": ""},
 			want: &Changes{Columns: []ColumnAdd{
-				{Table: "app_item", Column: "i", Definition: `"i" integer NOT NULL`, Rebuild: true, Value: int64(7)},
-				{Table: "app_item", Column: "f", Definition: `"f" real NOT NULL`, Rebuild: true, Value: 0.5},
-				{Table: "app_item", Column: "b", Definition: `"b" blob NOT NULL`, Rebuild: true, Value: []byte{0, 0xff}},
-				{Table: "app_item", Column: "s", Definition: `"s" text NOT NULL`, Rebuild: true, Value: ""},
+				{Table: "app_item", Column: "i", Definition: `"i" integer NOT NULL DEFAULT 7`, Value: int64(7)},
+				{Table: "app_item", Column: "f", Definition: `"f" real NOT NULL DEFAULT 0.5`, Value: 0.5},
+				{Table: "app_item", Column: "b", Definition: `"b" blob NOT NULL DEFAULT X'00ff'`, Value: []byte{0, 0xff}},
+				{Table: "app_item", Column: "s", Definition: `"s" text NOT NULL DEFAULT ''`, Value: ""},
 			}},
 			check: func(t *testing.T, site string) {
 				wantRows(t, site, `SELECT quote(i), quote(f), quote(b), quote(s) FROM app_item`, "7|0.5|X'00FF'|''")
+				// A row inserted by code that knows nothing of the columns (the previous
+				// version after a rollback -files-only) gets the defaults.
+				execDB(t, site, `INSERT INTO app_item (name) VALUES ('old code')`)
+				wantRows(t, site, `SELECT quote(i), quote(s) FROM app_item WHERE name = 'old code'`, "7|''")
 			},
 		},
 		{
@@ -280,8 +283,7 @@ func TestApply(t *testing.T) {
 		{
 			name:    "a type change forbids a rebuild of rows",
 			site:    []string{itemTable, itemRows},
-			release: []string{`CREATE TABLE "app_item" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "name" integer NOT NULL, "language_package" text NOT NULL)`},
-			values:  Values{"app_item.language_package": "{}"},
+			release: []string{`CREATE TABLE "app_item" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "name" integer NOT NULL, "code" text NULL UNIQUE)`},
 			unsafe:  []unsafeAt{{"app_item", "name", "convert"}},
 		},
 		{

@@ -32,6 +32,12 @@
 //     is a constant (not CURRENT_TIME, CURRENT_DATE, CURRENT_TIMESTAMP or an expression in
 //     parentheses), and it is not NOT NULL without a (non-NULL) default. Foreign keys are
 //     off during the transaction, so a REFERENCES column with a default is added too.
+//     A NOT NULL column without a default for which the caller gives a [Values] entry
+//     (Django's model default; [NeedsValue] lists these columns, empty tables too) is
+//     added by ALTER with that value as its DEFAULT: the site's rows get it, and so does
+//     a row inserted later by code that knows nothing of the column (the previous
+//     version's, after a rollback that keeps today's database). The column then differs
+//     from the release's declaration by that DEFAULT only.
 //     Otherwise the table is rebuilt, SQLite's 12 steps: the release's CREATE TABLE under
 //     a temporary name, the site's rows copied in (every column the site has, rowids
 //     kept; an added NOT NULL column without default gets the caller's [Values] entry,

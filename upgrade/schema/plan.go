@@ -1,9 +1,11 @@
 package schema
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -183,6 +185,16 @@ func planColumns(st, rt *Table, values Values) ([]ColumnAdd, []error, error) {
 			return nil, nil, fmt.Errorf("release's CREATE TABLE of %q: no definition of column %q", rt.Name, c.Name)
 		}
 		adds[i] = ColumnAdd{Table: st.Name, Column: c.Name, Definition: def.text}
+		if v, err := lookupValue(values, rt.Name, c.Name); err != nil {
+			return nil, nil, err
+		} else if v != nil && c.needsValue() && !def.has("PRIMARY") && !def.has("UNIQUE") && c.Hidden != 3 && !ct.constrained(c.Name) {
+			// NOT NULL without a DEFAULT, and Django's model gives the value: added with
+			// that value as its DEFAULT, by ALTER. The site's rows get it, and so does a
+			// row the previous version's code inserts after a rollback -files-only (it
+			// knows nothing of the column).
+			adds[i].Definition, adds[i].Value = def.text+" DEFAULT "+sqlLiteral(v), v
+			continue
+		}
 		rebuild = rebuild || !canAdd(c, def, ct)
 	}
 	if !rebuild {
@@ -199,11 +211,13 @@ func planColumns(st, rt *Table, values Values) ([]ColumnAdd, []error, error) {
 		}
 	}
 	for i, c := range cols {
+		// Rebuilt, the table is the release's CREATE TABLE as written: no DEFAULT added.
+		def, _ := ct.column(c.Name)
+		adds[i].Definition, adds[i].Value = def.text, nil
 		adds[i].Rebuild = true
 		if st.Rows == 0 {
 			continue
 		}
-		def, _ := ct.column(c.Name)
 		var value any // what every existing row gets
 		switch {
 		case c.PK > 0 || def.has("PRIMARY"):
@@ -267,13 +281,14 @@ func affinity(declared string) string {
 }
 
 // NeedsValue lists, sorted, the "table.column" keys of the columns the release adds to
-// site tables that hold rows and that are NOT NULL without a DEFAULT: the caller asks
-// Django for their model defaults and passes them to Plan and Apply as Values.
+// site tables that are NOT NULL without a DEFAULT: the caller asks Django for their model
+// defaults and passes them to Plan and Apply as Values (an empty table needs none, but
+// with one the column is added with it as its DEFAULT).
 func NeedsValue(site, release *Schema) []string {
 	var keys []string
 	for name, rt := range release.Tables {
 		st := site.table(name)
-		if skipped(name) || st == nil || st.Rows == 0 {
+		if skipped(name) || st == nil {
 			continue
 		}
 		for _, c := range added(st, rt) {
@@ -284,4 +299,19 @@ func NeedsValue(site, release *Schema) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// sqlLiteral writes a database value as an SQL literal for a DEFAULT clause.
+func sqlLiteral(v any) string {
+	switch x := v.(type) {
+	case string:
+		return "'" + strings.ReplaceAll(x, "'", "''") + "'"
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case []byte:
+		return "X'" + hex.EncodeToString(x) + "'"
+	}
+	return "NULL"
 }

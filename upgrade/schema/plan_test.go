@@ -21,9 +21,10 @@ func TestNeedsValue(t *testing.T) {
 			want:    []string{"app_item.language_package"},
 		},
 		{
-			name:    "an empty table needs no value",
+			name:    "an empty table is asked too (the value becomes the column's DEFAULT)",
 			site:    []string{itemTable},
 			release: []string{withColumns(`"language_package" text NOT NULL`)},
+			want:    []string{"app_item.language_package"},
 		},
 		{
 			name:    "a default, NULL allowed, or a primary key (refused anyway): no value",
