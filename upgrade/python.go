@@ -148,9 +148,14 @@ func undoPython(ctx context.Context, opt *Options, in *install.Installation, d *
 	return nil
 }
 
-// movePython rebuilds the Linux venv for the new Python (SPEC 1, the seed's manual
-// 1.2.0.0 steps), the old venv and django.conf going into the run's backup.
-func (a *applier) movePython(ctx context.Context, mv *pythonMove) error {
+// preparePython makes the new Linux venv for the new Python beside the old one, with
+// every package (SPEC 1, the seed's manual 1.2.0.0 steps), while the old service still
+// runs (SPEC 4.4: pip, the network and mod_wsgi's build are no downtime). It runs after
+// the journal is written, so that a crash leaves a record that recover undoes. A failure
+// removes what it made and leaves the service alone: the run then ends as rolled back
+// (nothing of the installation was changed), or refused when the new interpreter is
+// missing.
+func (a *applier) preparePython(ctx context.Context, mv *pythonMove) error {
 	python, err := pyenv.FindPython(ctx, mv.want)
 	if err != nil {
 		return err
@@ -172,9 +177,60 @@ func (a *applier) movePython(ctx context.Context, mv *pythonMove) error {
 	if err != nil {
 		return err
 	}
-	a.opt.logf("python: moving %s from Python %s to %s (%s)", a.in.PythonDir(), mv.have, mv.want, python)
-	if err := rb.Do(ctx); err != nil {
-		return fmt.Errorf("make the Python %s environment: %w", mv.want, err)
+	a.opt.logf("python: preparing the Python %s environment for %s beside it, at %s, while OMFLOW runs (%s)", mv.want, a.in.PythonDir(), rb.NewVenv(), python)
+	err = rb.Prepare(ctx)
+	if err == nil {
+		return nil
+	}
+	err = fmt.Errorf("make the Python %s environment: %w", mv.want, err)
+	var refused *outcome.RefusedError
+	var unusable *outcome.UnusableError
+	if uerr := rb.Undo(context.WithoutCancel(ctx)); uerr != nil {
+		return &outcome.FailedError{Err: fmt.Errorf("%w; %v", err, uerr),
+			Manual: fmt.Sprintf("remove %s; OMFLOW was not stopped and its files are unchanged", rb.NewVenv())}
+	}
+	if errors.As(err, &refused) || errors.As(err, &unusable) {
+		return err // found before any change
+	}
+	a.opt.logf("python: %v; the prepared environment is removed, OMFLOW was not stopped", err)
+	return &outcome.FailedError{RolledBack: true, Err: err}
+}
+
+// dropPreparedPython removes the venv preparePython made when the run ends without having
+// swapped it in (the stop failed, a file was held): the old service never stopped using
+// the old one. After a swap there is nothing left to remove.
+func (a *applier) dropPreparedPython() {
+	if a.data.Python == nil {
+		return
+	}
+	rb, err := a.data.Python.rebuild(a.in, a.opt)
+	if err != nil {
+		return
+	}
+	newVenv := rb.NewVenv()
+	if _, err := os.Lstat(newVenv); err != nil {
+		return
+	}
+	a.opt.logf("python: remove the prepared environment %s (not swapped in)", newVenv)
+	if err := os.RemoveAll(newVenv); err != nil {
+		a.opt.logf("python: remove %s: %v", newVenv, err)
+	}
+}
+
+// movePython swaps the prepared venv in, in the downtime: the old venv goes into the
+// run's backup and the new one to python/ by rename, and django.conf is pointed at it.
+func (a *applier) movePython(ctx context.Context, mv *pythonMove) error {
+	d := a.data.Python
+	if d == nil {
+		return fmt.Errorf("move to Python %s: no environment was prepared", mv.want)
+	}
+	rb, err := d.rebuild(a.in, a.opt)
+	if err != nil {
+		return err
+	}
+	a.opt.logf("python: moving %s from Python %s to %s", a.in.PythonDir(), mv.have, mv.want)
+	if err := rb.Swap(ctx); err != nil {
+		return fmt.Errorf("put the Python %s environment in place: %w", mv.want, err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package upgrade
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,13 +11,18 @@ import (
 
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/outcome"
+	"omflow-upgrade/upgrade/pyenv"
 	"omflow-upgrade/upgrade/pyenv/pyenvtest"
+	"omflow-upgrade/upgrade/runlog"
 )
 
 // TestPythonMoveThatFailsRollsBackTheVenv moves a demo installation whose environment
 // runs an older Python to the Python the update requires; the new environment cannot get
-// its packages (an empty wheel folder, no index): the update fails, and the old venv,
-// the tree and the service are back.
+// its packages (an empty wheel folder, no index). The new environment is prepared while
+// the old service runs, so the update fails before the stop: the service is never
+// stopped, the prepared environment is removed and the tree is as it was. The exit is 4
+// (failed, rolled back), not 3 (refused): the run had begun (journal, backup, a venv
+// beside the old one) and undid it; pip's reason is the error.
 func TestPythonMoveThatFailsRollsBackTheVenv(t *testing.T) {
 	in := newDemo(t, "", "1.1.6.1")
 	oldVenv(t, in)
@@ -38,15 +44,59 @@ func TestPythonMoveThatFailsRollsBackTheVenv(t *testing.T) {
 	opt.Wheels = t.TempDir() // offline, and nothing in it
 	var steps stepList
 	opt.Progress = &steps
+	log := runLog(t, &opt)
+	stopped := false
+	opt.Hook = func(point string, _ int) { stopped = stopped || point == "stopped" }
 	_, err = Apply(context.Background(), opt, p)
-	if outcome.ExitCode(err) != outcome.ExitRolledBack {
+	if outcome.ExitCode(err) != outcome.ExitRolledBack || !errors.Is(err, pyenv.ErrInstallFailed) {
 		t.Fatalf("exit %d: %v", outcome.ExitCode(err), err)
 	}
-	if !strings.Contains(steps.String(), StepPython) {
-		t.Fatalf("the Python step did not run: %s", steps.String())
+	if stopped || strings.Contains(steps.String(), StepStop) {
+		t.Fatalf("the service was stopped for a pip failure: %s", steps.String())
+	}
+	lines := log()
+	if pip, stop := firstLogLine(lines, "-m pip install"), firstLogLine(lines, "service stop"); pip < 0 || stop >= 0 {
+		t.Fatalf("pip install at log line %d, service stop at %d:\n%s", pip, stop, strings.Join(lines, "\n"))
+	}
+	if _, err := os.Lstat(in.PythonDir() + pyenv.NewVenvSuffix); !os.IsNotExist(err) {
+		t.Fatalf("the prepared environment is left: %v", err)
 	}
 	sameTree(t, before, snapshot(t, in.Root))
 	answers(t, in, "1.1.6.1")
+}
+
+// runLog gives opt a run log in a temporary folder and returns its reader.
+func runLog(t *testing.T, opt *Options) func() []string {
+	dir := t.TempDir()
+	opt.Log = runlog.Open(dir, "apply")
+	t.Cleanup(func() { opt.Log.Close() })
+	return func() []string {
+		b, err := os.ReadFile(opt.Log.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Split(string(b), "\n")
+	}
+}
+
+// firstLogLine is the index of the first line containing s, or -1.
+func firstLogLine(lines []string, s string) int {
+	for i, l := range lines {
+		if strings.Contains(l, s) {
+			return i
+		}
+	}
+	return -1
+}
+
+// lastLogLine is the index of the last line containing s, or -1.
+func lastLogLine(lines []string, s string) int {
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.Contains(lines[i], s) {
+			return i
+		}
+	}
+	return -1
 }
 
 // stepList keeps the steps a run announced.
@@ -115,11 +165,13 @@ func detectAt(root string) (*install.Installation, error) {
 // is moved into the backup, a new one is made with Python 3.11 and gets the release's
 // packages and the old extras from a folder of wheels, Apache's django.conf is pointed at
 // the new mod_wsgi; rollback puts the old environment and django.conf back byte for byte.
+// The new environment is made and gets its packages while the old service runs: between
+// the stop and the start there are only renames (SPEC 4.4).
 func TestPythonMoveOnADemo(t *testing.T) {
 	in := newDemo(t, "", "1.1.6.1")
 	site := oldVenv(t, in)
 	venv, cfg := in.PythonDir(), filepath.Join(in.PythonDir(), "pyvenv.cfg")
-	for _, p := range [][2]string{{"Django", "2.2.28"}, {"ldap3", "2.9.1"}, {"mod_wsgi", "4.9.0"}, {"openpyxl", "3.0.9"}, {"pytz", "2021.3"}} {
+	for _, p := range [][2]string{{"Django", "2.2.28"}, {"ldap3", "2.9.1"}, {"mod_wsgi", "4.9.0"}, {"openpyxl", "3.0.9"}, {"pytz", "2021.3"}, {"omtool", "1.0"}} {
 		pyenvtest.WriteDistInfo(t, site, p[0], p[1])
 	}
 	confBytes, err := os.ReadFile(filepath.Join("pyenv", "testdata", "apache", "django.conf"))
@@ -137,6 +189,12 @@ func TestPythonMoveOnADemo(t *testing.T) {
 			"mod_wsgi/__init__.py": "",
 			"mod_wsgi/server/mod_wsgi-py311.cpython-311-x86_64-linux-gnu.so": "stand-in",
 		}},
+		// A package with a console script: pip writes bin/omtool, whose shebang names the
+		// environment's python.
+		{Name: "omtool", Version: "1.0", Files: map[string]string{
+			"omtool_cli.py":                         "import sys\n\ndef main():\n    print('omtool prefix=' + sys.prefix)\n",
+			"omtool-1.0.dist-info/entry_points.txt": "[console_scripts]\nomtool = omtool_cli:main\n",
+		}},
 	} {
 		pyenvtest.BuildWheel(t, wheels, w)
 	}
@@ -145,9 +203,42 @@ func TestPythonMoveOnADemo(t *testing.T) {
 	p := buildPackage(t, release{version: "1.2.0.0", python: "3.11", files: map[string]string{"server/omflow/views.py": "# 1.2.0.0\n"}})
 	opt := options(t, in)
 	opt.Override.ApacheConf, opt.Wheels = conf, wheels
-	opt.Override.StartTimeout = 120 // pip installs between the stop and the start
-	if _, err := Apply(context.Background(), opt, p); err != nil {
+	log := runLog(t, &opt)
+	// At the stop, the new environment is already complete beside the old one.
+	prepared := ""
+	opt.Hook = func(point string, _ int) {
+		if point == "stopped" {
+			prepared = "stopped"
+			if m, _ := filepath.Glob(filepath.Join(venv+pyenv.NewVenvSuffix, "lib", "python3.11", "site-packages", "*.dist-info")); containsFold(m, "django-4.2.dist-info") && containsFold(m, "pytz-2021.3.dist-info") {
+				prepared = "ready"
+			}
+		}
+	}
+	rep, err := Apply(context.Background(), opt, p)
+	if err != nil {
 		t.Fatal(err)
+	}
+	t.Logf("downtime of the Python move: %d ms", rep.DowntimeMS)
+	if prepared != "ready" {
+		t.Errorf("at the stop the new environment was not ready beside the old one (%q)", prepared)
+	}
+	lines := log()
+	if pip, stop := lastLogLine(lines, "-m pip install"), firstLogLine(lines, "service stop"); pip < 0 || stop < 0 || pip > stop || lastLogLine(lines, "pip:") > stop {
+		t.Errorf("pip ran at log line %d, after the stop at line %d:\n%s", pip, stop, strings.Join(lines, "\n"))
+	}
+	if _, err := os.Lstat(venv + pyenv.NewVenvSuffix); !os.IsNotExist(err) {
+		t.Errorf("the prepared environment is still beside: %v", err)
+	}
+	// The environment works from its final path: python -m pip, the scripts' shebangs.
+	for _, argv := range [][]string{
+		{filepath.Join(venv, "bin", "python"), "-m", "pip", "--version"},
+		{filepath.Join(venv, "bin", "pip"), "--version"},
+		{filepath.Join(venv, "bin", "omtool")},
+	} {
+		out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), venv+string(filepath.Separator)) && !strings.Contains(string(out), "prefix="+venv) || strings.Contains(string(out), pyenv.NewVenvSuffix) {
+			t.Errorf("%s: %v %s", strings.Join(argv, " "), err, out)
+		}
 	}
 	answers(t, in, "1.2.0.0")
 	newCfg, _ := os.ReadFile(cfg)

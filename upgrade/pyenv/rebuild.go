@@ -1,6 +1,7 @@
 package pyenv
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -41,7 +42,8 @@ func FindDjangoConf(candidates ...string) (string, error) {
 
 // RebuildOptions describe the Linux 1.2.0.0 venv rebuild.
 type RebuildOptions struct {
-	// Root is the installation root (/opt/omflow); the venv is Root/python.
+	// Root is the installation root (/opt/omflow); the venv is Root/python, and the new
+	// one is prepared at Root/python.omflow-new (NewVenvSuffix).
 	Root string
 	// Python is the new interpreter (python3.11); "" finds one with FindPython(PythonVersion).
 	Python string
@@ -78,25 +80,54 @@ type RebuildOptions struct {
 
 // Rebuild replaces the venv at Root/python with a new one made by the new Python, with
 // the release's packages and the old venv's extra packages, and points Apache's
-// django.conf at it. Do changes; Undo puts the old venv and django.conf back byte for
-// byte, after a Do that failed at any step, or completed, or was killed (Undo reads what
-// Do did from BackupDir, so a new Rebuild with the same options can undo).
+// django.conf at it. It comes in two steps, so that the update's downtime holds renames
+// only (SPEC 4.4):
+//
+//   - Prepare, while the old service runs: the new venv is made beside the old one, at
+//     Root/python.omflow-new (same file system, so it can move by rename), and gets every
+//     package (pip, the network, mod_wsgi's build). Nothing the service uses changes.
+//   - Swap, between the stop and the start: the old venv goes into BackupDir, the new one
+//     to Root/python (two renames), and django.conf is rewritten (one small file).
+//
+// Do is both. Undo puts the old venv and django.conf back byte for byte and removes the
+// new venv, after a Prepare or a Swap that failed at any step, or completed, or was
+// killed (Undo reads what was done from BackupDir, so a new Rebuild with the same options
+// can undo).
+//
+// A venv is not relocatable by rename: pip's scripts (bin/pip...) start with
+// "#!Root/python.omflow-new/bin/python", bin/activate* set VIRTUAL_ENV to it and
+// pyvenv.cfg's "command =" line names it (what Debian's python3.11 -m venv writes; the
+// prompt, the folder's name by default, is given as "python" with --prompt). The
+// interpreter itself is not bound to its path (bin/python is a symlink to the system's
+// python3.11, and pyvenv.cfg is found beside it), and every install runs
+// "bin/python -m pip", never bin/pip. So once pip is done, Prepare rewrites the sibling
+// path into the final one in those few text files (bin/*, pyvenv.cfg, site-packages/*.pth):
+// the new venv is then exactly what "python3.11 -m venv Root/python" would have made, and
+// Swap has nothing left to do but renames. (Compiled *.pyc files keep the sibling path as
+// their source name; that shows only in tracebacks, and they are rewritten when their
+// source changes.)
 type Rebuild struct {
 	opts RebuildOptions
 
-	// After Do, what it did (also after a failed Do, as far as it got).
+	// After Prepare (or Do), what it did (also after a failed one, as far as it got).
 	Extras     []Package     // the old venv's packages the release does not bring
 	Install    InstallResult // pip's outcome; Install.Failed says what could not be installed
-	WSGIModule string        // the mod_wsgi module django.conf now loads
-	Changes    []string      // django.conf lines changed, as "old -> new"
+	WSGIModule string        // the mod_wsgi module django.conf loads (under Root/python)
+	Changes    []string      // after Swap: django.conf lines changed, as "old -> new"
 }
 
 // rebuildState is BackupDir/rebuild.json: what Undo needs, written before the first change.
 type rebuildState struct {
-	Venv           string      `json:"venv"`
+	Venv string `json:"venv"`
+	// NewVenv is where Prepare makes the new venv (Venv + NewVenvSuffix); absent in the
+	// states of the one-step rebuild, which made it in place.
+	NewVenv        string      `json:"new_venv,omitempty"`
 	DjangoConf     string      `json:"django_conf,omitempty"`
 	DjangoConfMode fs.FileMode `json:"django_conf_mode,omitempty"`
 }
+
+// NewVenvSuffix names the new venv while it is prepared beside the old one.
+const NewVenvSuffix = ".omflow-new"
 
 const (
 	stateFile     = "rebuild.json"
@@ -127,14 +158,31 @@ func (r *Rebuild) logf(format string, args ...any) {
 
 func (r *Rebuild) venv() string { return filepath.Join(r.opts.Root, "python") }
 
-// Do rebuilds the venv. On error the installation may be half changed: call Undo. A
-// missing Python is a refusal before any change; a package pip cannot install fails Do
-// with an error wrapping ErrInstallFailed (r.Install.Failed says which and why).
+// NewVenv is where Prepare makes the new venv, beside Root/python.
+func (r *Rebuild) NewVenv() string { return r.venv() + NewVenvSuffix }
+
+// Do is Prepare then Swap: the rebuild in one step. On error the installation may be half
+// changed: call Undo.
 func (r *Rebuild) Do(ctx context.Context) error {
+	if err := r.Prepare(ctx); err != nil {
+		return err
+	}
+	return r.Swap(ctx)
+}
+
+// Prepare makes the new venv at NewVenv with every package, while the old one and the
+// service go on: Root/python and django.conf are not touched. On error call Undo (it
+// removes what Prepare made). A missing Python is a refusal before any change; a package
+// pip cannot install fails Prepare with an error wrapping ErrInstallFailed
+// (r.Install.Failed says which and why).
+func (r *Rebuild) Prepare(ctx context.Context) error {
 	o := r.opts
-	venv := r.venv()
+	venv, newVenv := r.venv(), r.NewVenv()
 	if _, err := os.Stat(filepath.Join(o.BackupDir, oldVenvName)); err == nil {
 		return fmt.Errorf("rebuild python venv %q: %q already holds a venv: undo or remove it first", venv, o.BackupDir)
+	}
+	if _, err := os.Lstat(newVenv); err == nil {
+		return fmt.Errorf("rebuild python venv %q: %q is in the way of the new venv: remove it first", venv, newVenv)
 	}
 
 	// Everything that can fail without changing anything comes first.
@@ -163,7 +211,7 @@ func (r *Rebuild) Do(ctx context.Context) error {
 	r.Extras = Missing(old, &Env{}, o.Required...)
 	r.logf("old venv %s: %d packages, %d to carry over: %v", venv, len(old.Dists), len(r.Extras), r.Extras)
 
-	state := rebuildState{Venv: venv}
+	state := rebuildState{Venv: venv, NewVenv: newVenv}
 	var conf []byte
 	if !o.NoApache {
 		state.DjangoConf = o.DjangoConf
@@ -184,7 +232,7 @@ func (r *Rebuild) Do(ctx context.Context) error {
 		}
 	}
 
-	// The backup, then the first change.
+	// The backup and the state, then the first change.
 	if err := os.MkdirAll(o.BackupDir, 0o700); err != nil {
 		return fmt.Errorf("create backup folder %q: %w", o.BackupDir, err)
 	}
@@ -197,15 +245,12 @@ func (r *Rebuild) Do(ctx context.Context) error {
 	if err := writeFileSync(filepath.Join(o.BackupDir, stateFile), data, 0o600); err != nil {
 		return fmt.Errorf("write rebuild state in %q: %w", o.BackupDir, err)
 	}
-	r.logf("move old venv %s to %s", venv, filepath.Join(o.BackupDir, oldVenvName))
-	if err := os.Rename(venv, filepath.Join(o.BackupDir, oldVenvName)); err != nil {
-		return fmt.Errorf("move old venv %q aside (the backup folder must be on the same file system): %w", venv, err)
-	}
 
-	args := append(append([]string{"-m", "venv"}, o.VenvArgs...), venv)
-	r.logf("run %s %s", python, strings.Join(args, " "))
+	// The prompt of bin/activate* is the folder's name unless told: the final one.
+	args := append(append([]string{"-m", "venv", "--prompt", filepath.Base(venv)}, o.VenvArgs...), newVenv)
+	r.logf("run %s %s (the new venv, beside the old one while OMFLOW runs)", python, strings.Join(args, " "))
 	if out, err := exec.CommandContext(ctx, python, args...).CombinedOutput(); err != nil {
-		return fmt.Errorf("create venv %q with %q: %w: %s", venv, python, err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("create venv %q with %q: %w: %s", newVenv, python, err, strings.TrimSpace(string(out)))
 	}
 
 	pkgs := make([]Package, 0, len(o.Required)+len(r.Extras))
@@ -218,7 +263,7 @@ func (r *Rebuild) Do(ctx context.Context) error {
 		}
 		pkgs = append(pkgs, p)
 	}
-	newPython := filepath.Join(venv, "bin", "python")
+	newPython := filepath.Join(newVenv, "bin", "python")
 	pipArgs := o.PipArgs
 	if o.FindLinks != "" && !o.BuildIsolation {
 		pipArgs = append(append([]string{}, pipArgs...), "--no-build-isolation")
@@ -247,10 +292,50 @@ func (r *Rebuild) Do(ctx context.Context) error {
 		return fmt.Errorf("rebuild python venv %q: %w", venv, err)
 	}
 
-	if conf == nil {
+	fixed, err := relocateVenv(newVenv, venv)
+	if err != nil {
+		return fmt.Errorf("point the new venv %q at %q: %w", newVenv, venv, err)
+	}
+	r.logf("new venv %s ready; %d files rewritten to name %s", newVenv, len(fixed), venv)
+	r.WSGIModule = finalPath(findWSGIModule(newVenv, o.PythonVersion), newVenv, venv)
+	return nil
+}
+
+// Swap puts the venv Prepare made in place of the old one, which goes into BackupDir,
+// and points django.conf at it: renames, and one small file rewritten. It reads what to
+// do from BackupDir, so any Rebuild with the same options can swap what another prepared.
+// On error call Undo.
+func (r *Rebuild) Swap(ctx context.Context) error {
+	o := r.opts
+	state, err := r.readState()
+	if err != nil {
+		return fmt.Errorf("swap python venv: %w", err)
+	}
+	if state == nil || state.NewVenv == "" {
+		return fmt.Errorf("swap python venv %q: nothing prepared in %q", r.venv(), o.BackupDir)
+	}
+	if fi, err := os.Lstat(state.NewVenv); err != nil || !fi.IsDir() {
+		return fmt.Errorf("swap python venv %q: the prepared venv %q is not there (%v)", state.Venv, state.NewVenv, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("swap python venv: %w", err)
+	}
+	saved := filepath.Join(o.BackupDir, oldVenvName)
+	r.logf("move old venv %s to %s, new venv %s to %s", state.Venv, saved, state.NewVenv, state.Venv)
+	if err := os.Rename(state.Venv, saved); err != nil {
+		return fmt.Errorf("move old venv %q aside (the backup folder must be on the same file system): %w", state.Venv, err)
+	}
+	if err := os.Rename(state.NewVenv, state.Venv); err != nil {
+		return fmt.Errorf("move new venv %q to %q: %w", state.NewVenv, state.Venv, err)
+	}
+	if state.DjangoConf == "" {
 		return nil
 	}
-	r.WSGIModule = findWSGIModule(venv, o.PythonVersion)
+	conf, err := os.ReadFile(filepath.Join(o.BackupDir, confCopyName))
+	if err != nil {
+		return fmt.Errorf("read saved Apache config: %w", err)
+	}
+	r.WSGIModule = findWSGIModule(state.Venv, o.PythonVersion)
 	newConf, changes := RewriteDjangoConf(conf, r.WSGIModule, o.PythonVersion)
 	r.Changes = changes
 	if len(changes) == 0 {
@@ -266,24 +351,41 @@ func (r *Rebuild) Do(ctx context.Context) error {
 	return nil
 }
 
-// Undo puts the old venv and django.conf back as they were, whatever Do got to. It is
-// safe to call more than once, and after a Do that never started.
-func (r *Rebuild) Undo(ctx context.Context) error {
-	o := r.opts
-	data, err := os.ReadFile(filepath.Join(o.BackupDir, stateFile))
+// readState reads BackupDir/rebuild.json: nil when there is none (nothing was changed).
+// A state naming other folders than these options is an error: never follow it.
+func (r *Rebuild) readState() (*rebuildState, error) {
+	path := filepath.Join(r.opts.BackupDir, stateFile)
+	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil // Do changed nothing
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("undo python venv rebuild: %w", err)
+		return nil, err
 	}
 	var state rebuildState
 	if err := json.Unmarshal(data, &state); err != nil {
-		return fmt.Errorf("undo python venv rebuild: read %q: %w", filepath.Join(o.BackupDir, stateFile), err)
+		return nil, fmt.Errorf("read %q: %w", path, err)
 	}
 	if state.Venv != r.venv() {
-		// Never remove a folder the state names but these options do not.
-		return fmt.Errorf("undo python venv rebuild: %q records venv %q, not %q", filepath.Join(o.BackupDir, stateFile), state.Venv, r.venv())
+		return nil, fmt.Errorf("%q records venv %q, not %q", path, state.Venv, r.venv())
+	}
+	if state.NewVenv != "" && state.NewVenv != r.NewVenv() {
+		return nil, fmt.Errorf("%q records new venv %q, not %q", path, state.NewVenv, r.NewVenv())
+	}
+	return &state, nil
+}
+
+// Undo puts the old venv and django.conf back as they were and removes the new venv,
+// whatever Prepare and Swap got to. It is safe to call more than once, and after a
+// Prepare that never started.
+func (r *Rebuild) Undo(ctx context.Context) error {
+	o := r.opts
+	state, err := r.readState()
+	if err != nil {
+		return fmt.Errorf("undo python venv rebuild: %w", err)
+	}
+	if state == nil {
+		return nil // Prepare changed nothing
 	}
 	var errs []error
 	saved := filepath.Join(o.BackupDir, oldVenvName)
@@ -299,12 +401,24 @@ func (r *Rebuild) Undo(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("move old venv %q back to %q: %w", saved, state.Venv, err))
 		}
 	}
+	if state.NewVenv != "" && len(errs) == 0 {
+		// A Prepare never swapped, or a Swap stopped between its two renames. The old venv
+		// is at Venv again (or never left): what is here is only the new one.
+		if _, err := os.Lstat(state.NewVenv); err == nil {
+			r.logf("remove the prepared venv %s", state.NewVenv)
+			if err := os.RemoveAll(state.NewVenv); err != nil {
+				errs = append(errs, fmt.Errorf("remove the prepared venv %q: %w", state.NewVenv, err))
+			}
+		}
+	}
 	if state.DjangoConf != "" {
 		copyPath := filepath.Join(o.BackupDir, confCopyName)
 		if conf, err := os.ReadFile(copyPath); err == nil {
-			r.logf("restore %s from %s", state.DjangoConf, copyPath)
-			if err := replaceFile(state.DjangoConf, conf, state.DjangoConfMode); err != nil {
-				errs = append(errs, fmt.Errorf("restore Apache config %q: %w", state.DjangoConf, err))
+			if cur, err := os.ReadFile(state.DjangoConf); err != nil || !bytes.Equal(cur, conf) {
+				r.logf("restore %s from %s", state.DjangoConf, copyPath)
+				if err := replaceFile(state.DjangoConf, conf, state.DjangoConfMode); err != nil {
+					errs = append(errs, fmt.Errorf("restore Apache config %q: %w", state.DjangoConf, err))
+				}
 			}
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("read saved Apache config %q: %w", copyPath, err))
@@ -314,6 +428,46 @@ func (r *Rebuild) Undo(ctx context.Context) error {
 		return fmt.Errorf("undo python venv rebuild: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// relocateVenv rewrites from (the venv's folder) into to in the venv's text files that
+// name it: bin/*'s shebangs and activate scripts, pyvenv.cfg, site-packages' *.pth. It
+// returns the files it rewrote. Symlinks (bin/python) and binary files are left alone.
+func relocateVenv(venv, to string) ([]string, error) {
+	var files []string
+	bin, _ := filepath.Glob(filepath.Join(venv, "bin", "*"))
+	files = append(files, bin...)
+	files = append(files, filepath.Join(venv, "pyvenv.cfg"))
+	pth, _ := filepath.Glob(filepath.Join(venv, "lib", "python*", "site-packages", "*.pth"))
+	files = append(files, pth...)
+	from := []byte(venv)
+	var fixed []string
+	for _, f := range files {
+		fi, err := os.Lstat(f)
+		if err != nil || !fi.Mode().IsRegular() || fi.Size() > 1<<20 {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return fixed, err
+		}
+		if !bytes.Contains(b, from) || bytes.IndexByte(b, 0) >= 0 {
+			continue
+		}
+		if err := replaceFile(f, bytes.ReplaceAll(b, from, []byte(to)), fi.Mode().Perm()); err != nil {
+			return fixed, err
+		}
+		fixed = append(fixed, f)
+	}
+	return fixed, nil
+}
+
+// finalPath is p, a path under from, as it will be once from is renamed to to.
+func finalPath(p, from, to string) string {
+	if rel, err := filepath.Rel(from, p); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.Join(to, rel)
+	}
+	return p
 }
 
 // findWSGIModule is mod_wsgi's Apache module in the new venv

@@ -238,6 +238,7 @@ func TestRebuildDoUndo(t *testing.T) {
 		t.Fatalf("Undo: %v", err)
 	}
 	s.assertAsBefore(t)
+	s.assertNoPrepared(t)
 }
 
 func TestRebuildFailsMidwayAndUndoes(t *testing.T) {
@@ -260,8 +261,11 @@ func TestRebuildFailsMidwayAndUndoes(t *testing.T) {
 		!strings.Contains(r.Install.Failed[0].Reason, "openpyxl") {
 		t.Errorf("Failed = %+v, want openpyxl with pip's reason", r.Install.Failed)
 	}
-	if _, err := os.Stat(filepath.Join(s.root, "python", "bin", "python")); err != nil {
-		t.Errorf("the half-built venv should be in place before Undo: %v", err)
+	// The failure came before any swap: the old venv and django.conf were never touched,
+	// the half-built venv is beside them.
+	s.assertAsBefore(t)
+	if _, err := os.Stat(filepath.Join(s.root, "python"+NewVenvSuffix, "bin", "python")); err != nil {
+		t.Errorf("the half-built venv should be beside the old one before Undo: %v", err)
 	}
 
 	// A new Rebuild (as after a restart) undoes from what the backup folder records.
@@ -270,6 +274,7 @@ func TestRebuildFailsMidwayAndUndoes(t *testing.T) {
 		t.Fatalf("Undo: %v", err)
 	}
 	s.assertAsBefore(t)
+	s.assertNoPrepared(t)
 	if err := r2.Undo(ctx); err != nil {
 		t.Fatalf("second Undo: %v", err)
 	}
