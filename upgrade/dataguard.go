@@ -154,14 +154,14 @@ func tryOldCode(ctx context.Context, opt *Options, in *install.Installation, b *
 		return err
 	}
 	defer os.RemoveAll(work)
-	pre := &dbPreflight{opt: opt, in: in, work: work, python: in.Python(), report: DatabaseReport{Path: db}}
+	pre := &dbPreflight{opt: opt, in: in, work: work, python: in.Python(), report: DatabaseReport{Path: db}, old: true}
 	err = pre.run(ctx, abs(in, db), func(dst string) error {
 		return layOutProject(in, filepath.Join(b.Dir, "files"), nil, dst)
 	})
 	var refused *outcome.RefusedError
 	if errors.As(err, &refused) {
 		return &outcome.RefusedError{Reason: ReasonDatabaseChangedSince,
-			Err: fmt.Errorf("-files-only: the previous version %s does not start against today's database, so it cannot keep it; use -discard-data: %w", b.From, err)}
+			Err: fmt.Errorf("-files-only is not possible, use -discard-data: %w", err)}
 	}
 	return err
 }

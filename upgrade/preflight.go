@@ -88,12 +88,15 @@ type dbPreflight struct {
 	// values are the model defaults of columns that need one (Django's, asked once).
 	values schema.Values
 	report DatabaseReport
+	// old says the code tried is the previous version's (rollback -files-only).
+	old bool
 }
 
 func (d *dbPreflight) site() string { return filepath.Join(d.work, "site.db") }
 
 // run tries the update on a copy of the database at sitePath, with the new project tree
-// laid out by tree. Any failure is a refusal: nothing of the site's has changed.
+// laid out by tree. Code that does not set up, or a schema change that is not safe, is a
+// refusal; nothing of the site's changes either way.
 func (d *dbPreflight) run(ctx context.Context, sitePath string, tree func(dst string) error) error {
 	if _, err := copyFile(sitePath, d.site()); err != nil {
 		return fmt.Errorf("copy the database %s: %w", sitePath, err)
@@ -121,8 +124,11 @@ func (d *dbPreflight) run(ctx context.Context, sitePath string, tree func(dst st
 	d.opt.logf("setting up the new release's Django against a copy of the database (migrate, check)")
 	res, err := d.django(ctx, projectDir, "preflight", d.site())
 	if err != nil {
-		return &outcome.RefusedError{Reason: ReasonNewCodeFails,
-			Err: fmt.Errorf("the new release does not start against a copy of the site's database, so the update was not started: %w", err)}
+		what := "the new release does not start against a copy of the site's database, so the update was not started"
+		if d.old {
+			what = "the previous version does not start against a copy of today's database"
+		}
+		return &outcome.RefusedError{Reason: ReasonNewCodeFails, Err: fmt.Errorf("%s: %w", what, err)}
 	}
 	d.report.Migrations, d.report.Django = res.Migrations, true
 	if d.report.Migrations == nil {
