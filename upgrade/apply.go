@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -424,8 +425,10 @@ func (a *applier) planDatabase(ops []txn.Op) ([]txn.Op, error) {
 		return ops, nil
 	}
 	for _, op := range ops {
-		if op.Path == db.path {
-			return ops, nil
+		if strings.EqualFold(op.Path, db.path) {
+			// A payload file of kind "file", or the delete list, at the path settings.py
+			// gives the database: the package would lose the site's data.
+			return nil, outcome.Unusable(fmt.Errorf("the package would replace or delete the site's database %s (the one settings.py names): an update never does; the release must list it as data (pack -data)", db.path))
 		}
 	}
 	if a.dbCopied, err = stageDatabase(a.in, a.t.StagingDir(), db.path); err != nil {

@@ -262,3 +262,24 @@ func TestNonSQLiteDatabaseNeedsABackup(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A package cannot replace the site's database, wherever settings.py puts it: a release
+// that ships it as a plain file is refused before anything changes.
+func TestAPackageCannotReplaceTheSitesDatabase(t *testing.T) {
+	in := newDemo(t, "", "1.1.6.1")
+	settings := readRel(t, in.Root, settingsRel)
+	writeRel(t, in.Root, settingsRel, strings.Replace(settings, "'db.omflow'", "'site.sqlite3'", 1))
+	const ticket = `CREATE TABLE ticket (id integer PRIMARY KEY, subject text)`
+	newSQLite(t, filepath.Join(in.Root, "server", "site.sqlite3"), ticket, `INSERT INTO ticket (subject) VALUES ('the site''s own ticket')`)
+	p := buildPackage(t, release{version: "1.1.6.3", files: map[string]string{
+		"server/site.sqlite3":    newSQLite(t, filepath.Join(t.TempDir(), "release.db"), ticket),
+		"server/omflow/views.py": "# 1.1.6.3\n",
+	}})
+	before := snapshot(t, in.Root)
+	_, err := Apply(context.Background(), options(t, in), p)
+	if outcome.ExitCode(err) != outcome.ExitUnusable || !strings.Contains(err.Error(), "server/site.sqlite3") {
+		t.Fatalf("apply: %v, want unusable input naming the database", err)
+	}
+	sameTree(t, before, snapshot(t, in.Root))
+	answers(t, in, "1.1.6.1")
+}

@@ -229,6 +229,10 @@ func (m *Manifest) Validate() error {
 		if err := claim(f.Path, "file"); err != nil {
 			return err
 		}
+		if containsPath(DefaultData, f.Path) && f.Kind != KindData {
+			// Kind "file" would replace the site's database.
+			return fmt.Errorf("manifest: file %q: the site's database must be of kind data, not %q", f.Path, f.Kind)
+		}
 		if err := f.validate(); err != nil {
 			return fmt.Errorf("manifest: file %q: %w", f.Path, err)
 		}
@@ -239,6 +243,9 @@ func (m *Manifest) Validate() error {
 	for _, p := range m.Delete {
 		if err := claim(p, "delete"); err != nil {
 			return err
+		}
+		if containsPath(DefaultData, p) {
+			return fmt.Errorf("manifest: delete %q: the site's database is never deleted by an update", p)
 		}
 	}
 	if m.Schema != "" {
@@ -312,6 +319,34 @@ func CheckPath(p string) error {
 			// Windows drops trailing dots and spaces: "a." and "a" would be one file.
 			return fmt.Errorf("path %q: a name ends with a dot or a space", p)
 		}
+		if err := windowsName(part); err != nil {
+			return fmt.Errorf("path %q: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// Windows' own rules for a name, checked on every platform so that a package is refused
+// when it is read, not half-way through an extraction on Windows.
+var (
+	// CON, PRN, AUX, NUL, COM0-9, LPT0-9 (and the superscript digits Windows also takes)
+	// name devices, with any extension: "aux.py" opens the AUX device.
+	reservedName = regexp.MustCompile(`(?i)^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$`)
+	// An 8.3 short name (PROGRA~1) may alias another file of the folder.
+	shortName = regexp.MustCompile(`^[^.~]{1,6}~[0-9]+(\.[^.]{0,3})?$`)
+)
+
+func windowsName(name string) error {
+	for _, r := range name {
+		if r < 0x20 || strings.ContainsRune(`<>"|?*`, r) {
+			return fmt.Errorf("the name %q has a character Windows forbids in file names (<>\"|?* or a control character)", name)
+		}
+	}
+	switch {
+	case reservedName.MatchString(name):
+		return fmt.Errorf("the name %q is a Windows device name (CON, PRN, AUX, NUL, COM1-9, LPT1-9)", name)
+	case shortName.MatchString(name):
+		return fmt.Errorf("the name %q has the form of a Windows 8.3 short name, which may stand for another file", name)
 	}
 	return nil
 }

@@ -73,6 +73,18 @@ func TestParseManifest(t *testing.T) {
 		{"link out", file(`{"path":"bin/py","kind":"file","mode":"0777","size":0,"link":"../../usr/bin/py"}`), "points outside"},
 		{"link to the parent of the root", file(`{"path":"py","kind":"file","mode":"0777","size":0,"link":".."}`), "points outside"},
 		{"link with content", file(`{"path":"bin/py","kind":"file","mode":"0777","size":3,"link":"py3"}`), "a link has no size"},
+		{"the database deleted", strings.Replace(f(""), `]}`, `],"delete":["server/db.omflow"]}`, 1), "never deleted"},
+		{"the database as a plain file", strings.Replace(f(""), "server/a.py", "server/db.omflow", 1), "must be of kind data"},
+		{"the Windows database as a plain file", strings.Replace(f(""), "server/a.py", "omflow/db.omflow", 1), "must be of kind data"},
+		{"device name", strings.Replace(f(""), "server/a.py", "server/CON", 1), "device name"},
+		{"device name with an extension", strings.Replace(f(""), "server/a.py", "server/aux.py", 1), "device name"},
+		{"device name in a folder's name", strings.Replace(f(""), "server/a.py", "com1/a.py", 1), "device name"},
+		{"lower-case lpt9", strings.Replace(f(""), "server/a.py", "server/lpt9.txt", 1), "device name"},
+		{"a name like a device is fine", strings.Replace(f(""), "server/a.py", "server/console.py", 1), ""},
+		{"forbidden character", strings.Replace(f(""), "server/a.py", "server/a?.py", 1), "forbids"},
+		{"pipe", strings.Replace(f(""), "server/a.py", "server/a|b.py", 1), "forbids"},
+		{"control character", strings.Replace(f(""), "server/a.py", `server/a\u0007.py`, 1), "forbids"},
+		{"8.3 short name", strings.Replace(f(""), "server/a.py", "PROGRA~1/a.py", 1), "short name"},
 		{"file below a link", file(`{"path":"lib","kind":"file","mode":"0777","size":0,"link":"lib64"},{"path":"lib/x","kind":"file","mode":"0644","size":4,"sha256":"` + sum + `"}`), "below the link"},
 	}
 	for _, c := range cases {

@@ -124,6 +124,11 @@ func (o PackOptions) manifest(ctx context.Context) (*Manifest, map[string]string
 			kinds[p] = l.kind
 		}
 	}
+	for _, d := range o.Delete {
+		if kinds[d] == KindData {
+			return nil, nil, fmt.Errorf("delete list: %q is a data file, which an update never deletes", d)
+		}
+	}
 	sources := map[string]string{}
 	err := filepath.WalkDir(o.SrcDir, func(file string, d fs.DirEntry, err error) error {
 		if err != nil {

@@ -198,6 +198,10 @@ func TestPackRefusesBadInput(t *testing.T) {
 		{"output name", func(t *testing.T, o *PackOptions) { o.Out = strings.TrimSuffix(o.Out, ".tar.gz") + ".rar" }, "want a .tar.gz"},
 		{"output folder missing", func(t *testing.T, o *PackOptions) { o.Out = filepath.Join(o.Out, "x", "u.tar.gz") }, "folder does not exist"},
 		{"output inside the source", func(t *testing.T, o *PackOptions) { o.Out = filepath.Join(o.SrcDir, "u.tar.gz") }, "inside the source folder"},
+		{"the database deleted", func(t *testing.T, o *PackOptions) { o.Delete = []string{"server/db.omflow"} }, "never deleted"},
+		{"a data file deleted", func(t *testing.T, o *PackOptions) {
+			o.Data, o.Delete = []string{"server/site.sqlite3"}, []string{"server/site.sqlite3"}
+		}, "data file"},
 		{"link out of the root", func(t *testing.T, o *PackOptions) {
 			os.Symlink("../../etc/passwd", filepath.Join(o.SrcDir, "server/passwd"))
 		}, "points outside"},

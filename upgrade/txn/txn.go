@@ -355,7 +355,8 @@ func (t *Txn) preflight(ctx context.Context, j *Journal, ops []Op) error {
 		if err := checkRel(op.Path); err != nil {
 			return outcome.Unusable(err)
 		}
-		if op.Path == stateRel || strings.HasPrefix(op.Path, stateRel+"/") {
+		// Case-blind: on Windows (and macOS) .OMFLOW-UPGRADE is the same folder.
+		if p := strings.ToLower(op.Path); p == strings.ToLower(stateRel) || strings.HasPrefix(p, strings.ToLower(stateRel)+"/") {
 			return outcome.Unusable(fmt.Errorf("path %q is inside the upgrade's state folder", op.Path))
 		}
 		if seen[op.Path] {

@@ -275,7 +275,7 @@ func TestPreflightRefuses(t *testing.T) {
 }
 
 func TestBadPaths(t *testing.T) {
-	for _, p := range []string{"", "/etc/passwd", "../x", "a/../../x", "a//b", "./a", `a\b`, ".omflow-upgrade/journal.json"} {
+	for _, p := range []string{"", "/etc/passwd", "../x", "a/../../x", "a//b", "./a", `a\b`, ".omflow-upgrade/journal.json", ".OMFLOW-UPGRADE/journal.json", ".Omflow-Upgrade", ".omflow-upgrade"} {
 		t.Run(p, func(t *testing.T) {
 			root := t.TempDir()
 			tx, err := Begin(t.Context(), filepath.Join(root, ".omflow-upgrade"), root, Options{})
