@@ -428,7 +428,7 @@ func TestNotRootOffersPkexec(t *testing.T) {
 	var started []string
 	h := start(t, d, d.Package, func(c *Config) {
 		c.Elevation = notElevated{}
-		c.Relaunch = []string{"/usr/bin/pkexec", "env", "DISPLAY=:0", "/usr/bin/omflow-upgrade-wizard"}
+		c.Relaunch = []string{"/usr/bin/pkexec", "/usr/bin/omflow-upgrade-wizard", "-env", "DISPLAY=:0"}
 		c.Start = func(argv []string) error { started = argv; return nil }
 	})
 	require.Eventually(t, func() bool { return h.a.lang.rootBox.Visible() }, wait, tick)
@@ -438,7 +438,7 @@ func TestNotRootOffersPkexec(t *testing.T) {
 	assert.True(t, next.Disabled(), "no way into an upgrade that would fail half-way")
 	assert.Equal(t, h.en.T("root.pkexec", nil), h.a.lang.rootButton.Text)
 	test.Tap(h.a.lang.rootButton)
-	assert.Equal(t, []string{"/usr/bin/pkexec", "env", "DISPLAY=:0", "/usr/bin/omflow-upgrade-wizard"}, started)
+	assert.Equal(t, []string{"/usr/bin/pkexec", "/usr/bin/omflow-upgrade-wizard", "-env", "DISPLAY=:0"}, started)
 	assert.True(t, h.quit, "this instance ends once the elevated one starts")
 }
 

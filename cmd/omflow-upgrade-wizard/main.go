@@ -60,6 +60,11 @@ func run(args []string) int {
 	wheels := fs.String("wheels", "", "folder of wheels to install the new Python's packages from, offline (Linux, an update that moves Python)")
 	lang := fs.String("lang", "", "language: en, zh-Hant, zh-Hans or ja (default: the system's)")
 	real := fs.String("real", "", "like -demo, on OMFLOW's own releases in this folder: its 1.0.0.1 running under Django, updated to its 1.1.0.0")
+	var env []string
+	fs.Func(elevate.EnvFlag, "NAME=value of the display or locale, carried through pkexec (set by the wizard itself)", func(kv string) error {
+		env = append(env, kv)
+		return nil
+	})
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: omflow-upgrade-wizard [-root DIR] [-pubkey FILE] [-allow-unsigned] [-wheels DIR] [-lang CODE] [-demo | -real DIR] [PACKAGE]\n")
 		fs.PrintDefaults()
@@ -69,6 +74,10 @@ func run(args []string) int {
 	}
 	if fs.NArg() > 1 {
 		fs.Usage()
+		return 2
+	}
+	if err := elevate.ApplyEnv(env); err != nil {
+		fmt.Fprintln(os.Stderr, "omflow-upgrade-wizard:", err)
 		return 2
 	}
 	cfg := app.Config{Root: *root, PublicKey: *pubkey, AllowUnsigned: *allowUnsigned, Language: *lang,

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"omflow-upgrade/upgrade/outcome"
@@ -65,8 +66,14 @@ var displayVars = []string{
 	"LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES",
 }
 
+// EnvFlag is the flag that carries one of displayVars (NAME=value) to the program started
+// again through pkexec, which gives it a clean environment.
+const EnvFlag = "env"
+
 // PkexecCommand is the command line that starts exe with args again as root through
-// pkexec, on the same display: pkexec env DISPLAY=... XAUTHORITY=... exe args....
+// pkexec, on the same display: pkexec exe -env DISPLAY=... -env XAUTHORITY=... args....
+// The program itself follows pkexec (not env): polkit's prompt names it, and a path
+// holding "=" stays a path. The environment goes as flags the program reads (ApplyEnv).
 // environ is the current environment (os.Environ()). When XAUTHORITY is not set, X
 // clients read $HOME/.Xauthority, and HOME becomes root's under pkexec: the user's file is
 // named explicitly. exe must be an absolute path (pkexec refuses a relative one).
@@ -84,14 +91,28 @@ func PkexecCommand(pkexec, exe string, args, environ []string) ([]string, error)
 	if env["DISPLAY"] != "" && env["XAUTHORITY"] == "" && env["HOME"] != "" {
 		env["XAUTHORITY"] = path.Join(env["HOME"], ".Xauthority")
 	}
-	cmd := []string{pkexec, "env"}
+	cmd := []string{pkexec, exe}
 	for _, k := range displayVars {
 		if v := env[k]; v != "" {
-			cmd = append(cmd, k+"="+v)
+			cmd = append(cmd, "-"+EnvFlag, k+"="+v)
 		}
 	}
-	cmd = append(cmd, exe)
 	return append(cmd, args...), nil
+}
+
+// ApplyEnv sets the variables PkexecCommand carried as flags. Only the display's and the
+// locale's are accepted: the flag cannot set PATH, LD_PRELOAD or PYTHONPATH for root.
+func ApplyEnv(kvs []string) error {
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !slices.Contains(displayVars, k) {
+			return fmt.Errorf("-%s %q: want NAME=value with NAME one of %s", EnvFlag, kv, strings.Join(displayVars, ", "))
+		}
+		if err := os.Setenv(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // quoteCommand renders a command line for a person to copy into a shell.

@@ -30,18 +30,21 @@ func TestPkexecCommand(t *testing.T) {
 		{"X11 with XAUTHORITY",
 			"/opt/w/omflow-upgrade-wizard", []string{"-root", "/opt/omflow"},
 			[]string{"DISPLAY=:0", "XAUTHORITY=/run/user/1000/gdm/Xauthority", "HOME=/home/ann", "PATH=/usr/bin", "LANG=ja_JP.UTF-8"},
-			[]string{"/usr/bin/pkexec", "env", "DISPLAY=:0", "XAUTHORITY=/run/user/1000/gdm/Xauthority", "LANG=ja_JP.UTF-8",
-				"/opt/w/omflow-upgrade-wizard", "-root", "/opt/omflow"}, false},
+			[]string{"/usr/bin/pkexec", "/opt/w/omflow-upgrade-wizard", "-env", "DISPLAY=:0", "-env", "XAUTHORITY=/run/user/1000/gdm/Xauthority",
+				"-env", "LANG=ja_JP.UTF-8", "-root", "/opt/omflow"}, false},
 		{"X11 without XAUTHORITY: the user's ~/.Xauthority",
 			"/opt/w/wiz", nil,
 			[]string{"DISPLAY=:1", "HOME=/home/ann"},
-			[]string{"/usr/bin/pkexec", "env", "DISPLAY=:1", "XAUTHORITY=/home/ann/.Xauthority", "/opt/w/wiz"}, false},
+			[]string{"/usr/bin/pkexec", "/opt/w/wiz", "-env", "DISPLAY=:1", "-env", "XAUTHORITY=/home/ann/.Xauthority"}, false},
 		{"Wayland",
 			"/opt/w/wiz", []string{"a b"},
 			[]string{"WAYLAND_DISPLAY=wayland-0", "XDG_RUNTIME_DIR=/run/user/1000", "HOME=/home/ann"},
-			[]string{"/usr/bin/pkexec", "env", "WAYLAND_DISPLAY=wayland-0", "XDG_RUNTIME_DIR=/run/user/1000", "/opt/w/wiz", "a b"}, false},
+			[]string{"/usr/bin/pkexec", "/opt/w/wiz", "-env", "WAYLAND_DISPLAY=wayland-0", "-env", "XDG_RUNTIME_DIR=/run/user/1000", "a b"}, false},
 		{"no display", "/opt/w/cli", []string{"apply"}, []string{"HOME=/root"},
-			[]string{"/usr/bin/pkexec", "env", "/opt/w/cli", "apply"}, false},
+			[]string{"/usr/bin/pkexec", "/opt/w/cli", "apply"}, false},
+		// With env in between, env took A=B as a variable and ran the next argument as root.
+		{"a program path holding =", "/opt/A=B/wiz", []string{"-root", "/opt/omflow"}, []string{"DISPLAY=:0"},
+			[]string{"/usr/bin/pkexec", "/opt/A=B/wiz", "-env", "DISPLAY=:0", "-root", "/opt/omflow"}, false},
 		{"relative program", "wiz", nil, nil, nil, true},
 	}
 	for _, tc := range tests {
@@ -58,7 +61,7 @@ func TestPkexecCommand(t *testing.T) {
 }
 
 func TestRequire(t *testing.T) {
-	relaunch := []string{"/usr/bin/pkexec", "env", "DISPLAY=:0", "/opt/w/wiz", "it's"}
+	relaunch := []string{"/usr/bin/pkexec", "/opt/w/wiz", "-env", "DISPLAY=:0", "it's"}
 	tests := []struct {
 		name     string
 		e        Elevation
@@ -68,7 +71,7 @@ func TestRequire(t *testing.T) {
 		hint     string
 	}{
 		{"elevated", fakeElevation{ok: true}, "linux", relaunch, outcome.ExitOK, ""},
-		{"linux with pkexec", fakeElevation{}, "linux", relaunch, outcome.ExitRefused, `pkexec env DISPLAY=:0 /opt/w/wiz 'it'\''s'`},
+		{"linux with pkexec", fakeElevation{}, "linux", relaunch, outcome.ExitRefused, `pkexec /opt/w/wiz -env DISPLAY=:0 'it'\''s'`},
 		{"linux without pkexec", fakeElevation{}, "linux", nil, outcome.ExitRefused, "sudo"},
 		{"windows", fakeElevation{}, "windows", nil, outcome.ExitRefused, "Run as administrator"},
 		{"cannot tell", fakeElevation{err: errors.New("token closed")}, "windows", nil, outcome.ExitInternal, "token closed"},
@@ -114,6 +117,18 @@ func TestCurrent(t *testing.T) {
 		// Wine runs every program with an elevated administrator token.
 		if !ok {
 			t.Fatal("IsElevated = false under Wine")
+		}
+	}
+}
+
+func TestApplyEnvTakesTheDisplayOnly(t *testing.T) {
+	t.Setenv("DISPLAY", "")
+	if err := ApplyEnv([]string{"DISPLAY=:7"}); err != nil || os.Getenv("DISPLAY") != ":7" {
+		t.Fatalf("DISPLAY: %v %q", err, os.Getenv("DISPLAY"))
+	}
+	for _, kv := range []string{"LD_PRELOAD=/tmp/evil.so", "PATH=/tmp", "PYTHONPATH=/tmp", "DISPLAY"} {
+		if err := ApplyEnv([]string{kv}); err == nil {
+			t.Errorf("%q was accepted", kv)
 		}
 	}
 }
