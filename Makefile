@@ -71,6 +71,8 @@ unit:
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./upgrade/version
 	$(GO) test -run='^$$' -fuzz='^FuzzParseManifest$$' -fuzztime=$(FUZZTIME) ./upgrade/pkg
+	$(GO) test -run='^$$' -fuzz='^FuzzOpenTar$$' -fuzztime=$(FUZZTIME) ./upgrade/pkg
+	$(GO) test -run='^$$' -fuzz='^FuzzMerge$$' -fuzztime=$(FUZZTIME) ./upgrade/merge
 
 # SPEC section 5 checked on demo installations (the steering repo's tool, when present).
 contract:
