@@ -71,6 +71,7 @@ unit:
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./upgrade/version
 	$(GO) test -run='^$$' -fuzz='^FuzzParseManifest$$' -fuzztime=$(FUZZTIME) ./upgrade/pkg
+	$(GO) test -run='^$$' -fuzz='^FuzzOpen$$' -fuzztime=$(FUZZTIME) ./upgrade/pkg
 	$(GO) test -run='^$$' -fuzz='^FuzzOpenTar$$' -fuzztime=$(FUZZTIME) ./upgrade/pkg
 	$(GO) test -run='^$$' -fuzz='^FuzzMerge$$' -fuzztime=$(FUZZTIME) ./upgrade/merge
 
