@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"omflow-upgrade/internal/testneed"
 	"omflow-upgrade/upgrade/outcome"
 	"omflow-upgrade/upgrade/txn"
 )
@@ -161,12 +162,10 @@ func TestLockHeldByAnotherRunRefuses(t *testing.T) {
 }
 
 func TestDiskFullMidUpdateRollsBack(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root")
-	}
+	testneed.Root(t, "mounting a small tmpfs")
 	mnt := t.TempDir()
 	if out, err := runCmd("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", mnt); err != nil {
-		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+		testneed.Missing(t, "a tmpfs mount: %v %s", err, out)
 	}
 	t.Cleanup(func() { runCmd("umount", "-l", mnt) })
 	in := newDemo(t, mnt, "1.1.6.1")

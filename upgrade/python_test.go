@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"omflow-upgrade/internal/testneed"
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/outcome"
 	"omflow-upgrade/upgrade/pyenv"
@@ -280,7 +281,7 @@ func containsFold(paths []string, base string) bool {
 func oldVenv(t *testing.T, in *install.Installation) string {
 	t.Helper()
 	if err := exec.Command("/usr/bin/python3.11", "-c", "import venv, ensurepip").Run(); err != nil {
-		t.Skip("Debian's python3.11 with venv is needed (apt-get install python3-venv)")
+		testneed.Missing(t, "Debian's python3.11 with venv (apt-get install python3-venv)")
 	}
 	venv := in.PythonDir()
 	if out, err := exec.Command("/usr/bin/python3.11", "-m", "venv", "--without-pip", venv).CombinedOutput(); err != nil {

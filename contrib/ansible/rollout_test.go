@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"omflow-upgrade/internal/testneed"
 )
 
 // bin is omflow-upgrade, built once by TestMain; empty when ansible-playbook is missing.
@@ -79,7 +81,7 @@ type host struct {
 func newRollout(t *testing.T) *rollout {
 	t.Helper()
 	if bin == "" {
-		t.Skip("ansible-playbook is not installed (Debian: apt-get install ansible-core)")
+		testneed.Missing(t, "ansible-playbook (Debian: apt-get install ansible-core)")
 	}
 	t.Parallel()
 	r := &rollout{t: t, dir: t.TempDir()}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"omflow-upgrade/internal/testneed"
 )
 
 func write(t *testing.T, p string, b []byte) string {
@@ -118,7 +120,7 @@ func TestAppendRefusesBadNames(t *testing.T) {
 func TestSignedBundle(t *testing.T) {
 	for _, tool := range []string{"go", "openssl", "osslsigncode"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s", tool)
+			testneed.Missing(t, "%s (make deps-test)", tool)
 		}
 	}
 	if testing.Short() {

@@ -3,6 +3,7 @@ package pyenv
 import (
 	"encoding/json"
 	"fmt"
+	"omflow-upgrade/internal/testneed"
 	"omflow-upgrade/upgrade/pyenv/pyenvtest"
 	"os"
 	"os/exec"
@@ -49,7 +50,7 @@ var pythonMissing = sync.OnceValue(func() string {
 func needPython(t testing.TB) {
 	t.Helper()
 	if why := pythonMissing(); why != "" {
-		t.Skipf("needs %s with venv and pip (apt-get install python3-venv python3-pip): %s", systemPython, why)
+		testneed.Missing(t, "%s with venv and pip (apt-get install python3-venv python3-pip): %s", systemPython, why)
 	}
 }
 

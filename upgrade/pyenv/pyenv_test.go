@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"omflow-upgrade/internal/testneed"
 )
 
 // buildNamesVenv makes a real venv holding the names that trip readers: packages installed by pip
@@ -134,7 +136,7 @@ func TestOpenAgreesWithPipListSystem(t *testing.T) {
 	needPython(t)
 	t.Parallel()
 	if out, err := runQuiet(systemPython, "-m", "pip", "--version"); err != nil {
-		t.Skipf("needs pip for %s (apt-get install python3-pip): %v %s", systemPython, err, out)
+		testneed.Missing(t, "pip for %s (apt-get install python3-pip): %v %s", systemPython, err, out)
 	}
 	env, err := Open(context.Background(), systemPython, Options{})
 	if err != nil {

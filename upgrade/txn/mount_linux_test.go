@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"omflow-upgrade/internal/testneed"
 	"omflow-upgrade/upgrade/outcome"
 )
 
@@ -22,7 +23,7 @@ func TestTreeRefusesMountPoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := unix.Mount("none", mnt, "tmpfs", 0, "size=1m"); err != nil {
-		t.Skip("cannot mount a tmpfs (needs root):", err)
+		testneed.Missing(t, "a tmpfs mount (needs root): %v", err)
 	}
 	t.Cleanup(func() { unix.Unmount(mnt, unix.MNT_DETACH) })
 	state := filepath.Join(root, ".omflow-upgrade")

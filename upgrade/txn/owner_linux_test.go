@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"omflow-upgrade/internal/testneed"
 )
 
 // testLabel is the extended attribute the tests use as the security label: any file
@@ -56,9 +58,7 @@ func useTestLabels(t *testing.T) string {
 // needRoot stops a test that gives files away: only root may.
 func needRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("giving files to www-data needs root")
-	}
+	testneed.Root(t, "giving files to www-data")
 }
 
 // node is one entry of an owned tree: a folder (dir), a link (link) or a file.

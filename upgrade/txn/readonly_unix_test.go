@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"omflow-upgrade/internal/testneed"
 )
 
 // makeReadOnly makes dir refuse renames into and out of it. Root ignores permission
@@ -22,10 +24,10 @@ func makeReadOnly(t *testing.T, dir string) (undo func()) {
 	}
 	chattr, err := exec.LookPath("chattr")
 	if err != nil {
-		t.Skip("running as root without chattr (e2fsprogs): cannot make a folder read-only")
+		testneed.Missing(t, "chattr (e2fsprogs), to make a folder read-only as root")
 	}
 	if out, err := exec.Command(chattr, "+i", dir).CombinedOutput(); err != nil {
-		t.Skipf("chattr +i %s: %v: %s (file system without attributes?)", dir, err, out)
+		testneed.Missing(t, "chattr +i %s: %v: %s (a file system with attributes)", dir, err, out)
 	}
 	// After the test's own checks, so the snapshot compare runs on the real thing, and
 	// before TempDir's removal (cleanups run last-in first-out).
@@ -42,16 +44,16 @@ func otherFS(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat("/dev/shm"); err != nil {
-		t.Skip("no /dev/shm")
+		testneed.Missing(t, "/dev/shm")
 	}
 	other, err := os.MkdirTemp("/dev/shm", "txn-test-")
 	if err != nil {
-		t.Skip("/dev/shm not writable:", err)
+		testneed.Missing(t, "a writable /dev/shm: %v", err)
 	}
 	t.Cleanup(func() { os.RemoveAll(other) })
 	b, _ := os.Stat(other)
 	if da, _ := devOf(a); func() bool { db, _ := devOf(b); return da == db }() {
-		t.Skip("/dev/shm is on the same file system as the test's folder")
+		testneed.Missing(t, "/dev/shm on another file system than the test's folder")
 	}
 	return other
 }

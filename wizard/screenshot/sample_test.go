@@ -24,6 +24,7 @@ import (
 
 	"omflow-upgrade/assets"
 	"omflow-upgrade/i18n"
+	"omflow-upgrade/internal/testneed"
 	"omflow-upgrade/wizard"
 	"omflow-upgrade/wizard/screenshot"
 )
@@ -150,11 +151,9 @@ var fontDirs = []string{"/usr/share/fonts", "/usr/local/share/fonts", "/usr/X11R
 // draw tofu (or the check proves nothing) and the shipped font real glyphs.
 func TestCJKRendersWithNoFontInstalled(t *testing.T) {
 	if os.Getenv("WIZARD_FONTS_HIDDEN") == "" {
-		if os.Getuid() != 0 {
-			t.Skip("hiding the machine's fonts needs root (unshare --mount)")
-		}
+		testneed.Root(t, "hiding the machine's fonts takes unshare --mount")
 		if err := exec.Command("unshare", "--mount", "true").Run(); err != nil {
-			t.Skipf("hiding the machine's fonts needs unshare --mount (util-linux): %v", err)
+			testneed.Missing(t, "unshare --mount (util-linux), to hide the machine's fonts: %v", err)
 		}
 		script := ""
 		for _, d := range fontDirs {
