@@ -161,8 +161,10 @@ func (a *applier) run(ctx context.Context) (err error) {
 		return err
 	}
 	a.python = needsPythonMove(ctx, a.in, a.p.Manifest, a.opt.logf)
-	if err := a.preflightDatabase(ctx, ops); err != nil {
-		return err
+	if a.python == nil {
+		if err := a.preflightDatabase(ctx, ops); err != nil {
+			return err
+		}
 	}
 	a.data = runData{Package: a.p.Path, VersionFile: a.in.Layout.VersionFileRel(), NewVersion: a.p.Manifest.Version}
 	if a.data.OldVersion, err = os.ReadFile(a.in.VersionFile()); err != nil {
@@ -180,6 +182,12 @@ func (a *applier) run(ctx context.Context) (err error) {
 			return err
 		}
 		defer a.dropPreparedPython()
+		// The new release's Django is tried with the interpreter it will run on, which
+		// exists only now; a refusal still comes before the stop.
+		a.pre.python = a.preparedPython()
+		if err := a.preflightDatabase(ctx, ops); err != nil {
+			return err
+		}
 	}
 
 	svcs := a.opt.services(a.in)
@@ -370,10 +378,6 @@ func (a *applier) plan() ([]txn.Op, error) {
 func (a *applier) preflightDatabase(ctx context.Context, ops []txn.Op) error {
 	if a.dbCopied == nil || (a.pre.release == "" && !a.p.Manifest.TouchesMigrations()) {
 		return nil
-	}
-	if a.python != nil {
-		a.opt.logf("preflight: the new release needs Python %s, which the update makes: its Django is not tried before the stop", a.python.want)
-		a.pre.python = ""
 	}
 	deleted := map[string]bool{}
 	for _, op := range ops {

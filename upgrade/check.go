@@ -393,8 +393,9 @@ func checkSchema(ctx context.Context, opt *Options, in *install.Installation, p 
 	if m.Schema != "" {
 		pre.release = filepath.Join(payload, filepath.FromSlash(m.Schema))
 	}
-	if mv := needsPythonMove(ctx, in, m, opt.logf); mv != nil {
-		pre.python = ""
+	mv := needsPythonMove(ctx, in, m, opt.logf)
+	if mv != nil {
+		pre.python = "" // its interpreter is made by apply
 	}
 	err = pre.run(ctx, abs(in, db.path), func(dst string) error { return layOutProject(in, payload, deleted, dst) })
 	var refused *outcome.RefusedError
@@ -407,8 +408,11 @@ func checkSchema(ctx context.Context, opt *Options, in *install.Installation, p 
 	}
 	r.Database = &pre.report
 	msg := pre.report.Summary()
-	if pre.report.Django {
+	switch {
+	case pre.report.Django:
 		msg += "; the new release's Django sets up against a copy of it"
+	case mv != nil:
+		msg += fmt.Sprintf("; apply tries the new release's Django with Python %s once it has made that environment, before the stop", mv.want)
 	}
 	r.add(CheckItem{Name: CheckSchema, OK: true, Message: msg})
 	return nil

@@ -212,6 +212,7 @@ func jsonValue(v any) any {
 func (d *dbPreflight) django(ctx context.Context, projectDir, mode, db string, args ...string) (*djangoResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*serviceTimeout(d.in))
 	defer cancel()
+	d.opt.logf("django %s: run with %s", mode, d.python)
 	cmd := exec.CommandContext(ctx, d.python, append([]string{"-c", djangoScript, mode, db}, args...)...)
 	cmd.Dir = projectDir
 	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")

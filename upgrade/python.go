@@ -124,13 +124,65 @@ type pythonData struct {
 	Version    string `json:"version"`
 	BackupDir  string `json:"backup_dir"`
 	DjangoConf string `json:"django_conf,omitempty"`
+	// SystemSitePackages: the old venv sees the system's packages, so the new one does.
+	SystemSitePackages bool `json:"system_site_packages,omitempty"`
+	// Required are the release's own packages; nil is the seed's list (pyenv.DefaultRequired).
+	Required []string `json:"required,omitempty"`
 }
 
 func (d *pythonData) rebuild(in *install.Installation, opt *Options) (*pyenv.Rebuild, error) {
+	var venvArgs []string
+	if d.SystemSitePackages {
+		venvArgs = []string{"--system-site-packages"}
+	}
 	return pyenv.NewRebuild(pyenv.RebuildOptions{
 		Root: in.Root, Python: d.Python, PythonVersion: d.Version, BackupDir: d.BackupDir,
 		DjangoConf: d.DjangoConf, NoApache: d.DjangoConf == "", FindLinks: opt.Wheels, Logf: opt.logf,
+		VenvArgs: venvArgs, Required: d.Required,
 	})
+}
+
+// releaseRequirements are the packages the release's environment installs: the seed's
+// list, with Django at the release's own series when the manifest names one ("3.2" is
+// "django==3.2.*": its security releases included).
+func releaseRequirements(m *pkg.Manifest) []string {
+	if m.Requires.Django == "" {
+		return nil
+	}
+	req := make([]string, 0, len(pyenv.DefaultRequired))
+	for _, r := range pyenv.DefaultRequired {
+		if name, _, _ := strings.Cut(r, "=="); pyenv.NormalizeName(name) == "django" {
+			r = "django==" + m.Requires.Django + ".*"
+		}
+		req = append(req, r)
+	}
+	return req
+}
+
+// seesSystemSitePackages says whether the venv at dir was made with
+// --system-site-packages (its pyvenv.cfg says include-system-site-packages = true): the
+// new venv is made alike, or the packages the site takes from the system would be gone.
+func seesSystemSitePackages(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "pyvenv.cfg"))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "include-system-site-packages") {
+			return strings.EqualFold(strings.TrimSpace(v), "true")
+		}
+	}
+	return false
+}
+
+// preparedPython is the interpreter of the venv preparePython made.
+func (a *applier) preparedPython() string {
+	rb, err := a.data.Python.rebuild(a.in, a.opt)
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(rb.NewVenv(), "bin", "python3")
 }
 
 // undoPython puts the old venv and django.conf back, when the run moved Python.
@@ -168,7 +220,8 @@ func (a *applier) preparePython(ctx context.Context, mv *pythonMove) error {
 			a.opt.logf("python: %v; Apache's wsgi_module line is left alone", err)
 		}
 	}
-	d := &pythonData{Python: python, Version: mv.want, BackupDir: filepath.Join(a.t.BackupDir(), "python-rebuild"), DjangoConf: conf}
+	d := &pythonData{Python: python, Version: mv.want, BackupDir: filepath.Join(a.t.BackupDir(), "python-rebuild"), DjangoConf: conf,
+		SystemSitePackages: seesSystemSitePackages(a.in.PythonDir()), Required: releaseRequirements(a.p.Manifest)}
 	a.data.Python = d
 	if err := a.saveData(ctx); err != nil {
 		return err

@@ -276,15 +276,15 @@ func containsFold(paths []string, base string) bool {
 }
 
 // oldVenv makes the stand-in of OMFLOW's Python 3.8 environment at the installation's
-// python/: a real venv (Debian's Python 3.11) whose pyvenv.cfg says 3.8. It returns its
-// site-packages folder.
-func oldVenv(t *testing.T, in *install.Installation) string {
+// python/: a real venv (Debian's Python 3.11, made with venvArgs too) whose pyvenv.cfg says
+// 3.8. It returns its site-packages folder.
+func oldVenv(t *testing.T, in *install.Installation, venvArgs ...string) string {
 	t.Helper()
 	if err := exec.Command("/usr/bin/python3.11", "-c", "import venv, ensurepip").Run(); err != nil {
 		testneed.Missing(t, "Debian's python3.11 with venv (apt-get install python3-venv)")
 	}
 	venv := in.PythonDir()
-	if out, err := exec.Command("/usr/bin/python3.11", "-m", "venv", "--without-pip", venv).CombinedOutput(); err != nil {
+	if out, err := exec.Command("/usr/bin/python3.11", append([]string{"-m", "venv", "--without-pip"}, append(venvArgs, venv)...)...).CombinedOutput(); err != nil {
 		t.Fatalf("make the old venv: %v %s", err, out)
 	}
 	cfg := filepath.Join(venv, "pyvenv.cfg")

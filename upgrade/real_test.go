@@ -19,6 +19,8 @@ import (
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/outcome"
 	"omflow-upgrade/upgrade/pkg"
+	"omflow-upgrade/upgrade/pyenv"
+	"omflow-upgrade/upgrade/pyenv/pyenvtest"
 	"omflow-upgrade/upgrade/svc"
 )
 
@@ -75,13 +77,20 @@ func extractRelease(t *testing.T, v string) string {
 // tree as the base of its config files (pack -base).
 func packRelease(t *testing.T, src, v, base string) string {
 	t.Helper()
+	return packReleaseFor(t, src, v, base, "", "")
+}
+
+// packReleaseFor is packRelease for a release that requires Python python and Django
+// django.
+func packReleaseFor(t *testing.T, src, v, base, python, django string) string {
+	t.Helper()
 	_, key := keyPair(t)
 	k, err := pkg.LoadPrivateKey(key, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "omflow_update_"+strings.ReplaceAll(v, ".", "_")+".tar.gz")
-	m, err := pkg.Pack(context.Background(), pkg.PackOptions{SrcDir: src, Out: out, Key: k, Version: v, BaseDir: base})
+	m, err := pkg.Pack(context.Background(), pkg.PackOptions{SrcDir: src, Out: out, Key: k, Version: v, BaseDir: base, Python: python, Django: django})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,21 +239,7 @@ func loginShows(t *testing.T, in *install.Installation, v string) {
 // the service stops.
 func TestRealOMFLOWReleaseThatCannotStartIsRefusedBeforeTheStop(t *testing.T) {
 	in := realOMFLOW(t, "1.0.0.1")
-	src := extractRelease(t, "1.1.0.0")
-	models := filepath.Join(src, "server", "omformflow", "models.py")
-	b, err := os.ReadFile(models)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const field = "    api_path = models.CharField("
-	if !bytes.Contains(b, []byte(field)) {
-		t.Fatalf("%s has no api_path field to put a new one beside", models)
-	}
-	b = bytes.Replace(b, []byte(field), []byte("    broken_field = models.IntegerField()\n"+field), 1)
-	if err := os.WriteFile(models, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p := packRelease(t, src, "1.1.0.0", extractRelease(t, "1.0.0.1"))
+	p := packRelease(t, brokenRelease(t), "1.1.0.0", extractRelease(t, "1.0.0.1"))
 	before := snapshot(t, in.Root)
 	pidFile := filepath.Join(in.Root, demo.RunDirName, "pid")
 	pid, err := os.ReadFile(pidFile)
@@ -275,6 +270,71 @@ func TestRealOMFLOWReleaseThatCannotStartIsRefusedBeforeTheStop(t *testing.T) {
 			t.Fatalf("%s: the service was restarted (pid %s, was %s): it must not be stopped", name, now, pid)
 		}
 	}
+}
+
+// brokenRelease is OMFLOW 1.1.0.0's tree with a model field that has no column in the
+// release's database and no default: its Django cannot start against a site's data.
+func brokenRelease(t *testing.T) string {
+	t.Helper()
+	src := extractRelease(t, "1.1.0.0")
+	models := filepath.Join(src, "server", "omformflow", "models.py")
+	b, err := os.ReadFile(models)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const field = "    api_path = models.CharField("
+	if !bytes.Contains(b, []byte(field)) {
+		t.Fatalf("%s has no api_path field to put a new one beside", models)
+	}
+	b = bytes.Replace(b, []byte(field), []byte("    broken_field = models.IntegerField()\n"+field), 1)
+	if err := os.WriteFile(models, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+// A release that moves OMFLOW to a newer Python is tried with that Python: the new
+// environment is made beside the old one while the service runs, and the new release's
+// Django is set up with its interpreter against a copy of the database, before the stop.
+// A release that cannot start is refused there: the service was never stopped, the
+// prepared environment is gone and the tree is as it was.
+func TestRealOMFLOWPythonMoveTriesTheNewCodeWithTheNewPython(t *testing.T) {
+	// Debian's python3.11 first on PATH: the new environment is made with it, and sees
+	// Debian's Django as the old one does.
+	t.Setenv("PATH", "/usr/bin:"+os.Getenv("PATH"))
+	in := realOMFLOW(t, "1.0.0.1")
+	oldVenv(t, in, "--system-site-packages")
+	// The release runs on Debian's Django 3.2; the rest of its packages come from a wheel
+	// folder, offline.
+	p := packReleaseFor(t, brokenRelease(t), "1.1.0.0", extractRelease(t, "1.0.0.1"), "3.11", "3.2")
+	before := snapshot(t, in.Root)
+	opt := options(t, in)
+	opt.Override.StartTimeout = 60
+	opt.Wheels = t.TempDir()
+	for _, name := range []string{"wheel", "ldap3", "mod_wsgi", "openpyxl"} {
+		pyenvtest.BuildWheel(t, opt.Wheels, pyenvtest.Wheel{Name: name, Version: "1.0"})
+	}
+	log := runLog(t, &opt)
+	stopped := false
+	opt.Hook = func(point string, _ int) { stopped = stopped || point == "stopped" }
+
+	_, err := Apply(context.Background(), opt, p)
+	var refused *outcome.RefusedError
+	if !errors.As(err, &refused) || refused.Reason != ReasonNewCodeFails || !strings.Contains(err.Error(), "broken_field") {
+		t.Fatalf("apply: %v, want a refusal %s quoting Django's error", err, ReasonNewCodeFails)
+	}
+	lines := log()
+	prepared := firstLogLine(lines, "python: preparing the Python 3.11 environment")
+	tried := firstLogLine(lines, "run with "+filepath.Join(in.PythonDir()+pyenv.NewVenvSuffix, "bin", "python3"))
+	if stopped || prepared < 0 || tried < prepared || firstLogLine(lines, "service stop") >= 0 {
+		t.Fatalf("want the environment prepared (line %d), then the Django tried with its python (line %d), and no stop (stopped %v):\n%s",
+			prepared, tried, stopped, strings.Join(lines, "\n"))
+	}
+	if _, err := os.Lstat(in.PythonDir() + pyenv.NewVenvSuffix); !os.IsNotExist(err) {
+		t.Fatalf("the prepared environment is left: %v", err)
+	}
+	sameTree(t, before, snapshot(t, in.Root))
+	answers(t, in, "1.0.0.1")
 }
 
 // A rollback after the site has written to its database since the update refuses to

@@ -208,8 +208,6 @@ func (r *Rebuild) Prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.Extras = Missing(old, &Env{}, o.Required...)
-	r.logf("old venv %s: %d packages, %d to carry over: %v", venv, len(old.Dists), len(r.Extras), r.Extras)
 
 	state := rebuildState{Venv: venv, NewVenv: newVenv}
 	var conf []byte
@@ -252,6 +250,14 @@ func (r *Rebuild) Prepare(ctx context.Context) error {
 	if out, err := exec.CommandContext(ctx, python, args...).CombinedOutput(); err != nil {
 		return fmt.Errorf("create venv %q with %q: %w: %s", newVenv, python, err, strings.TrimSpace(string(out)))
 	}
+	// What the new venv lacks: every package of the old one, less what it sees already
+	// (the system's, when both are made with --system-site-packages).
+	fresh, err := Open(ctx, newVenv, Options{Logf: o.Logf})
+	if err != nil {
+		return err
+	}
+	r.Extras = Missing(old, fresh, o.Required...)
+	r.logf("old venv %s: %d packages, %d to carry over: %v", venv, len(old.Dists), len(r.Extras), r.Extras)
 
 	pkgs := make([]Package, 0, len(o.Required)+len(r.Extras))
 	for _, req := range o.Required {
