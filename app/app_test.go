@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -489,6 +490,9 @@ func TestPythonMoveIsCheckedFirst(t *testing.T) {
 	assert.Equal(t, en.T("check.wheels.online", nil), h.a.check.wheels.Text)
 	steps := h.a.update.baseOrder()
 	assert.Contains(t, steps, upgrade.StepPython, "the update lists the move")
+	assert.Less(t, slices.Index(steps, upgrade.StepPythonPrepare), slices.Index(steps, upgrade.StepStop),
+		"the new environment is prepared before the stop, and the list says so: %v", steps)
+	assert.Less(t, -1, slices.Index(steps, upgrade.StepPythonPrepare), "the preparation is listed: %v", steps)
 	assert.Contains(t, h.a.Wizard().StepList(), "  "+en.T("python.title", nil), "the Python step is listed when needed")
 	assert.False(t, next.Disabled())
 }

@@ -49,19 +49,20 @@ var updateSteps = []string{upgrade.StepPreflight, upgrade.StepStage, upgrade.Ste
 
 // stepKeys are the message ids of the steps.
 var stepKeys = map[string]string{
-	upgrade.StepPreflight: "update.step.preflight",
-	upgrade.StepStage:     "update.phase.stage",
-	upgrade.StepBackup:    "update.step.backup",
-	upgrade.StepStop:      "update.step.stop",
-	upgrade.StepApply:     "update.step.apply",
-	upgrade.StepPython:    "update.step.python",
-	upgrade.StepSchema:    "update.step.schema",
-	upgrade.StepMigrate:   "update.step.migrate",
-	upgrade.StepStart:     "update.step.start",
-	upgrade.StepHealth:    "update.step.health",
-	upgrade.StepVersion:   "update.step.version",
-	upgrade.StepCommit:    "update.phase.commit",
-	upgrade.StepRollback:  "update.phase.rollback",
+	upgrade.StepPreflight:     "update.step.preflight",
+	upgrade.StepStage:         "update.phase.stage",
+	upgrade.StepBackup:        "update.step.backup",
+	upgrade.StepStop:          "update.step.stop",
+	upgrade.StepApply:         "update.step.apply",
+	upgrade.StepPython:        "update.step.python",
+	upgrade.StepPythonPrepare: "update.step.pythonPrepare",
+	upgrade.StepSchema:        "update.step.schema",
+	upgrade.StepMigrate:       "update.step.migrate",
+	upgrade.StepStart:         "update.step.start",
+	upgrade.StepHealth:        "update.step.health",
+	upgrade.StepVersion:       "update.step.version",
+	upgrade.StepCommit:        "update.phase.commit",
+	upgrade.StepRollback:      "update.phase.rollback",
 }
 
 func newUpdateScreen(a *App) *updateScreen {
@@ -263,7 +264,7 @@ func pickState(ok bool) wizard.State {
 }
 
 // canonicalSteps are every step the core may report, in the order it runs them.
-var canonicalSteps = []string{upgrade.StepPreflight, upgrade.StepStage, upgrade.StepBackup, upgrade.StepStop,
+var canonicalSteps = []string{upgrade.StepPreflight, upgrade.StepStage, upgrade.StepBackup, upgrade.StepPythonPrepare, upgrade.StepStop,
 	upgrade.StepApply, upgrade.StepPython, upgrade.StepSchema, upgrade.StepMigrate, upgrade.StepStart, upgrade.StepHealth,
 	upgrade.StepVersion, upgrade.StepCommit, upgrade.StepRollback}
 
@@ -297,6 +298,7 @@ func (s *updateScreen) baseOrder() []string {
 	order := append([]string(nil), updateSteps...)
 	s.order = order
 	if s.a.movesPython() {
+		s.addStep(upgrade.StepPythonPrepare)
 		s.addStep(upgrade.StepPython)
 	}
 	return s.order

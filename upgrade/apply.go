@@ -178,6 +178,7 @@ func (a *applier) run(ctx context.Context) (err error) {
 	a.rep.Files = len(ops)
 	a.opt.logf("journal written; backup of the %d files replaced or deleted goes to %s", len(ops), t.BackupDir())
 	if a.python != nil {
+		a.prog.Step(StepPythonPrepare)
 		if err := a.preparePython(ctx, a.python); err != nil {
 			return err
 		}

@@ -204,6 +204,8 @@ func TestPythonMoveOnADemo(t *testing.T) {
 	p := buildPackage(t, release{version: "1.2.0.0", python: "3.11", files: map[string]string{"server/omflow/views.py": "# 1.2.0.0\n"}})
 	opt := options(t, in)
 	opt.Override.ApacheConf, opt.Wheels = conf, wheels
+	var steps stepList
+	opt.Progress = &steps
 	log := runLog(t, &opt)
 	// At the stop, the new environment is already complete beside the old one.
 	prepared := ""
@@ -220,6 +222,9 @@ func TestPythonMoveOnADemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("downtime of the Python move: %d ms", rep.DowntimeMS)
+	if want := StepBackup + " " + StepPythonPrepare + " " + StepStop; !strings.Contains(steps.String(), want) {
+		t.Errorf("steps %q, want the environment prepared between the backup and the stop (%q)", steps.String(), want)
+	}
 	if prepared != "ready" {
 		t.Errorf("at the stop the new environment was not ready beside the old one (%q)", prepared)
 	}

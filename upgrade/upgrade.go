@@ -89,15 +89,17 @@ const (
 	StepStage     = "stage"
 	StepBackup    = "backup"
 	StepStop      = "stop-service"
-	StepApply     = "apply"
-	StepPython    = "python"
-	StepSchema    = "schema"
-	StepMigrate   = "migrate"
-	StepStart     = "start-service"
-	StepHealth    = "health-check"
-	StepVersion   = "version-file"
-	StepCommit    = "commit"
-	StepRollback  = "rollback"
+	// StepPythonPrepare makes the new Python environment, before the stop.
+	StepPythonPrepare = "python-prepare"
+	StepApply         = "apply"
+	StepPython        = "python"
+	StepSchema        = "schema"
+	StepMigrate       = "migrate"
+	StepStart         = "start-service"
+	StepHealth        = "health-check"
+	StepVersion       = "version-file"
+	StepCommit        = "commit"
+	StepRollback      = "rollback"
 )
 
 // detect finds the installation named by the options.

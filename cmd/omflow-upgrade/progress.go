@@ -15,18 +15,19 @@ import (
 
 // stepNames are what an administrator reads for the core's step names.
 var stepNames = map[string]string{
-	upgrade.StepPreflight: "Checking the installation and the package",
-	upgrade.StepStage:     "Unpacking the update next to the installation",
-	upgrade.StepBackup:    "Saving what the update replaces",
-	upgrade.StepStop:      "Stopping the OMFLOW service",
-	upgrade.StepApply:     "Putting the new files in place",
-	upgrade.StepPython:    "Moving OMFLOW to the new Python",
-	upgrade.StepMigrate:   "Running the Django migrations",
-	upgrade.StepStart:     "Starting the OMFLOW service",
-	upgrade.StepHealth:    "Checking that OMFLOW answers",
-	upgrade.StepVersion:   "Writing the version file",
-	upgrade.StepCommit:    "Committing the update",
-	upgrade.StepRollback:  "Rolling back",
+	upgrade.StepPreflight:     "Checking the installation and the package",
+	upgrade.StepStage:         "Unpacking the update next to the installation",
+	upgrade.StepBackup:        "Saving what the update replaces",
+	upgrade.StepStop:          "Stopping the OMFLOW service",
+	upgrade.StepApply:         "Putting the new files in place",
+	upgrade.StepPythonPrepare: "Preparing the new Python environment while OMFLOW runs",
+	upgrade.StepPython:        "Moving OMFLOW to the new Python",
+	upgrade.StepMigrate:       "Running the Django migrations",
+	upgrade.StepStart:         "Starting the OMFLOW service",
+	upgrade.StepHealth:        "Checking that OMFLOW answers",
+	upgrade.StepVersion:       "Writing the version file",
+	upgrade.StepCommit:        "Committing the update",
+	upgrade.StepRollback:      "Rolling back",
 }
 
 // commandTitles name the work of the commands whose core reports no steps.
