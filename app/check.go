@@ -371,7 +371,7 @@ func (s *checkScreen) relabel() {
 		setImportance(s.summary, widget.MediumImportance)
 	case r == nil:
 		name, detail := s.unusable(err)
-		s.checks.Set(name, a.t("check.name."+name, nil), wizard.Failed, detail)
+		s.checks.Set(name, a.checkTitle(name), wizard.Failed, detail)
 		s.summary.SetText(a.Plural("check.failedCount", 1))
 		setImportance(s.summary, widget.DangerImportance)
 	default:
@@ -476,10 +476,40 @@ func (s *checkScreen) relabelFacts() {
 // stateName translates a service state ("running", "stopped", "unknown").
 func (a *App) stateName(state string) string {
 	switch state {
-	case "running", "stopped":
-		return a.t("check.state."+state, nil)
+	case "running":
+		return a.t("check.state.running", nil)
+	case "stopped":
+		return a.t("check.state.stopped", nil)
 	}
 	return a.t("check.state.unknown", nil)
+}
+
+// checkNames are the message ids of the checks' titles.
+var checkNames = map[string]string{
+	checkRoot:                 "check.name.root",
+	upgrade.CheckInstallation: "check.name.installation",
+	upgrade.CheckService:      "check.name.service",
+	upgrade.CheckPackage:      "check.name.package",
+	upgrade.CheckSignature:    "check.name.signature",
+	upgrade.CheckVersion:      "check.name.version",
+	upgrade.CheckPending:      "check.name.pending",
+	upgrade.CheckLock:         "check.name.lock",
+	upgrade.CheckDiskSpace:    "check.name.diskSpace",
+	upgrade.CheckPython:       "check.name.python",
+	upgrade.CheckDatabase:     "check.name.database",
+	upgrade.CheckConfig:       "check.name.config",
+	upgrade.CheckReboot:       "check.name.reboot",
+	upgrade.CheckInUse:        "check.name.filesInUse",
+	upgrade.CheckSchema:       "check.name.schema",
+}
+
+// checkTitle is a check's title; a check the wizard has no words for shows the core's
+// name.
+func (a *App) checkTitle(name string) string {
+	if id, ok := checkNames[name]; ok {
+		return a.t(id, nil)
+	}
+	return name
 }
 
 // unusable names the check that an error without a report belongs to and says why.
@@ -507,17 +537,7 @@ func (s *checkScreen) unusable(err error) (name, detail string) {
 func (s *checkScreen) item(c upgrade.CheckItem) (title, detail string, state wizard.State) {
 	a := s.a
 	r := a.report
-	id := c.Name
-	switch id {
-	case upgrade.CheckDiskSpace:
-		id = "diskSpace"
-	case upgrade.CheckInUse:
-		id = "filesInUse"
-	}
-	title = a.t("check.name."+id, nil)
-	if title == "check.name."+id {
-		title = c.Name
-	}
+	title = a.checkTitle(c.Name)
 	state = wizard.Passed
 	switch {
 	case !c.OK:

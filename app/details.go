@@ -54,9 +54,19 @@ func newDetails(a *App) *details {
 	return d
 }
 
-// actionName is an action's word in the language in use.
+// actionKeys are the message ids of the files' actions.
+var actionKeys = map[string]string{
+	"add": "check.files.action.add", "replace": "check.files.action.replace", "delete": "check.files.action.delete",
+	"merge": "check.files.action.merge", "keep": "check.files.action.keep", "conflict": "check.files.action.conflict",
+}
+
+// actionName is an action's word in the language in use (the core's word when the
+// wizard has none).
 func (d *details) actionName(action string) string {
-	return d.a.t("check.files.action."+action, nil)
+	if id, ok := actionKeys[action]; ok {
+		return d.a.t(id, nil)
+	}
+	return action
 }
 
 // set shows the files of r (nil: none, the part hides).
