@@ -33,25 +33,3 @@ func makeReadOnly(t *testing.T, dir string) (undo func()) {
 	t.Cleanup(undo)
 	return undo
 }
-
-// otherFS gives a folder on another file system than dir (/dev/shm is a tmpfs on Linux).
-func otherFS(t *testing.T, dir string) string {
-	t.Helper()
-	a, err := os.Stat(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat("/dev/shm"); err != nil {
-		t.Skip("no /dev/shm")
-	}
-	other, err := os.MkdirTemp("/dev/shm", "txn-test-")
-	if err != nil {
-		t.Skip("/dev/shm not writable:", err)
-	}
-	t.Cleanup(func() { os.RemoveAll(other) })
-	b, _ := os.Stat(other)
-	if da, _ := devOf(a); func() bool { db, _ := devOf(b); return da == db }() {
-		t.Skip("/dev/shm is on the same file system as the test's folder")
-	}
-	return other
-}
