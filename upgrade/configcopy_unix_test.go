@@ -4,11 +4,17 @@ package upgrade
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"omflow-upgrade/upgrade/outcome"
 )
 
 // settings.py holds SECRET_KEY and the LDAP password, 0600. -config new saves the
@@ -69,6 +75,56 @@ func TestConfigNewKeepsTheAdministratorsCopyPrivate(t *testing.T) {
 			if fi, err := os.Stat(settings); err != nil || fi.Mode().Perm()&fs.FileMode(0o077) != 0 {
 				t.Fatalf("settings.py after the update: %v %v, want no rights for others", fi.Mode(), err)
 			}
+		})
+	}
+}
+
+// The service account replaces its database, or settings.py, by a link to a file only
+// root may read. The update would copy what the link names and put the copy in place
+// as the account's own; it refuses (exit 2) instead, and nothing of the file the link
+// names appears in the installation.
+func TestPlantedLinkIsNeverCopied(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("a link of another account's needs root to make")
+	}
+	for _, rel := range []string{"server/db.omflow", settingsRel} {
+		t.Run(rel, func(t *testing.T) {
+			in := newDemo(t, "", "1.1.6.1")
+			// Made at run time: the demo's service is this test's binary, which holds
+			// every literal of the test.
+			mark := fmt.Sprintf("root:$6$%x", time.Now().UnixNano())
+			secret := filepath.Join(t.TempDir(), "shadow")
+			if err := os.WriteFile(secret, []byte(mark+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(in.Root, filepath.FromSlash(rel))
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(secret, p); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Lchown(p, 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+			pk := buildPackage(t, release{version: "1.1.6.3", files: map[string]string{"server/omflow/views.py": "# 1.1.6.3\n"}})
+			before := snapshot(t, in.Root)
+			_, err := Apply(context.Background(), options(t, in), pk)
+			var unusable *outcome.UnusableError
+			if !errors.As(err, &unusable) || !strings.Contains(err.Error(), "symbolic link") {
+				t.Fatalf("got %v, want the planted link refused", err)
+			}
+			if d := diffTrees(before, snapshot(t, in.Root)); len(d) > 0 {
+				t.Fatalf("the installation changed: %v", d)
+			}
+			filepath.WalkDir(in.Root, func(q string, d fs.DirEntry, err error) error {
+				if err == nil && d.Type().IsRegular() {
+					if b, _ := os.ReadFile(q); strings.Contains(string(b), mark) {
+						t.Errorf("%s holds the file the link names", q)
+					}
+				}
+				return nil
+			})
 		})
 	}
 }
