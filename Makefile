@@ -5,7 +5,7 @@ BIN     ?= bin
 FUZZTIME ?= 10s
 CONTRACT ?= ../shared/tools/cli-contract
 
-.PHONY: all build cli wizard wizard-wayland run run-real demo test vet nofyne unit fuzz contract test-windows bench bench-wizard deps deps-test clean \
+.PHONY: all build cli wizard wizard-wayland run run-real demo test vet nofyne unit race fuzz contract test-windows bench bench-wizard deps deps-test clean \
 	windows windows-cli windows-wizard windows-bundle windows-sign screenshots install
 
 all: build
@@ -45,7 +45,7 @@ run-real: cli
 	scripts/run-real.sh
 
 # The README's second command, and what CI runs.
-test: deps-test vet nofyne unit fuzz contract test-windows
+test: deps-test vet nofyne race unit fuzz contract test-windows
 	@echo "make test: all checks passed"
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -65,8 +65,14 @@ nofyne:
 	@! $(GO) list -deps ./cmd/omflow-upgrade ./upgrade/... | grep -E '^fyne\.io/' || { echo "Fyne in the headless build" >&2; exit 1; }
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/omflow-upgrade
 
-unit:
-	xvfb-run -a $(GO) test -count=1 ./...
+# The core runs its tests once, under the race detector (its real-release and Django tests
+# included: a race shows where goroutines meet real work); the rest without it, since
+# Fyne's test driver runs fyne.Do inline, which the detector reports as races.
+unit: race
+	xvfb-run -a $(GO) test -count=1 $$($(GO) list ./... | grep -v '^omflow-upgrade/upgrade')
+
+race:
+	$(GO) test -race -count=1 ./upgrade/...
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./upgrade/version

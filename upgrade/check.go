@@ -146,6 +146,11 @@ func check(ctx context.Context, opt Options, in *install.Installation, pkgPath s
 		Message: fmt.Sprintf("OMFLOW %s at %s (%s layout)", in.Version, in.Root, in.Layout)})
 	checkService(ctx, &opt, in, r)
 	checkPackage(p, r)
+	if p.Manifest != nil {
+		if err := p.Manifest.CheckLinks(installLinks(in.Root)); err != nil {
+			return nil, outcome.Unusable(fmt.Errorf("package %q over %s: %w", pkgPath, in.Root, err))
+		}
+	}
 	checkVersion(in, p, r)
 	checkState(in, neededSpace(ctx, in, p, opt.logf), r)
 	checkDatabase(&opt, in, r)

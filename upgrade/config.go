@@ -32,6 +32,9 @@ type configChange struct {
 
 // readOptional reads a file; nil (not an error) when it does not exist.
 func readOptional(p string) ([]byte, error) {
+	if err := notPlantedLink(p); err != nil {
+		return nil, outcome.Unusable(err)
+	}
 	b, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

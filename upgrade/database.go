@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"omflow-upgrade/upgrade/install"
+	"omflow-upgrade/upgrade/outcome"
 	"omflow-upgrade/upgrade/txn"
 )
 
@@ -100,6 +101,9 @@ func stageDatabase(in *install.Installation, staging, rel string) (os.FileInfo, 
 // existing dst is rewritten in place, not replaced: the database copied again after the
 // stop (refreshDatabase) keeps the owner, group and label Prepare gave the staged copy.
 func copyFile(src, dst string) (os.FileInfo, error) {
+	if err := notPlantedLink(src); err != nil {
+		return nil, outcome.Unusable(err)
+	}
 	in, err := os.Open(src)
 	if err != nil {
 		return nil, err

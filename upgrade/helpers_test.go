@@ -82,6 +82,7 @@ type release struct {
 	delete  []string
 	base    map[string]string // pack -base: the previous release's copies
 	python  string
+	links   map[string]string // root-relative path -> link target
 }
 
 func buildPackage(t *testing.T, r release) string {
@@ -99,6 +100,13 @@ func buildPackage(t *testing.T, r release) string {
 			t.Fatal(err)
 		}
 		os.Chmod(p, mode)
+	}
+	for rel, target := range r.links {
+		p := filepath.Join(src, filepath.FromSlash(rel))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
 	}
 	k, err := pkg.LoadPrivateKey(key, "")
 	if err != nil {

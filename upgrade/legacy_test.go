@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"omflow-upgrade/internal/testneed"
 	"omflow-upgrade/upgrade/outcome"
 	"omflow-upgrade/upgrade/pkg"
 )
@@ -102,7 +103,7 @@ echo "patched by $0 with bash $BASH_VERSION"
 func TestLegacyInterpreter(t *testing.T) {
 	for _, sh := range []string{"/bin/bash", "/usr/bin/env"} {
 		if _, err := os.Stat(sh); err != nil {
-			t.Skipf("%s: %v", sh, err)
+			testneed.Missing(t, "%s: %v", sh, err)
 		}
 	}
 	const seedDir = "omflow_patch_1_1_6_3_upgrade4/" // as the seed's 1_1_6_4_upgrade3 unpacks

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"omflow-upgrade/internal/testneed"
 	"omflow-upgrade/upgrade/demo"
 	"omflow-upgrade/upgrade/install"
 )
@@ -72,9 +73,7 @@ func ownerModes(t *testing.T, root string) map[string]string {
 // and www-data can still write its database; the rollback gives back the originals as
 // they were.
 func TestUpdateKeepsWwwDataOwners(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("giving an installation to www-data needs root")
-	}
+	testneed.Root(t, "giving an installation to www-data")
 	www, wwwg := wwwData(t)
 	// www-data must reach the installation to write its database.
 	dir := t.TempDir()

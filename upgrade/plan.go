@@ -47,9 +47,10 @@ type PlanReport struct {
 
 // candidate is a usable package of the folder.
 type candidate struct {
-	path string
-	v    version.Version
-	from *version.Line
+	path     string
+	v        version.Version
+	from     *version.Line
+	manifest *pkg.Manifest // nil for a legacy patch
 }
 
 // Plan works out the shortest chain of allowed updates from the installed version to the
@@ -88,6 +89,18 @@ func Plan(ctx context.Context, opt Options, dir, target string) (*PlanReport, er
 		r.Reason, r.Requires = refusal.Reason, refusal.Requires
 		opt.logf("plan %s -> %s: none (%v)", r.Installed, r.Target, refusal)
 		return r, refusal
+	}
+	// Each package against the installation with the earlier ones applied: a link of
+	// one must not lead another's link, or its files, out of the root.
+	tree := installLinks(in.Root)
+	for _, c := range steps {
+		if c.manifest == nil {
+			continue
+		}
+		if err := c.manifest.CheckLinks(tree); err != nil {
+			return r, outcome.Unusable(fmt.Errorf("package %q after the earlier steps: %w", c.path, err))
+		}
+		tree = c.manifest.Over(tree)
 	}
 	for _, c := range steps {
 		r.Steps = append(r.Steps, PlanStep{Version: c.v.String(), Package: c.path})
@@ -143,7 +156,7 @@ func toCandidate(p *pkg.Package) (candidate, error) {
 	if err != nil {
 		return candidate{}, err
 	}
-	c := candidate{path: p.Path, v: v}
+	c := candidate{path: p.Path, v: v, manifest: p.Manifest}
 	if p.Manifest != nil && p.Manifest.From != "" {
 		l, err := version.ParseLine(p.Manifest.From)
 		if err != nil {

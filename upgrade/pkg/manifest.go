@@ -223,7 +223,6 @@ func (m *Manifest) Validate() error {
 		seen[k] = p
 		return nil
 	}
-	links := map[string]bool{}
 	for i := range m.Files {
 		f := &m.Files[i]
 		if err := claim(f.Path, "file"); err != nil {
@@ -235,9 +234,6 @@ func (m *Manifest) Validate() error {
 		}
 		if err := f.validate(); err != nil {
 			return fmt.Errorf("manifest: file %q: %w", f.Path, err)
-		}
-		if f.Link != "" {
-			links[f.Path] = true
 		}
 	}
 	for _, p := range m.Delete {
@@ -253,15 +249,8 @@ func (m *Manifest) Validate() error {
 			return fmt.Errorf("manifest: schema %q: want a data file of the payload", m.Schema)
 		}
 	}
-	// A file below a listed link would be written through that link.
-	for _, f := range m.Files {
-		for d := path.Dir(f.Path); d != "."; d = path.Dir(d) {
-			if links[d] {
-				return fmt.Errorf("manifest: file %q lies below the link %q", f.Path, d)
-			}
-		}
-	}
-	return nil
+	// Links resolved as the file system would, through each other; no file below one.
+	return m.CheckLinks(NoLinks)
 }
 
 func (f *File) validate() error {

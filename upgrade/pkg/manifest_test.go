@@ -85,6 +85,10 @@ func TestParseManifest(t *testing.T) {
 		{"pipe", strings.Replace(f(""), "server/a.py", "server/a|b.py", 1), "forbids"},
 		{"control character", strings.Replace(f(""), "server/a.py", `server/a\u0007.py`, 1), "forbids"},
 		{"8.3 short name", strings.Replace(f(""), "server/a.py", "PROGRA~1/a.py", 1), "short name"},
+		// Lexically inside (x/../a/b/l1/../../y is a/y), but a/b/l1 -> .. is followed first:
+		// a, then the root, then its parent.
+		{"links through each other out of the root", file(`{"path":"a/b/l1","kind":"file","mode":"0777","size":0,"link":".."},{"path":"x/l2","kind":"file","mode":"0777","size":0,"link":"../a/b/l1/../../y"}`), "leaves the installation's root"},
+		{"link loop", file(`{"path":"l1","kind":"file","mode":"0777","size":0,"link":"l2/x"},{"path":"l2","kind":"file","mode":"0777","size":0,"link":"l1/x"}`), "a loop"},
 		{"file below a link", file(`{"path":"lib","kind":"file","mode":"0777","size":0,"link":"lib64"},{"path":"lib/x","kind":"file","mode":"0644","size":4,"sha256":"` + sum + `"}`), "below the link"},
 	}
 	for _, c := range cases {

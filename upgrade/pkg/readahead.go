@@ -7,12 +7,13 @@ import (
 
 // readAhead reads r in a goroutine of its own, a few chunks ahead of the consumer, so
 // that decompressing a package overlaps with writing and hashing its files. Close stops
-// the goroutine; it must be called.
+// the goroutine and waits for it; it must be called before r is closed.
 type readAhead struct {
 	chunks chan []byte
 	free   chan []byte
 	errc   chan error
 	stop   chan struct{}
+	done   chan struct{} // closed when fill no longer touches r
 	once   sync.Once
 	buf    []byte // the chunk being read, whole (it goes back to free)
 	cur    []byte // what is left of it
@@ -30,6 +31,7 @@ func newReadAhead(r io.Reader) *readAhead {
 		free:   make(chan []byte, readAheadDepth+2),
 		errc:   make(chan error, 1),
 		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
 	}
 	for i := 0; i < readAheadDepth+2; i++ {
 		ra.free <- make([]byte, readAheadChunk)
@@ -39,6 +41,7 @@ func newReadAhead(r io.Reader) *readAhead {
 }
 
 func (ra *readAhead) fill(r io.Reader) {
+	defer close(ra.done)
 	defer close(ra.chunks)
 	for {
 		var buf []byte
@@ -86,8 +89,11 @@ func (ra *readAhead) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// Close stops reading ahead.
+// Close stops reading ahead and returns once the reader is no longer read: the
+// decompressor and the file below it may then be closed (the race detector saw gzip's
+// Close run beside a read of the goroutine).
 func (ra *readAhead) Close() error {
 	ra.once.Do(func() { close(ra.stop) })
+	<-ra.done
 	return nil
 }

@@ -76,6 +76,9 @@ func Install(ctx context.Context, python string, pkgs []Package, opts InstallOpt
 	if len(pkgs) == 0 {
 		return res, nil
 	}
+	if err := CheckPackages(pkgs); err != nil {
+		return res, fmt.Errorf("install python packages into %q: %w", python, err)
+	}
 	reqs := make([]string, len(pkgs))
 	for i, p := range pkgs {
 		reqs[i] = p.Requirement()
@@ -181,7 +184,7 @@ func runPip(ctx context.Context, python, reqFile string, reqs []string, opts Ins
 	if reqFile != "" {
 		args = append(args, "-r", reqFile)
 	} else {
-		args = append(args, reqs...)
+		args = append(append(args, "--"), reqs...) // a name is never an option
 	}
 	opts.logf("run %s %s", python, strings.Join(args, " "))
 	cmd := exec.CommandContext(ctx, python, args...)

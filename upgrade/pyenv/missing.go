@@ -215,7 +215,7 @@ func defaultPython(goos string) string {
 // InstallCommand is the command line that installs pkgs with python's pip, quoted for
 // goos's shell (cmd.exe on Windows, sh elsewhere).
 func InstallCommand(python, goos string, pkgs []Package) string {
-	args := []string{python, "-m", "pip", "install"}
+	args := []string{python, "-m", "pip", "install", "--"}
 	for _, p := range pkgs {
 		args = append(args, p.Requirement())
 	}
@@ -238,12 +238,15 @@ func quoteSh(s string) string {
 }
 
 // quoteCmd double-quotes a word with spaces or cmd.exe metacharacters; "<" and ">" in a
-// requirement would otherwise redirect.
+// requirement would otherwise redirect. cmd.exe expands %VAR% even between quotes: each
+// % leaves the quotes as ^% ("a"^%"PATH"^%"b"), so that what lies between two of them
+// is no variable's name and the caret gives back the %.
 func quoteCmd(s string) string {
 	if s != "" && !strings.ContainsAny(s, " \t&|<>^()%!\"") {
 		return s
 	}
-	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	s = strings.ReplaceAll(s, `"`, `""`)
+	return `"` + strings.ReplaceAll(s, "%", `"^%"`) + `"`
 }
 
 // DefaultRequired are the packages OMFLOW 1.2.0.0 needs in its Python 3.11 venv (the

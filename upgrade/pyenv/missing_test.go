@@ -140,13 +140,13 @@ func TestReport(t *testing.T) {
 		{
 			name: "windows", old: "old38", new: "new311", goos: "windows",
 			newPath: `C:\Program Files\OMFLOW Server\Python311\Lib\site-packages`,
-			command: `"C:\Program Files\OMFLOW Server\Python311\python.exe" -m pip install cx-Oracle==8.3.0 omflow-ext==0.3 zope.interface==5.4.0`,
+			command: `"C:\Program Files\OMFLOW Server\Python311\python.exe" -m pip install -- cx-Oracle==8.3.0 omflow-ext==0.3 zope.interface==5.4.0`,
 			exit:    outcome.ExitRefused,
 		},
 		{
 			name: "linux", old: "old38", new: "new311", goos: "linux",
 			newPath: "/opt/omflow/python/lib/python3.11/site-packages",
-			command: "/opt/omflow/python/bin/python -m pip install cx-Oracle==8.3.0 omflow-ext==0.3 zope.interface==5.4.0",
+			command: "/opt/omflow/python/bin/python -m pip install -- cx-Oracle==8.3.0 omflow-ext==0.3 zope.interface==5.4.0",
 			exit:    outcome.ExitRefused,
 		},
 		{
@@ -208,8 +208,12 @@ func TestInterpreterOf(t *testing.T) {
 func TestInstallCommandQuoting(t *testing.T) {
 	pkgs := []Package{{"a", "1"}, {"b", ""}}
 	tests := []struct{ python, goos, want string }{
-		{"/opt/my omflow/python/bin/python", "linux", "'/opt/my omflow/python/bin/python' -m pip install a==1 b"},
-		{`C:\OMFLOW\Python311\python.exe`, "windows", `C:\OMFLOW\Python311\python.exe -m pip install a==1 b`},
+		{"/opt/my omflow/python/bin/python", "linux", "'/opt/my omflow/python/bin/python' -m pip install -- a==1 b"},
+		{`C:\OMFLOW\Python311\python.exe`, "windows", `C:\OMFLOW\Python311\python.exe -m pip install -- a==1 b`},
+		// cmd.exe expands %VAR% between quotes too: each % leaves them, escaped by a caret.
+		{`C:\Users\a%USERNAME%b\python.exe`, "windows", `"C:\Users\a"^%"USERNAME"^%"b\python.exe" -m pip install -- a==1 b`},
+		{`C:\a&b|c^d<e>f\python.exe`, "windows", `"C:\a&b|c^d<e>f\python.exe" -m pip install -- a==1 b`},
+		{"/opt/$(id)`id`/python", "linux", "'/opt/$(id)`id`/python' -m pip install -- a==1 b"},
 	}
 	for _, tt := range tests {
 		if got := InstallCommand(tt.python, tt.goos, pkgs); got != tt.want {
@@ -248,7 +252,7 @@ func TestReportWindowsFolders(t *testing.T) {
 	if want := []Package{{"pywin32", "228"}}; !reflect.DeepEqual(r.Missing, want) {
 		t.Errorf("Missing = %v, want %v", r.Missing, want)
 	}
-	if want := `testdata\sites\win311\python.exe -m pip install pywin32==228`; r.Command != want {
+	if want := `testdata\sites\win311\python.exe -m pip install -- pywin32==228`; r.Command != want {
 		t.Errorf("Command = %s, want %s", r.Command, want)
 	}
 }

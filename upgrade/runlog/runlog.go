@@ -4,8 +4,11 @@
 package runlog
 
 import (
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -25,24 +28,23 @@ type Log struct {
 // Open creates the log of one run of command. dir is the preferred folder (the
 // installation's logs/); it is created when missing. When it cannot be used, the log goes
 // to the system temporary folder.
+//
+// The service account may write in logs/: the folder is opened without following a
+// link, and the file is always a new one (O_EXCL|O_NOFOLLOW), under another name when
+// the expected one is taken, so that nothing planted there makes root write elsewhere.
 func Open(dir, command string) *Log {
-	name := fmt.Sprintf("omflow-upgrade-%s-%s-%d.log", command, time.Now().Format("20060102-150405"), os.Getpid())
+	name := fmt.Sprintf("omflow-upgrade-%s-%s-%d", command, clock().Format("20060102-150405"), os.Getpid())
 	var tried []string
 	for _, d := range []string{dir, os.TempDir()} {
 		if d == "" {
 			continue
 		}
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			tried = append(tried, err.Error())
-			continue
-		}
-		p := filepath.Join(d, name)
-		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		f, err := create(d, name)
 		if err != nil {
 			tried = append(tried, err.Error())
 			continue
 		}
-		l := &Log{Path: p, f: f}
+		l := &Log{Path: f.Name(), f: f}
 		if len(tried) > 0 {
 			l.Logf("log: could not use %s", strings.Join(tried, "; "))
 		}
@@ -50,6 +52,27 @@ func Open(dir, command string) *Log {
 		return l
 	}
 	return &Log{}
+}
+
+// clock is the time a log's name holds (a test fixes it to plant a link at that name).
+var clock = time.Now
+
+// create makes a new log file name.log in dir, or name-RANDOM.log when that is taken.
+func create(dir, name string) (*os.File, error) {
+	d, err := openLogDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer d.close()
+	try := name
+	for range 8 {
+		f, err := d.create(try + ".log")
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+		try = name + "-" + rand.Text()[:8]
+	}
+	return nil, fmt.Errorf("log %q: every name tried is taken", filepath.Join(dir, name+".log"))
 }
 
 // Logf writes one time-stamped line.
@@ -112,16 +135,31 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 // ones. Logs of runs that changed something are never pruned. It returns how many it
 // removed; a log it cannot remove stays.
 func Prune(dir string, commands []string, keep int) int {
+	d, err := openLogDir(dir)
+	if err != nil {
+		return 0
+	}
+	defer d.close()
+	names, err := d.names()
+	if err != nil {
+		return 0
+	}
 	removed := 0
 	for _, command := range commands {
-		logs, err := filepath.Glob(filepath.Join(dir, "omflow-upgrade-"+command+"-*.log"))
-		if err != nil || len(logs) <= keep {
+		var logs []string
+		for _, n := range names {
+			if ok, _ := filepath.Match("omflow-upgrade-"+command+"-*.log", n); ok {
+				logs = append(logs, n)
+			}
+		}
+		if len(logs) <= keep {
 			continue
 		}
 		// The names hold the start time (YYYYmmdd-HHMMSS), so name order is age order.
 		sort.Strings(logs)
-		for _, p := range logs[:len(logs)-keep] {
-			if os.Remove(p) == nil {
+		for _, n := range logs[:len(logs)-keep] {
+			// Only regular files, relative to the folder opened: a link is not followed.
+			if d.removeFile(n) == nil {
 				removed++
 			}
 		}

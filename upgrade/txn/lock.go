@@ -39,6 +39,12 @@ func acquireLock(stateDir, command string) (*lockFile, error) {
 	if err := os.MkdirAll(stateDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create state folder %q: %w", stateDir, err)
 	}
+	// Everything the update writes before it renames (staged files, the database's
+	// copies, the backups, the journal) lives here: no other account may write here,
+	// or it could plant links that root's writes follow.
+	if err := checkStateDir(stateDir); err != nil {
+		return nil, refuse("state-folder", err)
+	}
 	path := lockPath(stateDir)
 	// A reader (LockInfo) may hold a shared lock for an instant; a few quick retries keep
 	// that from being reported as a live holder.

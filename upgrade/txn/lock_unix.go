@@ -4,6 +4,7 @@ package txn
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"syscall"
 
@@ -11,7 +12,26 @@ import (
 )
 
 func openLockFile(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
+}
+
+// checkStateDir accepts a state folder that is a folder (not a link) of the user running
+// the update, writable by no one else.
+func checkStateDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case !fi.IsDir():
+		return fmt.Errorf("state folder %q is a %s, not a folder: remove it and run again", dir, kindOf(fi))
+	case ok && int(st.Uid) != os.Geteuid():
+		return fmt.Errorf("state folder %q belongs to uid %d, not to the user running the update (uid %d), so that account could plant links in it: check it, then chown -R %d %q", dir, st.Uid, os.Geteuid(), os.Geteuid(), dir)
+	case fi.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("state folder %q is writable by other accounts (mode %v): chmod go-w %q", dir, fi.Mode().Perm(), dir)
+	}
+	return nil
 }
 
 func tryLock(f *os.File) (bool, error) {

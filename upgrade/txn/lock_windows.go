@@ -4,6 +4,8 @@ package txn
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 
 	"golang.org/x/sys/windows"
@@ -15,6 +17,19 @@ const lockOffsetHigh = 0x40000000
 
 func openLockFile(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+}
+
+// checkStateDir accepts a state folder that is a folder, not a reparse point (symbolic
+// link, junction). Its ACL is inherited from the installation's root, as the files'.
+func checkStateDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() || fi.Mode()&(fs.ModeSymlink|fs.ModeIrregular) != 0 {
+		return fmt.Errorf("state folder %q is a link or not a folder: remove it and run again", dir)
+	}
+	return nil
 }
 
 func lockRange(f *os.File, flags uint32) error {

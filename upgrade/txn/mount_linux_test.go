@@ -46,3 +46,15 @@ func TestTreeRefusesMountPoint(t *testing.T) {
 		t.Errorf("left in the state folder: %v", l)
 	}
 }
+
+// mountTmpfs mounts a small tmpfs, another file system, at dir (made here).
+func mountTmpfs(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("none", dir, "tmpfs", 0, "size=1m"); err != nil {
+		testneed.Missing(t, "a tmpfs mount (needs root): %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+}

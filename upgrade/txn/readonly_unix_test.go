@@ -35,25 +35,3 @@ func makeReadOnly(t *testing.T, dir string) (undo func()) {
 	t.Cleanup(undo)
 	return undo
 }
-
-// otherFS gives a folder on another file system than dir (/dev/shm is a tmpfs on Linux).
-func otherFS(t *testing.T, dir string) string {
-	t.Helper()
-	a, err := os.Stat(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat("/dev/shm"); err != nil {
-		testneed.Missing(t, "/dev/shm")
-	}
-	other, err := os.MkdirTemp("/dev/shm", "txn-test-")
-	if err != nil {
-		testneed.Missing(t, "a writable /dev/shm: %v", err)
-	}
-	t.Cleanup(func() { os.RemoveAll(other) })
-	b, _ := os.Stat(other)
-	if da, _ := devOf(a); func() bool { db, _ := devOf(b); return da == db }() {
-		testneed.Missing(t, "/dev/shm on another file system than the test's folder")
-	}
-	return other
-}

@@ -8,8 +8,3 @@ func makeReadOnly(t *testing.T, dir string) func() {
 	t.Skip("read-only folders are ACLs on Windows")
 	return nil
 }
-
-func otherFS(t *testing.T, dir string) string {
-	t.Skip("no second volume known on Windows")
-	return ""
-}

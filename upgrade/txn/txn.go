@@ -426,13 +426,18 @@ func (t *Txn) checkDir(base, rel string, ok, mk map[string]bool) error {
 		return nil
 	}
 	dir := filepath.Join(base, filepath.FromSlash(rel))
+	if err := noLinkAbove(base, rel, ok); err != nil {
+		return err
+	}
 	fi, err := os.Lstat(dir)
+	if rel == "." {
+		fi, err = os.Stat(dir) // the root itself may be reached through a link
+	}
 	switch {
-	case err == nil && fi.Mode()&fs.ModeSymlink != 0:
-		fi, err = os.Stat(dir)
-		if err == nil && !fi.IsDir() {
-			return refuse("target", fmt.Errorf("%q is not a folder", dir))
-		}
+	case err == nil && (fi.Mode()&fs.ModeSymlink != 0 || fi.Mode()&fs.ModeIrregular != 0 && fi.IsDir()):
+		// A link planted where a folder is (uploads/x -> /etc) would take root's renames
+		// and deletions outside the installation.
+		return refuse("target", fmt.Errorf("%q is a link, the update expects a folder there: nothing is written through a link", dir))
 	case err == nil && !fi.IsDir():
 		return refuse("target", fmt.Errorf("%q is a %s, the update expects a folder there", dir, kindOf(fi)))
 	case err != nil && isNotExist(err) && mk != nil && rel != ".":
@@ -455,6 +460,35 @@ func (t *Txn) checkDir(base, rel string, ok, mk map[string]bool) error {
 		}
 	}
 	ok[key] = true
+	return nil
+}
+
+// noLinkAbove refuses rel when a folder above it, below base, is a link: Lstat of rel
+// itself would follow it. Folders found plain are remembered in ok.
+func noLinkAbove(base, rel string, ok map[string]bool) error {
+	if rel == "." {
+		return nil
+	}
+	parts := strings.Split(rel, "/")
+	for i := 1; i < len(parts); i++ {
+		d := strings.Join(parts[:i], "/")
+		key := base + "\x00above\x00" + d
+		if ok[key] {
+			continue
+		}
+		dir := filepath.Join(base, filepath.FromSlash(d))
+		fi, err := os.Lstat(dir)
+		if isNotExist(err) {
+			return nil // nor is anything below it
+		}
+		if err != nil {
+			return refuse("target", fmt.Errorf("check folder %q: %w", dir, err))
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 || fi.Mode()&fs.ModeIrregular != 0 && fi.IsDir() {
+			return refuse("target", fmt.Errorf("%q is a link, the update expects a folder there: nothing is written through a link", dir))
+		}
+		ok[key] = true
+	}
 	return nil
 }
 
