@@ -104,3 +104,38 @@ func TestWindowsPythonFolder(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowsPythonDirFollowsApache: the installation's Python is the one httpd.conf
+// loads, found by its folder's name under the root whatever path Apache writes.
+func TestWindowsPythonDirFollowsApache(t *testing.T) {
+	for _, tt := range []struct {
+		name, conf string
+		dirs       []string
+		want       string
+	}{
+		{"no httpd.conf", "", []string{"Python"}, "Python"},
+		{"Python", "WSGIPythonHome \"C:/PROGRA~1/OMFLOW Server/Python\"\r\n", []string{"Python", "Python311"}, "Python"},
+		{"Python311", "LoadFile x\r\n  WSGIPythonHome \"C:/PROGRA~1/OMFLOW Server/Python311/\"\r\n", []string{"Python", "Python311"}, "Python311"},
+		{"commented out", "#WSGIPythonHome \"C:/x/Python311\"\r\n", []string{"Python", "Python311"}, "Python"},
+		{"named folder absent", "WSGIPythonHome C:\\x\\Python312\r\n", []string{"Python"}, "Python"},
+		{"not a Python folder", "WSGIPythonHome C:\\x\\Apache24\r\n", []string{"Python", "Apache24"}, "Python"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			files := map[string]string{}
+			for _, d := range tt.dirs {
+				files[d+"/README.txt"] = ""
+			}
+			if tt.conf != "" {
+				files["Apache24/conf/httpd.conf"] = tt.conf
+			}
+			root := writeTree(t, files)
+			in := &Installation{Root: root, Layout: Windows}
+			if got := in.PythonDir(); got != filepath.Join(root, tt.want) {
+				t.Fatalf("PythonDir = %s, want %s", got, filepath.Join(root, tt.want))
+			}
+			if got := in.Python(); got != filepath.Join(root, tt.want, "python.exe") {
+				t.Fatalf("Python = %s", got)
+			}
+		})
+	}
+}
