@@ -22,6 +22,8 @@ type pythonMove struct {
 	// a folder without pyvenv.cfg). newDir is the Windows Python311\ the update wants.
 	oldDir, newDir string
 	old            install.PythonInfo
+	// django is the Django the update requires ("4.2"), or "".
+	django string
 }
 
 // needsPythonMove compares the package's Python with the installation's. An installation
@@ -37,7 +39,7 @@ func needsPythonMove(ctx context.Context, in *install.Installation, m *pkg.Manif
 		logf("python: the update requires Python %s; no environment at %s to move", m.Requires.Python, dir)
 		return nil
 	}
-	mv := &pythonMove{want: m.Requires.Python, oldDir: dir}
+	mv := &pythonMove{want: m.Requires.Python, oldDir: dir, django: m.Requires.Django}
 	env, err := pyenv.Open(ctx, dir, pyenv.Options{Logf: logf})
 	if err == nil {
 		mv.have = env.Python
@@ -186,14 +188,23 @@ func windowsNewPython(ctx context.Context, in *install.Installation, mv *pythonM
 }
 
 // windowsMissing lists the packages of the old Windows Python (its
-// Lib\site-packages metadata, read without running it) that the new one lacks.
+// Lib\site-packages metadata, read without running it) that the new one lacks, at their
+// old versions (the seed's loop), but Django at the version the update requires.
 func windowsMissing(ctx context.Context, mv *pythonMove, logf func(string, ...any)) ([]pyenv.Package, error) {
 	oldEnv, err1 := pyenv.Open(ctx, mv.oldDir, pyenv.Options{Logf: logf})
 	newEnv, err2 := pyenv.Open(ctx, mv.newDir, pyenv.Options{Logf: logf})
 	if err := errors.Join(err1, err2); err != nil {
 		return nil, err
 	}
-	return pyenv.Missing(oldEnv, newEnv), nil
+	if mv.django == "" {
+		return pyenv.Missing(oldEnv, newEnv), nil
+	}
+	// The release says which Django it runs on: not the old Python's.
+	missing := pyenv.Missing(oldEnv, newEnv, "django")
+	if _, ok := newEnv.Lookup("django"); !ok {
+		missing = append([]pyenv.Package{{Name: "Django", Version: mv.django + ".*"}}, missing...)
+	}
+	return missing, nil
 }
 
 // prepareWindowsPython installs into the new Windows Python the packages of the old one

@@ -105,9 +105,9 @@ func TestWindowsPythonFolder(t *testing.T) {
 	}
 }
 
-// TestWindowsPythonDirFollowsApache: the installation's Python is the one httpd.conf
+// TestPythonDirFollowsApacheHTTPDConf: the installation's Python is the one httpd.conf
 // loads, found by its folder's name under the root whatever path Apache writes.
-func TestWindowsPythonDirFollowsApache(t *testing.T) {
+func TestPythonDirFollowsApacheHTTPDConf(t *testing.T) {
 	for _, tt := range []struct {
 		name, conf string
 		dirs       []string
