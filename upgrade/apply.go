@@ -177,6 +177,10 @@ func (a *applier) run(ctx context.Context) (err error) {
 	a.opt.logf("journal written; backup of the %d files replaced or deleted goes to %s", len(ops), t.BackupDir())
 	if a.python != nil {
 		if err := a.preparePython(ctx, a.python); err != nil {
+			var failed *outcome.FailedError
+			if errors.As(err, &failed) && failed.RolledBack {
+				a.rep.RolledBack = true // nothing was changed but what the run undid
+			}
 			return err
 		}
 		defer a.dropPreparedPython()

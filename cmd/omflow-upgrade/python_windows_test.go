@@ -146,6 +146,25 @@ func TestWindowsPythonMove(t *testing.T) {
 		t.Fatalf("apply -wheels: exit %d %v\n%s", r.code, j, r.stderr)
 	}
 	t.Logf("downtime of the Windows Python move: %v ms", j["downtime_ms"])
+	// pip ran while OMFLOW ran: its every line comes before the stop.
+	logPath, _ := j["log"].(string)
+	logText, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(logText), "\n")
+	lastPip, stop := -1, -1
+	for i, l := range lines {
+		if strings.Contains(l, "-m pip install") || strings.Contains(l, "pip: ") {
+			lastPip = i
+		}
+		if stop < 0 && strings.Contains(l, "service stop") {
+			stop = i
+		}
+	}
+	if lastPip < 0 || stop < 0 || lastPip > stop {
+		t.Errorf("pip at log line %d, the stop at %d:\n%s", lastPip, stop, logText)
+	}
 	for _, want := range []string{"Django-2.2.28.dist-info", "ldap3-2.9.1.dist-info", "openpyxl-3.0.10.dist-info", "pytz-2022.1.dist-info"} {
 		if !strings.Contains(ready, want) {
 			t.Errorf("at the stop Python311 lacked %s (had %s)", want, ready)
@@ -155,11 +174,15 @@ func TestWindowsPythonMove(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(f.root, `Apache24\conf\httpd.conf`)); string(b) != newConf {
 		t.Errorf("httpd.conf after apply:\n%s", b)
 	}
-	// The installation now runs on Python311: status is done, and the same update
-	// checked again finds no move (and is refused as installed).
-	r = cmd(t, "check", "-root", f.root, "-pubkey", f.pub, "-json", pkgPath)
-	if j := r.json(t); r.code != 3 || j["reason"] != "already-installed" {
-		t.Fatalf("check after the move: exit %d %v", r.code, j)
+	// The installation now runs on Python311 (httpd.conf loads it): the next update that
+	// requires 3.11 moves nothing.
+	fix := filepath.Join(f.dir, "omflow_update_1_2_0_1.tar.gz")
+	if r := cmd(t, "pack", "-key", f.key, "-version", "1.2.0.1", "-python", "3.11", "-out", fix, src); r.code != 0 {
+		t.Fatalf("pack: %+v", r)
+	}
+	r = cmd(t, "check", "-root", f.root, "-pubkey", f.pub, "-json", fix)
+	if j := r.json(t); r.code != 0 || strings.Contains(r.stdout, "python-move") {
+		t.Fatalf("check of 1.2.0.1 (Python 3.11) after the move: exit %d %v", r.code, j)
 	}
 
 	r = cmd(t, "rollback", "-root", f.root, "-json")
