@@ -96,7 +96,10 @@ type App struct {
 	// view (computed with the report).
 	configDiffs map[string]*configDiff
 	applied     *upgrade.ApplyReport
-	applyErr    error
+	// oldPythonDir is the Windows Python OMFLOW ran on at the check (Python\): after a
+	// move, the installation's Python is the new one.
+	oldPythonDir string
+	applyErr     error
 
 	// A folder of packages instead of one (SPEC 4.7): the chain planned through it,
 	// checked on the check screen and walked on Update.

@@ -157,8 +157,12 @@ func (s *checkScreen) run() {
 			if folder {
 				a.plan, a.planErr = plan, planErr
 			}
+			a.oldPythonDir = ""
 			if r != nil {
 				a.in = r.Installation
+				if a.in != nil && a.in.Layout == install.Windows && a.movesPython() {
+					a.oldPythonDir = a.in.PythonDir()
+				}
 				if !folder {
 					a.pkg = r.Package
 				}
@@ -231,6 +235,21 @@ func (a *App) pythonTarget() string {
 		return r.Package.Manifest.Requires.Python
 	}
 	return ""
+}
+
+// windowsPythonDir is the folder the Python the update requires goes to on a Windows
+// installation (Python311\ for 3.11).
+func (a *App) windowsPythonDir() string {
+	if a.in == nil {
+		return ""
+	}
+	var paths []string
+	if r := a.report; r != nil && r.Package != nil && r.Package.Manifest != nil {
+		for _, f := range r.Package.Manifest.Files {
+			paths = append(paths, f.Path)
+		}
+	}
+	return a.in.WindowsPythonDir(a.pythonTarget(), paths)
 }
 
 // movesPython says whether the check found that the update moves OMFLOW to a newer
@@ -320,15 +339,16 @@ func (s *checkScreen) relabelChoices() {
 	}
 	s.configChoice.Refresh()
 	setVisible(s.configChoice, a.cfg.ConfigChoice != "" || s.has(upgrade.CheckConfig, upgrade.ReasonConfigConflict))
-	// The Linux move makes a new venv and installs the old packages into it: online, or
-	// from a folder of wheels on a server without the internet.
+	// The move installs the old Python's packages into the new one (Linux: a new venv;
+	// Windows: Python311\): online, or from a folder of wheels on a server without the
+	// internet.
 	if a.cfg.Wheels == "" {
 		s.wheels.SetText(a.t("check.wheels.online", nil))
 	} else {
 		s.wheels.SetText(a.t("check.wheels.folder", map[string]any{"Path": a.cfg.Wheels}))
 	}
 	s.wheelsButton.SetText(a.t("python.installFolder", nil))
-	setVisible(s.wheelsBox, a.movesPython() && a.cfg.GOOS != "windows")
+	setVisible(s.wheelsBox, a.movesPython())
 }
 
 // chooseWheels asks for the folder of wheels the Python move installs from.
@@ -614,10 +634,21 @@ func (s *checkScreen) item(c upgrade.CheckItem) (title, detail string, state wiz
 	case upgrade.CheckPython:
 		vers["Version"] = a.pythonTarget()
 		vers["Path"] = "/usr/bin"
-		if r.Installation != nil && r.Installation.Layout == install.Windows {
-			vers["Path"] = filepath.Join(r.Installation.Root, "Python311")
+		windows := r.Installation != nil && r.Installation.Layout == install.Windows
+		if windows {
+			vers["Path"] = a.windowsPythonDir()
 		}
 		switch {
+		case windows && (c.OK && c.Reason == reasonPythonMove || c.Reason == pyenv.ReasonPythonMissing):
+			// The core's text says which Python (version, 32 or 64 bits) goes where, and
+			// which packages apply installs into it: it follows the sentence.
+			key = "check.ok.pythonMove"
+			if !c.OK {
+				key = "check.refused.python"
+			}
+			return title, a.t(key, vers) + "\n" + c.Message, state
+		case c.Reason == upgrade.ReasonPythonBitness:
+			return title, a.t("check.refused.pythonBitness", vers) + "\n" + c.Message, state
 		case c.OK && c.Reason == reasonPythonMove:
 			key = "check.ok.pythonMove"
 		case c.OK:

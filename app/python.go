@@ -86,6 +86,11 @@ func (s *pythonScreen) oldDir() string {
 	if a.in == nil {
 		return ""
 	}
+	if a.oldPythonDir != "" {
+		// Windows: the Python httpd.conf loaded before the update (Python\); after it,
+		// the installation's Python is the new one.
+		return a.oldPythonDir
+	}
 	if a.applied != nil && a.applied.Backup != "" {
 		moved := filepath.Join(a.applied.Backup, "python-rebuild", "python")
 		if _, err := os.Stat(moved); err == nil {
@@ -103,7 +108,7 @@ func (s *pythonScreen) defaultNew() string {
 		return ""
 	}
 	if a.cfg.GOOS == "windows" {
-		return filepath.Join(a.in.Root, "Python"+strings.ReplaceAll(a.pythonTarget(), ".", ""))
+		return a.windowsPythonDir()
 	}
 	return a.in.PythonDir()
 }

@@ -32,7 +32,7 @@ GOOS=windows "$GO" vet ./upgrade/... ./cmd/omflow-upgrade/
 
 log "Windows tests under Wine"
 GOOS=windows "$GO" test -count=1 -exec "$exec_wrapper" ./upgrade/inuse/ ./upgrade/reboot/ ./upgrade/elevate/ ./upgrade/rmtree/
-GOOS=windows "$GO" test -count=1 -exec "$exec_wrapper" -run Windows ./upgrade/svc/ ./upgrade/bundle/ ./cmd/omflow-upgrade/
+GOOS=windows "$GO" test -count=1 -exec "$exec_wrapper" -run Windows ./upgrade/svc/ ./upgrade/bundle/ ./upgrade/install/ ./cmd/omflow-upgrade/
 
 log "omflow-upgrade.exe under Wine"
 tmp="$(mktemp -d)"

@@ -180,12 +180,16 @@ func (a *applier) run(ctx context.Context) (err error) {
 	if a.python != nil {
 		a.prog.Step(StepPythonPrepare)
 		if err := a.preparePython(ctx, a.python); err != nil {
+			var failed *outcome.FailedError
+			if errors.As(err, &failed) && failed.RolledBack {
+				a.rep.RolledBack = true // nothing was changed but what the run undid
+			}
 			return err
 		}
 		defer a.dropPreparedPython()
 		// The new release's Django is tried with the interpreter it will run on, which
 		// exists only now; a refusal still comes before the stop.
-		a.pre.python = a.preparedPython()
+		a.pre.python = a.preparedPython(a.python)
 		if err := a.preflightDatabase(ctx, ops); err != nil {
 			return err
 		}

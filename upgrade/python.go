@@ -18,27 +18,57 @@ import (
 // version the package requires and the one the installation's environment runs.
 type pythonMove struct {
 	want, have string
+	// oldDir is the installation's Python; old what DetectPython found of it (Windows, or
+	// a folder without pyvenv.cfg). newDir is the Windows Python311\ the update wants.
+	oldDir, newDir string
+	old            install.PythonInfo
+	// django is the Django the update requires ("4.2"), or "".
+	django string
 }
 
 // needsPythonMove compares the package's Python with the installation's. An installation
 // without a Python environment (or one whose version cannot be read) has nothing to move.
+// A venv's pyvenv.cfg gives the version; a Windows OMFLOW's Python\ has none, so
+// install.DetectPython asks python.exe, its python3X.dll or the registry.
 func needsPythonMove(ctx context.Context, in *install.Installation, m *pkg.Manifest, logf func(string, ...any)) *pythonMove {
 	if m == nil || m.Requires.Python == "" {
 		return nil
 	}
-	if _, err := os.Stat(in.PythonDir()); err != nil {
-		logf("python: the update requires Python %s; no environment at %s to move", m.Requires.Python, in.PythonDir())
+	dir := in.PythonDir()
+	if _, err := os.Stat(dir); err != nil {
+		logf("python: the update requires Python %s; no environment at %s to move", m.Requires.Python, dir)
 		return nil
 	}
-	env, err := pyenv.Open(ctx, in.PythonDir(), pyenv.Options{Logf: logf})
-	if err != nil || env.Python == "" {
-		logf("python: the version at %s cannot be read (%v); not moving it", in.PythonDir(), err)
+	mv := &pythonMove{want: m.Requires.Python, oldDir: dir, django: m.Requires.Django}
+	env, err := pyenv.Open(ctx, dir, pyenv.Options{Logf: logf})
+	if err == nil {
+		mv.have = env.Python
+	}
+	if mv.have == "" || in.Layout == install.Windows {
+		info, derr := install.DetectPython(ctx, dir)
+		if derr != nil && mv.have == "" {
+			logf("python: the version at %s cannot be read (%v); not moving it", dir, errors.Join(err, derr))
+			return nil
+		}
+		if derr == nil {
+			mv.old = info
+			if mv.have == "" {
+				mv.have = info.Version
+			}
+			logf("python: %s is Python %s %s (from %s)", dir, info.Version, info.Arch(), info.From)
+		}
+	}
+	if pyenv.CompareVersions(majorMinor(mv.have), m.Requires.Python) >= 0 {
 		return nil
 	}
-	if pyenv.CompareVersions(majorMinor(env.Python), m.Requires.Python) >= 0 {
-		return nil
+	if in.Layout == install.Windows {
+		paths := make([]string, len(m.Files))
+		for i, f := range m.Files {
+			paths[i] = f.Path
+		}
+		mv.newDir = in.WindowsPythonDir(m.Requires.Python, paths)
 	}
-	return &pythonMove{want: m.Requires.Python, have: env.Python}
+	return mv
 }
 
 func majorMinor(v string) string {
@@ -57,7 +87,7 @@ func checkPython(ctx context.Context, opt *Options, in *install.Installation, p 
 		return
 	}
 	if in.Layout == install.Windows {
-		checkWindowsPython(ctx, in, mv, r)
+		checkWindowsPython(ctx, opt, in, mv, r)
 		return
 	}
 	python, err := pyenv.FindPython(ctx, mv.want)
@@ -70,43 +100,147 @@ func checkPython(ctx context.Context, opt *Options, in *install.Installation, p 
 			mv.have, mv.want, in.PythonDir(), python)})
 }
 
-// checkWindowsPython is the seed's loop: Python311\ must be installed and hold every
-// package the old Python has.
-func checkWindowsPython(ctx context.Context, in *install.Installation, mv *pythonMove, r *CheckReport) {
-	pys, err := pyenv.FindWindowsPythons(in.Root, func(p string) bool {
-		_, err := os.Stat(nativePath(p))
-		return err == nil
-	})
+// ReasonPythonBitness refuses a new Windows Python whose bitness is not Apache's:
+// mod_wsgi loads Python into httpd.exe, which cannot load a DLL of the other bitness.
+const ReasonPythonBitness = "python-bitness"
+
+// checkWindowsPython checks the Python311\ the update wants: installed (the seed has the
+// administrator run Python's installer; this program does not), of the version the
+// update requires and of Apache's bitness. The packages of the old Python that it lacks
+// are no refusal: apply installs them before the stop, as on Linux; the check lists them.
+func checkWindowsPython(ctx context.Context, opt *Options, in *install.Installation, mv *pythonMove, r *CheckReport) {
+	nw, err := windowsNewPython(ctx, in, mv)
 	if err != nil {
-		r.refuse(CheckItem{Name: CheckPython, Reason: reasonOf(err, pyenv.ReasonPythonMissing), Message: err.Error()})
+		r.refuse(CheckItem{Name: CheckPython, Reason: reasonOf(err, "python-unreadable"), Message: err.Error()})
 		return
 	}
-	if pys.Old == "" {
-		r.add(CheckItem{Name: CheckPython, OK: true, Message: "Python311 is installed"})
-		return
-	}
-	oldEnv, err1 := pyenv.Open(ctx, filepath.Dir(nativePath(pys.Old)), pyenv.Options{})
-	newEnv, err2 := pyenv.Open(ctx, filepath.Dir(nativePath(pys.New)), pyenv.Options{})
-	if err := errors.Join(err1, err2); err != nil {
+	missing, err := windowsMissing(ctx, mv, opt.logf)
+	if err != nil {
 		r.refuse(CheckItem{Name: CheckPython, Reason: "python-unreadable", Message: err.Error()})
 		return
 	}
-	rep := pyenv.NewReport(oldEnv, newEnv, "windows")
-	if err := rep.Err(); err != nil {
-		r.refuse(CheckItem{Name: CheckPython, Reason: reasonOf(err, "python-packages-missing"),
-			Message: fmt.Sprintf("%v; install them with: %s", err, rep.Command)})
-		return
+	msg := fmt.Sprintf("OMFLOW moves from Python %s%s at %s to Python %s%s at %s",
+		mv.have, inParens(mv.old.Arch()), mv.oldDir, nw.Version, inParens(nw.Arch()), mv.newDir)
+	if len(missing) == 0 {
+		msg += "; it has every package of the old Python"
+	} else {
+		from := "the package index (pip online)"
+		if opt.Wheels != "" {
+			from = opt.Wheels
+		}
+		msg += fmt.Sprintf("; %d package(s) of the old Python are installed into it from %s before OMFLOW stops: %s",
+			len(missing), from, requirementList(missing))
 	}
-	r.add(CheckItem{Name: CheckPython, OK: true, Message: "Python311 has every package of the old Python"})
+	r.add(CheckItem{Name: CheckPython, OK: true, Reason: "python-move", Message: msg})
 }
 
-// nativePath turns the backslashes of a Windows path built by pyenv into this system's
-// separators (the Windows layout's logic also runs, and is tested, on Linux).
-func nativePath(p string) string {
-	if filepath.Separator == '/' {
-		return strings.ReplaceAll(p, `\`, "/")
+func inParens(s string) string {
+	if s == "" {
+		return ""
 	}
-	return p
+	return " (" + s + ")"
+}
+
+func requirementList(pkgs []pyenv.Package) string {
+	out := make([]string, len(pkgs))
+	for i, p := range pkgs {
+		out[i] = p.Requirement()
+	}
+	return strings.Join(out, " ")
+}
+
+// windowsNewPython finds the new Windows Python: its interpreter must be there, of the
+// version the update requires, and of Apache's bitness when Apache's program is there.
+// What is wrong is a refusal that says what to install, and where.
+func windowsNewPython(ctx context.Context, in *install.Installation, mv *pythonMove) (install.PythonInfo, error) {
+	apacheBits := 0
+	if m, err := install.PEMachineOf(in.ApacheProgram()); err == nil {
+		apacheBits = m.Bits()
+	}
+	arch := install.ArchName(apacheBits)
+	if arch == "" {
+		arch = mv.old.Arch()
+	}
+	if arch == "" {
+		arch = "32-bit" // OMFLOW's own Apache24 and Python are 32-bit
+	}
+	exe := filepath.Join(mv.newDir, "python.exe")
+	missing := &outcome.RefusedError{Reason: pyenv.ReasonPythonMissing, Err: &pyenv.PythonMissingError{
+		Version: mv.want, GOOS: "windows", Looked: []string{exe}, Arch: arch, Dir: pyenv.WindowsShortPath(mv.newDir),
+	}}
+	if fi, err := os.Stat(exe); err != nil || fi.IsDir() {
+		return install.PythonInfo{}, missing
+	}
+	nw, err := install.DetectPython(ctx, mv.newDir)
+	if err != nil {
+		return nw, err
+	}
+	if majorMinor(nw.Version) != mv.want {
+		return nw, &outcome.RefusedError{Reason: pyenv.ReasonPythonMissing, Err: fmt.Errorf(
+			"%s is Python %s, the update needs Python %s there: %w", mv.newDir, nw.Version, mv.want, missing.Err)}
+	}
+	if apacheBits != 0 && nw.Bits != 0 && nw.Bits != apacheBits {
+		return nw, &outcome.RefusedError{Reason: ReasonPythonBitness, Err: fmt.Errorf(
+			"%s is %s Python %s but Apache (%s) is %s, and mod_wsgi cannot load a Python of another bitness: uninstall it, then run the Python %s (%s) Windows installer as administrator, choose \"Customize installation\", install into %s, then check again",
+			mv.newDir, nw.Arch(), nw.Version, in.ApacheProgram(), arch, mv.want, arch, pyenv.WindowsShortPath(mv.newDir))}
+	}
+	return nw, nil
+}
+
+// windowsMissing lists the packages of the old Windows Python (its
+// Lib\site-packages metadata, read without running it) that the new one lacks, at their
+// old versions (the seed's loop), but Django at the version the update requires.
+func windowsMissing(ctx context.Context, mv *pythonMove, logf func(string, ...any)) ([]pyenv.Package, error) {
+	oldEnv, err1 := pyenv.Open(ctx, mv.oldDir, pyenv.Options{Logf: logf})
+	newEnv, err2 := pyenv.Open(ctx, mv.newDir, pyenv.Options{Logf: logf})
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, err
+	}
+	if mv.django == "" {
+		return pyenv.Missing(oldEnv, newEnv), nil
+	}
+	// The release says which Django it runs on: not the old Python's.
+	missing := pyenv.Missing(oldEnv, newEnv, "django")
+	if _, ok := newEnv.Lookup("django"); !ok {
+		missing = append([]pyenv.Package{{Name: "Django", Version: mv.django + ".*"}}, missing...)
+	}
+	return missing, nil
+}
+
+// prepareWindowsPython installs into the new Windows Python the packages of the old one
+// it lacks, with its own pip (online, or from -wheels DIR with --no-index --find-links),
+// while the old service runs: the downtime keeps renames only. Apache moves to the new
+// Python with the update's httpd.conf, one of its files. Packages pip installed stay in
+// the new Python when the run fails or is rolled back: the old service never used it,
+// and the next try needs them.
+func (a *applier) prepareWindowsPython(ctx context.Context, mv *pythonMove) error {
+	if _, err := windowsNewPython(ctx, a.in, mv); err != nil {
+		return err
+	}
+	missing, err := windowsMissing(ctx, mv, a.opt.logf)
+	if err != nil {
+		return outcome.Unusable(err)
+	}
+	if len(missing) == 0 {
+		a.opt.logf("python: %s has every package of %s", mv.newDir, mv.oldDir)
+		return nil
+	}
+	python := filepath.Join(mv.newDir, "python.exe")
+	a.opt.logf("python: installing %d package(s) of %s into %s while OMFLOW runs: %s", len(missing), mv.oldDir, mv.newDir, requirementList(missing))
+	res, err := pyenv.Install(ctx, python, missing, pyenv.InstallOptions{FindLinks: a.opt.Wheels, Logf: a.opt.logf})
+	if err == nil {
+		a.opt.logf("python: %d package(s) installed into %s", len(res.Installed), mv.newDir)
+		return nil
+	}
+	var refused *outcome.RefusedError
+	if errors.As(err, &refused) {
+		return err
+	}
+	for _, f := range res.Failed {
+		a.opt.logf("python: %s not installed: %s", f.Requirement(), f.Reason)
+	}
+	a.opt.logf("python: %v; OMFLOW was not stopped", err)
+	return &outcome.FailedError{RolledBack: true, Err: fmt.Errorf("install the old Python's packages into %s: %w", mv.newDir, err)}
 }
 
 func reasonOf(err error, fallback string) string {
@@ -176,8 +310,15 @@ func seesSystemSitePackages(dir string) bool {
 	return false
 }
 
-// preparedPython is the interpreter of the venv preparePython made.
-func (a *applier) preparedPython() string {
+// preparedPython is the interpreter the new release runs on once preparePython is done:
+// the new venv's on Linux, Python311\ (made by Python's installer) on Windows.
+func (a *applier) preparedPython(mv *pythonMove) string {
+	if a.in.Layout == install.Windows {
+		return filepath.Join(mv.newDir, "python.exe")
+	}
+	if a.data.Python == nil {
+		return ""
+	}
 	rb, err := a.data.Python.rebuild(a.in, a.opt)
 	if err != nil {
 		return ""
@@ -208,6 +349,9 @@ func undoPython(ctx context.Context, opt *Options, in *install.Installation, d *
 // (nothing of the installation was changed), or refused when the new interpreter is
 // missing.
 func (a *applier) preparePython(ctx context.Context, mv *pythonMove) error {
+	if a.in.Layout == install.Windows {
+		return a.prepareWindowsPython(ctx, mv)
+	}
 	python, err := pyenv.FindPython(ctx, mv.want)
 	if err != nil {
 		return err
@@ -273,6 +417,16 @@ func (a *applier) dropPreparedPython() {
 // movePython swaps the prepared venv in, in the downtime: the old venv goes into the
 // run's backup and the new one to python/ by rename, and django.conf is pointed at it.
 func (a *applier) movePython(ctx context.Context, mv *pythonMove) error {
+	if a.in.Layout == install.Windows {
+		// Nothing to rename: Python311\ was made by its installer and got its packages
+		// before the stop; the update's httpd.conf, in place now, points Apache at it.
+		if dir := a.in.PythonDir(); dir != mv.newDir {
+			a.opt.logf("python: Apache's httpd.conf still loads %s, not %s: OMFLOW goes on running on Python %s", dir, mv.newDir, mv.have)
+		} else {
+			a.opt.logf("python: Apache loads %s now", dir)
+		}
+		return nil
+	}
 	d := a.data.Python
 	if d == nil {
 		return fmt.Errorf("move to Python %s: no environment was prepared", mv.want)

@@ -109,21 +109,32 @@ type stepList struct {
 func (s *stepList) Step(name string) { s.steps = append(s.steps, name) }
 func (s *stepList) String() string   { return strings.Join(s.steps, " ") }
 
-// TestWindowsPython311MustHoldTheOldPackages is the seed's Windows loop, on the Windows
-// layout: Python311\ missing, then lacking a package of Python\, then complete.
-func TestWindowsPython311MustHoldTheOldPackages(t *testing.T) {
+// TestWindowsPythonMoveOnOMFLOWsOwnPython is the seed's Windows 1.2.0.0 on the Windows
+// layout of a real OMFLOW: Python\ is a plain 32-bit Python 3.7 (no pyvenv.cfg; its
+// python.exe does not run here, its python37.dll names the version). The check finds the
+// move, then refuses while Python311\ is missing or of another bitness than Apache, and
+// lists the packages apply will install into it.
+func TestWindowsPythonMoveOnOMFLOWsOwnPython(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "OMFLOW Server")
 	write := func(rel, content string) {
 		p := filepath.Join(root, filepath.FromSlash(rel))
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		os.WriteFile(p, []byte(content), 0o644)
 	}
+	stub := func(rel, testdata string) {
+		b, err := os.ReadFile(filepath.Join("install", "testdata", "python", filepath.FromSlash(testdata)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(rel, string(b))
+	}
 	dist := func(py, name, version string) {
 		write(py+"/Lib/site-packages/"+name+"-"+version+".dist-info/METADATA", "Metadata-Version: 2.1\nName: "+name+"\nVersion: "+version+"\n")
 	}
 	write("omflow/omflow/syscom/version.bin", "version=1.1.6.3\r\nversion_num=001001006003\r\n")
-	write("Python/python.exe", "")
-	write("Python/pyvenv.cfg", "version = 3.7.9\n")
+	stub("Apache24/bin/httpd.exe", "omflow-python37-32/python.exe")
+	stub("Python/python.exe", "omflow-python37-32/python.exe")
+	stub("Python/python37.dll", "omflow-python37-32/python37.dll")
 	dist("Python", "Django", "2.2.28")
 	dist("Python", "ldap3", "2.9")
 	dist("Python", "python_ldap", "3.4.0")
@@ -142,17 +153,25 @@ func TestWindowsPython311MustHoldTheOldPackages(t *testing.T) {
 		t.Fatalf("no python check: %+v", r.Checks)
 		return CheckItem{}
 	}
-	if c := check(); c.OK || c.Reason != "python-missing" || !strings.Contains(c.Message, `Python311`) {
+	if c := check(); c.OK || c.Reason != "python-missing" || !strings.Contains(c.Message, `Python311`) || !strings.Contains(c.Message, "32-bit") {
 		t.Fatalf("without Python311: %+v", c)
 	}
-	write("Python311/python.exe", "")
+	stub("Python311/python.exe", "python311-64/python.exe")
+	stub("Python311/python311.dll", "python311-64/python311.dll")
 	dist("Python311", "django", "4.2")
-	if c := check(); c.OK || !strings.Contains(c.Message, "ldap3==2.9") || !strings.Contains(c.Message, "python-ldap") && !strings.Contains(c.Message, "python_ldap") {
-		t.Fatalf("with packages missing: %+v", c)
+	if c := check(); c.OK || c.Reason != ReasonPythonBitness || !strings.Contains(c.Message, "64-bit") || !strings.Contains(c.Message, "httpd.exe") {
+		t.Fatalf("with a 64-bit Python311 beside a 32-bit Apache: %+v", c)
+	}
+	stub("Python311/python.exe", "omflow-python37-32/python.exe")
+	os.Remove(filepath.Join(root, "Python311", "python311.dll"))
+	stub("Python311/python311.dll", "omflow-python37-32/python37.dll")
+	c := check()
+	if !c.OK || c.Reason != "python-move" || !strings.Contains(c.Message, "3.7 (32-bit)") || !strings.Contains(c.Message, "ldap3==2.9 python_ldap==3.4.0") {
+		t.Fatalf("with packages to install: %+v", c)
 	}
 	dist("Python311", "ldap3", "2.9")
 	dist("Python311", "python-ldap", "3.4.3")
-	if c := check(); !c.OK {
+	if c := check(); !c.OK || c.Reason != "python-move" || !strings.Contains(c.Message, "every package") {
 		t.Fatalf("with every package: %+v", c)
 	}
 }

@@ -64,6 +64,10 @@ func neededSpace(ctx context.Context, in *install.Installation, p *pkg.Package, 
 	}
 	if needsPythonMove(ctx, in, p.Manifest, logf) != nil {
 		s.python = treeSize(in.PythonDir(), "")
+		if in.Layout == install.Windows {
+			// Python311\ is installed already: what it gets is the old packages again.
+			s.python = treeSize(filepath.Join(in.PythonDir(), "Lib", "site-packages"), "")
+		}
 	}
 	return s
 }

@@ -120,12 +120,59 @@ func (in *Installation) StateDir() string { return filepath.Join(in.Root, StateD
 // LogsDir is the installation's logs/ folder.
 func (in *Installation) LogsDir() string { return filepath.Join(in.Root, "logs") }
 
-// PythonDir is the installation's Python (the venv on Linux).
+// PythonDir is the installation's Python (the venv on Linux). On Windows it is the
+// folder Apache's httpd.conf loads (WSGIPythonHome): Python\ before OMFLOW 1.2.0.0,
+// Python311\ once an update has pointed Apache at it; Python\ when httpd.conf names none.
 func (in *Installation) PythonDir() string {
 	if in.Layout == Windows {
+		if dir := in.apachePythonHome(); dir != "" {
+			return dir
+		}
 		return filepath.Join(in.Root, "Python")
 	}
 	return filepath.Join(in.Root, "python")
+}
+
+// HTTPDConf is Apache's configuration of a Windows installation.
+func (in *Installation) HTTPDConf() string {
+	return filepath.Join(in.Root, "Apache24", "conf", "httpd.conf")
+}
+
+// apachePythonHome is the Python folder under the root that httpd.conf's WSGIPythonHome
+// names, or "". Only the folder's name is taken from the line: httpd.conf writes the
+// root as Apache sees it (C:/PROGRA~1/OMFLOW Server/Python311, 8.3 names, forward
+// slashes), and the folder is looked for under the root as found.
+func (in *Installation) apachePythonHome() string {
+	home := WSGIPythonHome(in.HTTPDConf())
+	if home == "" {
+		return ""
+	}
+	base := home[strings.LastIndexAny(home, `/\`)+1:]
+	if !pythonFolder.MatchString(base) {
+		return ""
+	}
+	dir := filepath.Join(in.Root, base)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return ""
+	}
+	return dir
+}
+
+// WSGIPythonHome is the folder the WSGIPythonHome directive of the Apache configuration
+// at path names, without quotes and trailing separators; "" when there is none.
+func WSGIPythonHome(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(strings.TrimSpace(line))
+		if len(f) >= 2 && strings.EqualFold(f[0], "WSGIPythonHome") {
+			v := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), f[0]))
+			return strings.TrimRight(strings.Trim(v, `"'`), `/\`)
+		}
+	}
+	return ""
 }
 
 // Python is the interpreter that runs manage.py: the configured one, or the
