@@ -9,9 +9,11 @@ import (
 	"sort"
 	"strings"
 
+	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/outcome"
 	"omflow-upgrade/upgrade/pkg"
 	"omflow-upgrade/upgrade/runlog"
+	"omflow-upgrade/upgrade/trust"
 	"omflow-upgrade/upgrade/version"
 )
 
@@ -70,7 +72,7 @@ func Plan(ctx context.Context, opt Options, dir, target string) (*PlanReport, er
 		}
 		want = &v
 	}
-	cands, skipped, err := scanFolder(ctx, &opt, dir)
+	cands, skipped, err := scanFolder(ctx, &opt, in, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -98,33 +100,62 @@ func Plan(ctx context.Context, opt Options, dir, target string) (*PlanReport, er
 
 // scanFolder opens every package file of dir (signature and payload checked, nothing
 // written) and sorts the usable ones by version; the others are listed with the reason.
-func scanFolder(ctx context.Context, opt *Options, dir string) ([]candidate, []Skipped, error) {
+func scanFolder(ctx context.Context, opt *Options, in *install.Installation, dir string) ([]candidate, []Skipped, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, nil, outcome.Unusable(fmt.Errorf("package folder %q: %w", dir, err))
+	}
+	kept, err := opt.keptKeys(in)
+	if err != nil {
+		return nil, nil, err
 	}
 	var (
 		cands   []candidate
 		skipped = []Skipped{}
 		seen    = map[string]string{}
+		opened  []*pkg.Package
+		// untrusted are the files whose keys document leads to a root not trusted yet:
+		// opened again once a package of the folder brings that root (a root rotation
+		// the chain applies first).
+		untrusted []string
 	)
 	for _, e := range entries {
 		if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
-		pk, err := opt.openPackage(ctx, p, false)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, nil, ctx.Err()
-			}
+		pk, err := opt.openPackage(ctx, kept, p, false)
+		var chainErr *trust.ChainError
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil, nil, ctx.Err()
+		case errors.As(err, &chainErr):
+			untrusted = append(untrusted, p)
+		case err != nil:
 			skipped = append(skipped, Skipped{Package: p, Reason: err.Error()})
 			opt.logf("plan: %s left out: %v", p, err)
-			continue
+		default:
+			opened = append(opened, pk)
 		}
+	}
+	for len(untrusted) > 0 {
+		newer := newestKeys(opened, kept)
+		if newer == nil {
+			break
+		}
+		kept, untrusted = newer, retryUntrusted(ctx, opt, newer, untrusted, &opened)
+	}
+	for _, p := range untrusted {
+		_, err := opt.openPackage(ctx, kept, p, false)
+		skipped = append(skipped, Skipped{Package: p, Reason: err.Error()})
+		opt.logf("plan: %s left out: %v", p, err)
+	}
+	for _, pk := range opened {
+		p := pk.Path
 		c, err := toCandidate(pk)
 		if err != nil {
 			skipped = append(skipped, Skipped{Package: p, Reason: err.Error()})
+			opt.logf("plan: %s left out: %v", p, err)
 			continue
 		}
 		if other, dup := seen[c.v.String()]; dup {
@@ -138,7 +169,38 @@ func scanFolder(ctx context.Context, opt *Options, dir string) ([]candidate, []S
 	return cands, skipped, nil
 }
 
+// newestKeys is the newest keys document the opened packages bring beyond kept, or nil.
+func newestKeys(opened []*pkg.Package, kept *trust.Signed) *trust.Signed {
+	var newest *trust.Signed
+	for _, pk := range opened {
+		if v := pk.Trust; v != nil && v.Keep && v.Refusal == nil && (newest == nil || v.Doc.Doc.Serial > newest.Doc.Serial) {
+			newest = v.Doc
+		}
+	}
+	if newest == nil || (kept != nil && newest.Doc.Serial <= kept.Doc.Serial) {
+		return nil
+	}
+	return newest
+}
+
+// retryUntrusted opens the files again against a newer keys document; it returns those
+// still untrusted.
+func retryUntrusted(ctx context.Context, opt *Options, kept *trust.Signed, files []string, opened *[]*pkg.Package) []string {
+	var still []string
+	for _, p := range files {
+		if pk, err := opt.openPackage(ctx, kept, p, false); err == nil {
+			*opened = append(*opened, pk)
+		} else {
+			still = append(still, p)
+		}
+	}
+	return still
+}
+
 func toCandidate(p *pkg.Package) (candidate, error) {
+	if p.Trust != nil && p.Trust.Refusal != nil {
+		return candidate{}, p.Trust.Refusal
+	}
 	v, err := version.Parse(p.Version())
 	if err != nil {
 		return candidate{}, err

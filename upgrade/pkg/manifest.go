@@ -27,8 +27,8 @@ const (
 	KeysName          = trust.DocumentName
 	KeysSignatureName = KeysName + trust.SignatureExt
 	KeysCrossName     = KeysName + trust.CrossExt
-	payloadPrefix = "payload/"
-	basePrefix    = "base/"
+	payloadPrefix     = "payload/"
+	basePrefix        = "base/"
 )
 
 // FormatVersion is the manifest format this code writes and reads.

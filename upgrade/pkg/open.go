@@ -100,9 +100,13 @@ const (
 
 // DirectSignatures says whether a package signed directly by a release key, with no
 // keys document, is still taken (with a warning) while the installation keeps none:
-// the transition of README's release engineers' section. Version 2.0 of this program
-// sets it false.
+// the transition of README's release engineers' section. The next major version
+// sets it false (DirectSignaturesEnd).
 const DirectSignatures = true
+
+// DirectSignaturesEnd is the version of omflow-upgrade that refuses packages without a
+// keys document.
+const DirectSignaturesEnd = "2.0"
 
 // SignatureError is a package refused for its signature.
 type SignatureError struct {
@@ -342,7 +346,7 @@ func (p *Package) checkTrust(sig []byte, keys map[string][]byte) {
 	}
 	v, err := trust.Evaluate(in, trust.Package{Manifest: p.manifestRaw, Signature: sig, Version: p.Manifest.Version,
 		Hash: func() (string, error) {
-			_, sum, err := hashFile(p.Path)
+			_, sum, err := HashFile(p.Path)
 			return sum, err
 		}})
 	if err != nil {

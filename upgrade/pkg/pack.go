@@ -191,7 +191,7 @@ func (o PackOptions) manifest(ctx context.Context) (*Manifest, map[string]string
 			if f.Kind = kinds[rel]; f.Kind == "" {
 				f.Kind = DefaultKind(rel)
 			}
-			if f.Size, f.SHA256, err = hashFile(file); err != nil {
+			if f.Size, f.SHA256, err = HashFile(file); err != nil {
 				return err
 			}
 			sources[payloadPrefix+rel] = file
@@ -230,7 +230,7 @@ func (o PackOptions) manifest(ctx context.Context) (*Manifest, map[string]string
 			} else if !st.Mode().IsRegular() {
 				return nil, nil, fmt.Errorf("base %q: not a regular file", file)
 			}
-			size, sum, err := hashFile(file)
+			size, sum, err := HashFile(file)
 			if err != nil {
 				return nil, nil, fmt.Errorf("base: %w", err)
 			}
@@ -285,7 +285,8 @@ func schemaReference(m *Manifest, sources map[string]string) (string, error) {
 	return "", fmt.Errorf("the payload has several SQLite data files (%s): which one is the release's database? Keep only it in the -data list", strings.Join(found, ", "))
 }
 
-func hashFile(file string) (int64, string, error) {
+// HashFile returns a file's size and SHA-256 (hex).
+func HashFile(file string) (int64, string, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return 0, "", err

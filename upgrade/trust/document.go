@@ -48,7 +48,8 @@ func KeyID(id uint64) string { return strings.ToUpper(strconv.FormatUint(id, 16)
 // EncodeKey is a public key as the document holds it: minisign's base64 line.
 func EncodeKey(k minisign.PublicKey) string {
 	text, _ := k.MarshalText() // never fails for a key minisign made
-	return string(text)
+	lines := strings.Split(strings.TrimSpace(string(text)), "\n")
+	return lines[len(lines)-1] // the key line, without minisign's comment line
 }
 
 // decodeKey reads a key as the document holds it.
