@@ -56,6 +56,8 @@ type Verdict struct {
 	Verified bool
 	// Refusal is the first policy refusal, nil when the package may be taken.
 	Refusal *outcome.RefusedError
+
+	rollback error // the package carries a document older than the kept one
 }
 
 // Evaluate decides whether the documents let the installation take the package. A
@@ -69,11 +71,16 @@ func Evaluate(in Input, p Package) (*Verdict, error) {
 	if v.Doc == nil {
 		return v, nil
 	}
+	// The package's own refusals first: they are the most telling.
+	if err := v.checkPackage(in, p); err != nil {
+		return nil, err
+	}
 	if err := v.checkKey(in, p); err != nil {
 		return nil, err
 	}
-	if err := v.checkPackage(in, p); err != nil {
-		return nil, err
+	if v.rollback != nil {
+		// Last, so that a more telling reason (a revoked key or package) is the one given.
+		v.refuse(ReasonRollback, "%v", v.rollback)
 	}
 	return v, nil
 }
@@ -87,7 +94,7 @@ func (v *Verdict) resolve(in Input) error {
 		return nil
 	case kept != nil && carried.Doc.Serial < kept.Doc.Serial:
 		v.Doc = kept
-		v.refuse(ReasonRollback, "the package carries keys document serial %d, older than serial %d that this installation keeps: an older keys document is never accepted again (it could bring back a revoked key)",
+		v.rollback = fmt.Errorf("the package carries keys document serial %d, older than serial %d that this installation keeps: an older keys document is never accepted again (it could bring back a revoked key)",
 			carried.Doc.Serial, kept.Doc.Serial)
 		return nil
 	case kept != nil && carried.Doc.Serial == kept.Doc.Serial:
@@ -157,8 +164,8 @@ func (v *Verdict) checkKey(in Input, p Package) error {
 		return nil
 	}
 	k, pk, ok := d.Find(s.KeyID)
-	if v.Refusal != nil && (!ok || !minisign.Verify(pk, p.Manifest, p.Signature)) {
-		return nil // refused already (an older document): its key need not be current
+	if v.rollback != nil && (!ok || !minisign.Verify(pk, p.Manifest, p.Signature)) {
+		return nil // refused anyway (an older document): its key need not be current
 	}
 	if !ok {
 		return chainErr("the package is signed by key %s, which keys document serial %d does not list", v.KeyID, d.Serial)
