@@ -1,0 +1,60 @@
+package app
+
+import (
+	"crypto/rand"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"aead.dev/minisign"
+	"fyne.io/fyne/v2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"omflow-upgrade/i18n"
+	"omflow-upgrade/upgrade"
+	"omflow-upgrade/upgrade/pkg"
+	"omflow-upgrade/upgrade/trust"
+	"omflow-upgrade/wizard"
+)
+
+// TestCheckScreenShowsRevokedKey: the installation keeps a keys document that revokes
+// the release key the package is signed with; the check screen says so in every
+// language, and Update stays disabled.
+func TestCheckScreenShowsRevokedKey(t *testing.T) {
+	d := newTestDemo(t, DemoInstalled)
+	_, root, err := minisign.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	next, _, err := minisign.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	demoKey, err := pkg.LoadPublicKey(d.PublicKey)
+	require.NoError(t, err)
+	doc1, err := trust.Init(root, trust.Change{Add: []minisign.PublicKey{demoKey}, Now: time.Now()})
+	require.NoError(t, err)
+	doc2, err := trust.Rotate(doc1, root, trust.Change{Add: []minisign.PublicKey{next}, Revoke: []minisign.PublicKey{demoKey}, Now: time.Now()})
+	require.NoError(t, err)
+	require.NoError(t, trust.Keep(filepath.Join(d.Root, ".omflow-upgrade"), doc2))
+
+	h := start(t, d, d.Package, nil)
+	h.toCheck()
+	h.checkDone()
+	st, text, detail := item(t, h.a.check.checks, upgrade.CheckTrust)
+	assert.Equal(t, wizard.Failed, st)
+	assert.Equal(t, h.en.T("check.name.trust", nil), text)
+	id := pkg.KeyID(demoKey.ID())
+	assert.Equal(t, h.en.T("check.refused.keyRevoked", map[string]any{"Key": id}), detail)
+	assert.Contains(t, detail, id)
+	_, nextButton, _ := h.buttons()
+	assert.True(t, nextButton.Disabled(), "Update stays disabled")
+
+	bundle := i18n.MustLoad()
+	for _, lang := range []string{"zh-Hant", "zh-Hans", "ja"} {
+		fyne.DoAndWait(func() { h.a.SetLanguage(lang) })
+		loc := bundle.Localizer(lang)
+		_, text, detail := item(t, h.a.check.checks, upgrade.CheckTrust)
+		assert.Equal(t, loc.T("check.name.trust", nil), text, lang)
+		assert.Equal(t, loc.T("check.refused.keyRevoked", map[string]any{"Key": id}), detail, lang)
+		assert.NotEqual(t, h.en.T("check.refused.keyRevoked", map[string]any{"Key": id}), detail, lang)
+	}
+	serves(t, d.Root, DemoInstalled)
+}
