@@ -39,12 +39,13 @@
 // its root is trusted and its signature verifies, or when it rotates the root: its
 // previous_root is trusted and signs it too (cross-signed), so that an old program
 // follows a new root exactly once: after that document is kept, the old root is trusted
-// no more. A document whose serial is below the kept one's is refused (ReasonRollback);
-// one of the same serial must be the same bytes.
+// no more. A package whose document's serial is below the kept one's is checked against
+// the kept one and refused (ReasonRollback, unless a more telling reason applies); a
+// document of the same serial must be the same bytes.
 //
-// The package's manifest must then be signed by a key the document lists; a revoked key
-// (ReasonKeyRevoked), a key past its not_after (ReasonKeyExpired), a revoked package
-// file (ReasonPackageRevoked) and a version below min_version (ReasonBelowFloor) are
-// refused. Revocations and the floor of the kept document still count when a newer one
+// The package's manifest must then be signed by a key the document lists; a revoked
+// package file (ReasonPackageRevoked), a version below min_version (ReasonBelowFloor), a
+// revoked key (ReasonKeyRevoked) and a key past its not_after (ReasonKeyExpired) are
+// refused, the first of them in this order given as the reason. Revocations and the floor of the kept document still count when a newer one
 // forgets them: a key revoked once stays revoked, and the floor never goes down.
 package trust
