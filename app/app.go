@@ -21,6 +21,7 @@ import (
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/pkg"
 	"omflow-upgrade/upgrade/runlog"
+	"omflow-upgrade/upgrade/trust"
 	"omflow-upgrade/wizard"
 )
 
@@ -253,7 +254,7 @@ func (a *App) load(pkgPath string) {
 		log.Logf("installation: %v", inErr)
 	}
 	folder, plan, licensed, planErr := a.planFolder(ctx, pkgPath, log)
-	p, pkgErr := a.openPackage(ctx, licensed, log)
+	p, pkgErr := a.openPackage(ctx, in, licensed, log)
 	fyne.Do(func() {
 		a.loaded = true
 		a.in, a.inErr, a.log, a.elevated, a.pending, a.lastBackup = in, inErr, log, elevated, pending, lastBackup
@@ -280,9 +281,10 @@ func (a *App) planFolder(ctx context.Context, path string, log *runlog.Log) (fol
 	return true, plan, licensed, err
 }
 
-// openPackage reads and verifies the package for its license text and version; the
-// check screen opens it again, with the check.
-func (a *App) openPackage(ctx context.Context, path string, log *runlog.Log) (*pkg.Package, error) {
+// openPackage reads and verifies the package for its license text and version, against
+// the keys document the installation keeps (in may be nil); the check screen opens it
+// again, with the check.
+func (a *App) openPackage(ctx context.Context, in *install.Installation, path string, log *runlog.Log) (*pkg.Package, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -293,6 +295,14 @@ func (a *App) openPackage(ctx context.Context, path string, log *runlog.Log) (*p
 			return nil, err
 		}
 		opt.Keys = append(opt.Keys, k)
+		opt.Roots = opt.Keys
+	}
+	if in != nil {
+		kept, err := trust.LoadKept(in.StateDir())
+		if err != nil {
+			return nil, err
+		}
+		opt.Kept = kept
 	}
 	return pkg.Open(ctx, path, opt)
 }
@@ -302,10 +312,10 @@ func (a *App) SetPackage(path string) {
 	a.cfg.Package = path
 	a.pkg, a.pkgErr, a.report, a.reportErr = nil, nil, nil, nil
 	a.relabel()
-	log := a.log
+	log, in := a.log, a.in
 	go func() {
 		folder, plan, licensed, planErr := a.planFolder(context.Background(), path, log)
-		p, err := a.openPackage(context.Background(), licensed, log)
+		p, err := a.openPackage(context.Background(), in, licensed, log)
 		fyne.Do(func() {
 			if a.cfg.Package != path {
 				return

@@ -451,6 +451,9 @@ func (s *checkScreen) relabelFacts() {
 	case sig == pkg.SigInvalid:
 		s.updSig.SetText(a.t("check.signature.invalid", nil))
 		setImportance(s.updSig, widget.DangerImportance)
+	case sig == pkg.SigRefused:
+		s.updSig.SetText(a.t("check.signature.refused", nil))
+		setImportance(s.updSig, widget.DangerImportance)
 	case refused || !a.cfg.AllowUnsigned:
 		s.updSig.SetText(a.t("check.signature.unsignedRefused", nil))
 		setImportance(s.updSig, widget.DangerImportance)
@@ -458,7 +461,7 @@ func (s *checkScreen) relabelFacts() {
 		s.updSig.SetText(a.t("check.signature.unsignedAllowed", nil))
 		setImportance(s.updSig, widget.DangerImportance)
 	}
-	setVisible(s.allowUnsigned, sig != pkg.SigVerified)
+	setVisible(s.allowUnsigned, sig != pkg.SigVerified && sig != pkg.SigRefused) // allowing unsigned lifts no keys-document refusal
 	var extra []string
 	if p.Legacy != nil {
 		extra = append(extra, a.t("check.package.legacy", nil))

@@ -44,6 +44,8 @@ func TestCheckScreenShowsRevokedKey(t *testing.T) {
 	id := pkg.KeyID(demoKey.ID())
 	assert.Equal(t, h.en.T("check.refused.keyRevoked", map[string]any{"Key": id}), detail)
 	assert.Contains(t, detail, id)
+	assert.Equal(t, h.en.T("check.signature.refused", nil), h.a.check.updSig.Text)
+	assert.False(t, h.a.check.allowUnsigned.Visible(), "allowing unsigned packages lifts no revocation")
 	_, nextButton, _ := h.buttons()
 	assert.True(t, nextButton.Disabled(), "Update stays disabled")
 
