@@ -15,7 +15,7 @@ import (
 )
 
 const keysUsage = "init -root-key ROOT.key -add REL.pub [-expires DAYS] [-min-version V] -out keys.json | " +
-	"rotate -root-key ROOT.key -in keys.json -out keys.json [-add NEW.pub] [-revoke OLD.pub] [-revoke-package FILE.tar.gz] [-min-version V] [-expires DAYS] [-new-root-key NEWROOT.key]"
+	"rotate -root-key ROOT.key -in keys.json -out keys.json [-add NEW.pub] [-revoke OLD.pub] [-revoke-package FILE.tar.gz] [-min-version V] [-expires DAYS] [-new-root-key NEWROOT.key | -cross-root-key OLDROOT.key]"
 
 // runKeys writes the keys document: keys init (serial 1) and keys rotate (serial + 1).
 func runKeys(ctx context.Context, c *cli, args []string) error {
@@ -31,11 +31,12 @@ func runKeys(ctx context.Context, c *cli, args []string) error {
 	fs.Var(&add, "add", "release public key to trust (repeatable)")
 	minVersion := fs.String("min-version", "", "lowest version installations may take (never goes down)")
 	expires := fs.Int("expires", 0, "days the added keys are trusted (default 365); with no -add, renews every key")
-	newRoot := ""
+	newRoot, crossRoot := "", ""
 	if rotate {
 		fs.Var(&revoke, "revoke", "release public key to revoke (repeatable)")
 		fs.Var(&revokePkg, "revoke-package", "package file never to install again (repeatable)")
 		fs.StringVar(&newRoot, "new-root-key", "", "rotate the root: the document is signed by this new root and by -root-key")
+		fs.StringVar(&crossRoot, "cross-root-key", "", "after a root rotation: also sign with the replaced root, for installations that have not followed yet")
 	}
 	fs.BoolVar(&c.json, "json", false, "print JSON")
 	if _, err := c.parse(fs, args[1:], 0, 0, ""); err != nil {
@@ -77,6 +78,13 @@ func runKeys(ctx context.Context, c *cli, args []string) error {
 			return outcome.Unusable(err)
 		}
 		ch.NewRoot = &k
+	}
+	if crossRoot != "" {
+		k, err := pkg.LoadPrivateKey(crossRoot, os.Getenv("OMFLOW_UPGRADE_CROSS_ROOT_PASSWORD"))
+		if err != nil {
+			return outcome.Unusable(err)
+		}
+		ch.CrossRoot = &k
 	}
 	var s *trust.Signed
 	if rotate {

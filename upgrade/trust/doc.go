@@ -39,7 +39,9 @@
 // its root is trusted and its signature verifies, or when it rotates the root: its
 // previous_root is trusted and signs it too (cross-signed), so that an old program
 // follows a new root exactly once: after that document is kept, the old root is trusted
-// no more. A package whose document's serial is below the kept one's is checked against
+// no more. After a root rotation, the next documents may keep naming the replaced root
+// and carry its signature too (keys rotate -cross-root-key), for installations that
+// have not followed yet. A package whose document's serial is below the kept one's is checked against
 // the kept one and refused (ReasonRollback, unless a more telling reason applies); a
 // document of the same serial must be the same bytes.
 //

@@ -29,6 +29,10 @@ type Change struct {
 	// NewRoot, on rotate, replaces the root: the document is signed by the old root
 	// and by this one.
 	NewRoot *minisign.PrivateKey
+	// CrossRoot, on rotate after a root rotation, is the replaced root (the input's
+	// previous_root): the next document names it again and is signed by it too, so
+	// that an installation that has not yet seen the rotation still follows.
+	CrossRoot *minisign.PrivateKey
 	// Now is the time the document is issued.
 	Now time.Time
 }
@@ -61,6 +65,18 @@ func Rotate(prev *Signed, root minisign.PrivateKey, c Change) (*Signed, error) {
 	d.RevokedKeys = append([]string(nil), old.RevokedKeys...)
 	d.RevokedPackages = append([]string(nil), old.RevokedPackages...)
 	signer, cross := root, (*minisign.PrivateKey)(nil)
+	if c.CrossRoot != nil {
+		prev, ok := old.PreviousRootKey()
+		switch {
+		case c.NewRoot != nil:
+			return nil, errors.New("a new root and a cross-signature by the replaced root in one rotation: rotate the root first")
+		case !ok:
+			return nil, fmt.Errorf("keys document serial %d replaces no root: there is no previous root to cross-sign with", old.Serial)
+		case prev.ID() != c.CrossRoot.ID():
+			return nil, fmt.Errorf("the cross-signing key is %s; keys document serial %d replaced root %s", KeyID(c.CrossRoot.ID()), old.Serial, KeyID(prev.ID()))
+		}
+		d.PreviousRoot, cross = old.PreviousRoot, c.CrossRoot
+	}
 	if c.NewRoot != nil {
 		if c.NewRoot.ID() == root.ID() {
 			return nil, errors.New("the new root key is the root key itself")

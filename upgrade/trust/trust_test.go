@@ -185,6 +185,22 @@ func TestTwoRotations(t *testing.T) {
 	if err != nil || v.Refusal == nil || v.Refusal.Reason != ReasonRollback {
 		t.Fatalf("rotation document replayed: %v %+v", err, v)
 	}
+	// an installation that skipped document 2 follows a document 3 that the replaced
+	// root keeps cross-signing; without the cross-signature it cannot
+	if _, err := Evaluate(Input{Roots: old, Kept: doc1, Carried: doc3, Now: now}, pkgOf(k2, "1.1.6.4", "")); !errors.As(err, &ce) {
+		t.Fatalf("skipped rotation, no cross-signature: %v", err)
+	}
+	doc3x := mustRotate(t, doc2, root2, Change{Revoke: []minisign.PublicKey{k1.pub}, CrossRoot: &root1.priv})
+	if doc3x.Cross == nil || doc3x.Doc.PreviousRoot != doc2.Doc.PreviousRoot {
+		t.Fatal("document 3 is not cross-signed by root 1")
+	}
+	v, err = Evaluate(Input{Roots: old, Kept: doc1, Carried: doc3x, Now: now}, pkgOf(k2, "1.1.6.4", ""))
+	if err != nil || v.Refusal != nil || !v.Keep {
+		t.Fatalf("skipped rotation, cross-signed: %v %+v", err, v)
+	}
+	if _, err := Rotate(doc3, root2.priv, Change{Now: t0, CrossRoot: &root1.priv}); err == nil {
+		t.Fatal("cross-signed a document that names no previous root")
+	}
 	// a new program that carries root 2 takes document 3 directly
 	if v, err := Evaluate(Input{Roots: []minisign.PublicKey{root2.pub}, Carried: doc3, Now: now}, pkgOf(k2, "1.1.6.4", "")); err != nil || v.Refusal != nil {
 		t.Fatalf("new program: %v %+v", err, v)
