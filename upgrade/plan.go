@@ -52,6 +52,9 @@ type candidate struct {
 	path string
 	v    version.Version
 	from *version.Line
+	// needs, when set, is the version of the package whose keys document this one's
+	// builds on (a root rotation): the chain must install that one first.
+	needs *version.Version
 }
 
 // Plan works out the shortest chain of allowed updates from the installed version to the
@@ -116,8 +119,9 @@ func scanFolder(ctx context.Context, opt *Options, in *install.Installation, dir
 		opened  []*pkg.Package
 		// untrusted are the files whose keys document leads to a root not trusted yet:
 		// opened again once a package of the folder brings that root (a root rotation
-		// the chain applies first).
+		// the chain applies first); needs says which package that was.
 		untrusted []string
+		needs     = map[string]*pkg.Package{}
 	)
 	for _, e := range entries {
 		if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
@@ -139,11 +143,21 @@ func scanFolder(ctx context.Context, opt *Options, in *install.Installation, dir
 		}
 	}
 	for len(untrusted) > 0 {
-		newer := newestKeys(opened, kept)
-		if newer == nil {
+		by := newestKeys(opened, kept)
+		if by == nil {
 			break
 		}
-		kept, untrusted = newer, retryUntrusted(ctx, opt, newer, untrusted, &opened)
+		kept = by.Trust.Doc
+		var still []string
+		for _, p := range untrusted {
+			if pk, err := opt.openPackage(ctx, kept, p, false); err == nil {
+				opened = append(opened, pk)
+				needs[p] = by
+			} else {
+				still = append(still, p)
+			}
+		}
+		untrusted = still
 	}
 	for _, p := range untrusted {
 		_, err := opt.openPackage(ctx, kept, p, false)
@@ -158,6 +172,13 @@ func scanFolder(ctx context.Context, opt *Options, in *install.Installation, dir
 			opt.logf("plan: %s left out: %v", p, err)
 			continue
 		}
+		if by := needs[p]; by != nil {
+			v, err := version.Parse(by.Version())
+			if err != nil {
+				return nil, nil, err
+			}
+			c.needs = &v
+		}
 		if other, dup := seen[c.v.String()]; dup {
 			skipped = append(skipped, Skipped{Package: p, Reason: fmt.Sprintf("version %s again (%s is used)", c.v, other)})
 			continue
@@ -169,32 +190,19 @@ func scanFolder(ctx context.Context, opt *Options, in *install.Installation, dir
 	return cands, skipped, nil
 }
 
-// newestKeys is the newest keys document the opened packages bring beyond kept, or nil.
-func newestKeys(opened []*pkg.Package, kept *trust.Signed) *trust.Signed {
-	var newest *trust.Signed
+// newestKeys is the opened package that brings the newest keys document beyond kept,
+// or nil.
+func newestKeys(opened []*pkg.Package, kept *trust.Signed) *pkg.Package {
+	var newest *pkg.Package
 	for _, pk := range opened {
-		if v := pk.Trust; v != nil && v.Keep && v.Refusal == nil && (newest == nil || v.Doc.Doc.Serial > newest.Doc.Serial) {
-			newest = v.Doc
+		if v := pk.Trust; v != nil && v.Keep && v.Refusal == nil && (newest == nil || v.Doc.Doc.Serial > newest.Trust.Doc.Doc.Serial) {
+			newest = pk
 		}
 	}
-	if newest == nil || (kept != nil && newest.Doc.Serial <= kept.Doc.Serial) {
+	if newest == nil || (kept != nil && newest.Trust.Doc.Doc.Serial <= kept.Doc.Serial) {
 		return nil
 	}
 	return newest
-}
-
-// retryUntrusted opens the files again against a newer keys document; it returns those
-// still untrusted.
-func retryUntrusted(ctx context.Context, opt *Options, kept *trust.Signed, files []string, opened *[]*pkg.Package) []string {
-	var still []string
-	for _, p := range files {
-		if pk, err := opt.openPackage(ctx, kept, p, false); err == nil {
-			*opened = append(*opened, pk)
-		} else {
-			still = append(still, p)
-		}
-	}
-	return still
 }
 
 func toCandidate(p *pkg.Package) (candidate, error) {
@@ -244,7 +252,7 @@ func chain(installed version.Version, cands []candidate, want *version.Version) 
 		queue = queue[1:]
 		for i := range cands {
 			c := &cands[i]
-			if visited[c.v.String()] || target.v.Less(c.v) || !hop(cur, c, cands) {
+			if visited[c.v.String()] || target.v.Less(c.v) || !hop(cur, c, cands) || !passes(installed, cur, c.needs, from) {
 				continue
 			}
 			visited[c.v.String()] = true
@@ -278,6 +286,20 @@ func pickTarget(installed version.Version, cands []candidate, want *version.Vers
 
 // hop says whether the update c may be installed on cur: Check's gating, and below
 // 1.1.4.0 no feature version of the folder may be skipped on the way up.
+// passes says whether the chain that reaches cur installs the version needs (nil: no
+// need).
+func passes(installed, cur version.Version, needs *version.Version, from map[string]version.Version) bool {
+	if needs == nil {
+		return true
+	}
+	for v, ok := cur, true; ok && v.Compare(installed) != 0; v, ok = from[v.String()] {
+		if v.Compare(*needs) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func hop(cur version.Version, c *candidate, cands []candidate) bool {
 	if !version.Gate(cur, c.v, c.from).Allowed {
 		return false

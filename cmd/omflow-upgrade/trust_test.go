@@ -276,3 +276,28 @@ func TestDirectSignatureWarns(t *testing.T) {
 		}
 	}
 }
+
+// TestTrustPlanFollowsRootRotation: in a folder of packages, the one whose document
+// only the new root signs is planned after the one that rotates the root, and apply
+// walks both.
+func TestTrustPlanFollowsRootRotation(t *testing.T) {
+	f := newTrustFixture(t)
+	keys2 := f.rotate(t, f.keys, f.root1Key, "-new-root-key", f.root2Key, "-add", f.rel2Pub)
+	keys3 := f.rotate(t, keys2, f.root2Key, "-revoke", f.rel1Pub)
+	dir := filepath.Join(f.dir, "updates")
+	os.MkdirAll(dir, 0o755)
+	// named so that the folder lists the newer one first
+	os.Rename(f.pack(t, "1.1.6.3", f.rel2Key, keys2), filepath.Join(dir, "b.tar.gz"))
+	os.Rename(f.pack(t, "1.1.6.4", f.rel2Key, keys3), filepath.Join(dir, "a.tar.gz"))
+	r := cmd(t, "plan", "-root", f.root, "-pubkey", f.root1Pub, "-json", dir)
+	j := r.json(t)
+	if r.code != 0 || len(j["steps"].([]any)) != 2 || len(j["skipped"].([]any)) != 0 {
+		t.Fatalf("plan: %+v", r)
+	}
+	if r := cmd(t, "apply", "-root", f.root, "-pubkey", f.root1Pub, "-accept-license", "-json", dir); r.code != 0 || r.json(t)["version"] != "1.1.6.4" {
+		t.Fatalf("apply the folder: %+v", r)
+	}
+	if got := keptSerial(t, f.root); got != 3 {
+		t.Fatalf("kept serial %d, want 3", got)
+	}
+}
