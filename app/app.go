@@ -29,8 +29,8 @@ import (
 type Config struct {
 	// Root is the installation; "" is the platform's default.
 	Root string
-	// PublicKey is the minisign public key file packages must be signed with; "" is the
-	// built-in release key.
+	// PublicKey is the minisign public key file of the trusted root (keys documents), and
+	// of the release key of a package without one; "" is the program's own.
 	PublicKey string
 	// AllowUnsigned starts with unsigned packages allowed (the check screen has a box
 	// for it too).
