@@ -27,7 +27,7 @@ func TestCheckScreenShowsRevokedKey(t *testing.T) {
 	require.NoError(t, err)
 	next, _, err := minisign.GenerateKey(rand.Reader)
 	require.NoError(t, err)
-	demoKey, err := pkg.LoadPublicKey(d.PublicKey)
+	demoKey, err := pkg.LoadPublicKey(d.ReleaseKey)
 	require.NoError(t, err)
 	doc1, err := trust.Init(root, trust.Change{Add: []minisign.PublicKey{demoKey}, Now: time.Now()})
 	require.NoError(t, err)
