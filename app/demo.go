@@ -20,8 +20,8 @@ import (
 // Demo is a stand-in installation with a signed package for it and the key that signed
 // it, so that anyone can click through a whole upgrade (-demo, tests, screenshots).
 type Demo struct {
-	Dir       string // the folder holding everything
-	Root      string // the installation
+	Dir        string // the folder holding everything
+	Root       string // the installation
 	PublicKey  string // the root's public key file: its keys document trusts ReleaseKey
 	ReleaseKey string // the public key file of the release key that signs Package
 	Package    string // the update package
