@@ -60,3 +60,38 @@ func TestCheckScreenShowsRevokedKey(t *testing.T) {
 	}
 	serves(t, d.Root, DemoInstalled)
 }
+
+// TestTrustTextsInEveryLanguage: each reason of the keys document has its words in every
+// language, with every value filled in.
+func TestTrustTextsInEveryLanguage(t *testing.T) {
+	_, root, err := minisign.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	rel, _, err := minisign.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	doc, err := trust.Init(root, trust.Change{Add: []minisign.PublicKey{rel}, MinVersion: "1.1.6.2", Now: time.Now()})
+	require.NoError(t, err)
+	id := pkg.KeyID(rel.ID())
+	bundle := i18n.MustLoad()
+	for _, tc := range []struct {
+		item upgrade.CheckItem
+		doc  *trust.Signed
+	}{
+		{upgrade.CheckItem{Name: upgrade.CheckTrust, OK: true}, doc},
+		{upgrade.CheckItem{Name: upgrade.CheckTrust, OK: true, Warning: true, Reason: upgrade.ReasonKeysMissing}, nil},
+		{upgrade.CheckItem{Name: upgrade.CheckTrust, Reason: trust.ReasonKeyExpired}, doc},
+		{upgrade.CheckItem{Name: upgrade.CheckTrust, Reason: trust.ReasonKeyRevoked}, doc},
+		{upgrade.CheckItem{Name: upgrade.CheckTrust, Reason: trust.ReasonPackageRevoked}, doc},
+		{upgrade.CheckItem{Name: upgrade.CheckTrust, Reason: trust.ReasonBelowFloor}, doc},
+		{upgrade.CheckItem{Name: upgrade.CheckTrust, Reason: trust.ReasonRollback}, doc},
+	} {
+		r := &upgrade.CheckReport{Update: "1.1.6.1", Package: &pkg.Package{KeyID: id, Trust: &trust.Verdict{Doc: tc.doc, KeyID: id}}}
+		vers := map[string]any{"Update": r.Update}
+		key := trustText(r, tc.item, vers)
+		require.NotEmpty(t, key, tc.item.Reason)
+		for _, lang := range []string{"en", "zh-Hant", "zh-Hans", "ja"} {
+			text := bundle.Localizer(lang).T(key, vers)
+			assert.NotEqual(t, key, text, lang)
+			assert.NotContains(t, text, "<no value>", "%s %s", lang, key)
+		}
+	}
+}
