@@ -80,6 +80,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzOpen$$' -fuzztime=$(FUZZTIME) ./upgrade/pkg
 	$(GO) test -run='^$$' -fuzz='^FuzzOpenTar$$' -fuzztime=$(FUZZTIME) ./upgrade/pkg
 	$(GO) test -run='^$$' -fuzz='^FuzzMerge$$' -fuzztime=$(FUZZTIME) ./upgrade/merge
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./upgrade/trust
 
 # SPEC section 5 checked on demo installations (the steering repo's tool, when present).
 contract:

@@ -21,6 +21,7 @@ import (
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/pkg"
 	"omflow-upgrade/upgrade/runlog"
+	"omflow-upgrade/upgrade/trust"
 	"omflow-upgrade/wizard"
 )
 
@@ -28,8 +29,8 @@ import (
 type Config struct {
 	// Root is the installation; "" is the platform's default.
 	Root string
-	// PublicKey is the minisign public key file packages must be signed with; "" is the
-	// built-in release key.
+	// PublicKey is the minisign public key file of the trusted root (keys documents), and
+	// of the release key of a package without one; "" is the program's own.
 	PublicKey string
 	// AllowUnsigned starts with unsigned packages allowed (the check screen has a box
 	// for it too).
@@ -256,7 +257,7 @@ func (a *App) load(pkgPath string) {
 		log.Logf("installation: %v", inErr)
 	}
 	folder, plan, licensed, planErr := a.planFolder(ctx, pkgPath, log)
-	p, pkgErr := a.openPackage(ctx, licensed, log)
+	p, pkgErr := a.openPackage(ctx, in, licensed, log)
 	fyne.Do(func() {
 		a.loaded = true
 		a.in, a.inErr, a.log, a.elevated, a.pending, a.lastBackup = in, inErr, log, elevated, pending, lastBackup
@@ -283,9 +284,10 @@ func (a *App) planFolder(ctx context.Context, path string, log *runlog.Log) (fol
 	return true, plan, licensed, err
 }
 
-// openPackage reads and verifies the package for its license text and version; the
-// check screen opens it again, with the check.
-func (a *App) openPackage(ctx context.Context, path string, log *runlog.Log) (*pkg.Package, error) {
+// openPackage reads and verifies the package for its license text and version, against
+// the keys document the installation keeps (in may be nil); the check screen opens it
+// again, with the check.
+func (a *App) openPackage(ctx context.Context, in *install.Installation, path string, log *runlog.Log) (*pkg.Package, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -296,6 +298,14 @@ func (a *App) openPackage(ctx context.Context, path string, log *runlog.Log) (*p
 			return nil, err
 		}
 		opt.Keys = append(opt.Keys, k)
+		opt.Roots = opt.Keys
+	}
+	if in != nil {
+		kept, err := trust.LoadKept(in.StateDir())
+		if err != nil {
+			return nil, err
+		}
+		opt.Kept = kept
 	}
 	return pkg.Open(ctx, path, opt)
 }
@@ -305,10 +315,10 @@ func (a *App) SetPackage(path string) {
 	a.cfg.Package = path
 	a.pkg, a.pkgErr, a.report, a.reportErr = nil, nil, nil, nil
 	a.relabel()
-	log := a.log
+	log, in := a.log, a.in
 	go func() {
 		folder, plan, licensed, planErr := a.planFolder(context.Background(), path, log)
-		p, err := a.openPackage(context.Background(), licensed, log)
+		p, err := a.openPackage(context.Background(), in, licensed, log)
 		fyne.Do(func() {
 			if a.cfg.Package != path {
 				return

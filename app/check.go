@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -19,6 +20,7 @@ import (
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/pkg"
 	"omflow-upgrade/upgrade/pyenv"
+	"omflow-upgrade/upgrade/trust"
 	"omflow-upgrade/upgrade/version"
 	"omflow-upgrade/wizard"
 )
@@ -469,6 +471,9 @@ func (s *checkScreen) relabelFacts() {
 	case sig == pkg.SigInvalid:
 		s.updSig.SetText(a.t("check.signature.invalid", nil))
 		setImportance(s.updSig, widget.DangerImportance)
+	case sig == pkg.SigRefused:
+		s.updSig.SetText(a.t("check.signature.refused", nil))
+		setImportance(s.updSig, widget.DangerImportance)
 	case refused || !a.cfg.AllowUnsigned:
 		s.updSig.SetText(a.t("check.signature.unsignedRefused", nil))
 		setImportance(s.updSig, widget.DangerImportance)
@@ -476,7 +481,7 @@ func (s *checkScreen) relabelFacts() {
 		s.updSig.SetText(a.t("check.signature.unsignedAllowed", nil))
 		setImportance(s.updSig, widget.DangerImportance)
 	}
-	setVisible(s.allowUnsigned, sig != pkg.SigVerified)
+	setVisible(s.allowUnsigned, sig != pkg.SigVerified && sig != pkg.SigRefused) // allowing unsigned lifts no keys-document refusal
 	var extra []string
 	if p.Legacy != nil {
 		extra = append(extra, a.t("check.package.legacy", nil))
@@ -589,6 +594,8 @@ func (s *checkScreen) item(c upgrade.CheckItem) (title, detail string, state wiz
 		key = pick(c.Warning, "check.warn.legacy", "check.ok.package")
 	case upgrade.CheckSignature:
 		key = pick(c.Warning, "check.warn.unsigned", "check.ok.signature")
+	case upgrade.CheckTrust:
+		key = trustText(r, c, vers)
 	case upgrade.CheckVersion:
 		key = versionKeys[c.Reason]
 		vers["Error"] = c.Message
@@ -705,6 +712,42 @@ func (s *checkScreen) schemaText(c upgrade.CheckItem) string {
 	names = append(names, db.Migrations...)
 	return a.t("check.ok.schema", map[string]any{"Tables": len(db.Tables), "Rows": rows, "Columns": len(db.Columns),
 		"Indexes": len(db.Indexes), "Migrations": len(db.Migrations) + len(db.Recorded)}) + "\n" + strings.Join(names, "\n")
+}
+
+// trustText picks the words for the keys document's check and fills their values.
+func trustText(r *upgrade.CheckReport, c upgrade.CheckItem, vers map[string]any) string {
+	v := r.Package.Trust
+	if v == nil {
+		return ""
+	}
+	vers["Key"], vers["End"] = r.Package.KeyID, pkg.DirectSignaturesEnd
+	if v.Doc != nil {
+		d := v.Doc.Doc
+		// On a rollback refusal the ruling document is the kept one.
+		vers["Serial"], vers["Kept"], vers["Floor"] = d.Serial, d.Serial, d.MinVersion
+		if k, _, ok := d.Find(keyID(v.KeyID)); ok {
+			vers["Until"] = k.NotAfterTime().Format("2006-01-02")
+		}
+	}
+	switch {
+	case c.OK && c.Reason == upgrade.ReasonKeysMissing:
+		return "check.warn.keysMissing"
+	case c.OK:
+		return "check.ok.trust"
+	}
+	return trustKeys[c.Reason]
+}
+
+// keyID reads a key id as minisign prints it.
+func keyID(s string) uint64 { n, _ := strconv.ParseUint(s, 16, 64); return n }
+
+// trustKeys translate the keys document's refusals (upgrade/trust).
+var trustKeys = map[string]string{
+	trust.ReasonKeyExpired:     "check.refused.keyExpired",
+	trust.ReasonKeyRevoked:     "check.refused.keyRevoked",
+	trust.ReasonPackageRevoked: "check.refused.packageRevoked",
+	trust.ReasonBelowFloor:     "check.refused.belowFloor",
+	trust.ReasonRollback:       "check.refused.keysRollback",
 }
 
 // reasonDatabaseUnknown is the core's warning that settings.py's database could not be

@@ -7,22 +7,56 @@ import (
 	"strings"
 	"time"
 
+	"aead.dev/minisign"
+
 	"omflow-upgrade/upgrade/demo"
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/pkg"
 	"omflow-upgrade/upgrade/svc"
+	"omflow-upgrade/upgrade/trust"
 	"omflow-upgrade/upgrade/version"
 )
 
 // Demo is a stand-in installation with a signed package for it and the key that signed
 // it, so that anyone can click through a whole upgrade (-demo, tests, screenshots).
 type Demo struct {
-	Dir       string // the folder holding everything
-	Root      string // the installation
-	PublicKey string // the public key file that verifies Package
-	Package   string // the update package
+	Dir        string // the folder holding everything
+	Root       string // the installation
+	PublicKey  string // the root's public key file: its keys document trusts ReleaseKey
+	ReleaseKey string // the public key file of the release key that signs Package
+	Package    string // the update package
 
-	key string
+	key  string        // the release key's secret key file
+	keys *trust.Signed // the keys document every demo package carries
+}
+
+// makeKeys makes the demo's keys as release engineers do: a root key, a release key and
+// the keys document (serial 1) by which the root trusts it.
+func (d *Demo) makeKeys() error {
+	dir := filepath.Join(d.Dir, "keys")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	rootPub, rootKey, err := pkg.GenerateRootKey(dir)
+	if err != nil {
+		return err
+	}
+	if d.ReleaseKey, d.key, err = pkg.GenerateKey(dir); err != nil {
+		return err
+	}
+	root, err := pkg.LoadPrivateKey(rootKey, "")
+	if err != nil {
+		return err
+	}
+	rel, err := pkg.LoadPublicKey(d.ReleaseKey)
+	if err != nil {
+		return err
+	}
+	if d.keys, err = trust.Init(root, trust.Change{Add: []minisign.PublicKey{rel}, Now: time.Now()}); err != nil {
+		return err
+	}
+	d.PublicKey = rootPub
+	return d.keys.WriteFiles(filepath.Join(dir, trust.DocumentName))
 }
 
 // DemoInstalled and DemoUpdate are the versions of the -demo run: a fix release, the
@@ -67,10 +101,7 @@ func NewDemo(ctx context.Context, dir, installed string) (*Demo, error) {
 		return nil, err
 	}
 	d := &Demo{Dir: dir, Root: filepath.Join(dir, "omflow")}
-	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o700); err != nil {
-		return nil, err
-	}
-	if d.PublicKey, d.key, err = pkg.GenerateKey(filepath.Join(dir, "keys")); err != nil {
+	if err := d.makeKeys(); err != nil {
 		return nil, err
 	}
 	if _, err := demo.Create(ctx, demo.Options{Root: d.Root, Version: v}); err != nil {
@@ -140,7 +171,7 @@ func (d *Demo) PackWith(ctx context.Context, spec PackSpec) (string, error) {
 		return "", err
 	}
 	out := filepath.Join(d.Dir, name+".tar.gz")
-	if _, err := pkg.Pack(ctx, pkg.PackOptions{SrcDir: src, Out: out, Key: k, Version: v, Python: spec.Python,
+	if _, err := pkg.Pack(ctx, pkg.PackOptions{SrcDir: src, Out: out, Key: k, Keys: d.keys, Version: v, Python: spec.Python,
 		LicenseDir: lic, BaseDir: baseDir, Delete: spec.Delete}); err != nil {
 		return "", err
 	}

@@ -18,11 +18,7 @@ import (
 // files and the release's own license (GPLv3) as its license text.
 func NewRealDemo(ctx context.Context, dir, releases, installed, update string) (*Demo, error) {
 	d := &Demo{Dir: dir, Root: filepath.Join(dir, "omflow")}
-	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o700); err != nil {
-		return nil, err
-	}
-	var err error
-	if d.PublicKey, d.key, err = pkg.GenerateKey(filepath.Join(dir, "keys")); err != nil {
+	if err := d.makeKeys(); err != nil {
 		return nil, err
 	}
 	name := "omflow_update_" + strings.ReplaceAll(update, ".", "_")
@@ -47,7 +43,7 @@ func NewRealDemo(ctx context.Context, dir, releases, installed, update string) (
 		return nil, err
 	}
 	d.Package = filepath.Join(dir, name+".tar.gz")
-	if _, err := pkg.Pack(ctx, pkg.PackOptions{SrcDir: src, Out: d.Package, Key: k, Version: update,
+	if _, err := pkg.Pack(ctx, pkg.PackOptions{SrcDir: src, Out: d.Package, Key: k, Keys: d.keys, Version: update,
 		LicenseDir: lic, BaseDir: base}); err != nil {
 		return nil, err
 	}

@@ -17,15 +17,17 @@ say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 run() { say "$*"; "$@"; }
 
 run "$bin" demo -root "$root" -version 1.1.6.1
-run "$bin" keygen -out "$work/keys"
+run "$bin" keygen -root -out "$work/root"      # the offline root key
+run "$bin" keygen -out "$work/keys"            # a release key, trusted through keys.json
+run "$bin" keys init -root-key "$work/root/omflow-upgrade-root.key" -add "$work/keys/omflow-upgrade.pub" -out "$work/keys.json"
 # The demo update: a changed view, a new file, a removed file.
 mkdir -p "$work/src/server/omflow"
 echo "# OMFLOW 1.1.6.3" >"$work/src/server/omflow/views.py"
 echo "new in 1.1.6.3" >"$work/src/server/omflow/release-notes.txt"
 echo "server/omflow/urls.py" >"$work/delete.txt"
-run "$bin" pack -key "$work/keys/omflow-upgrade.key" -version 1.1.6.3 -delete "$work/delete.txt" -out "$work/omflow_update_1_1_6_3.tar.gz" "$work/src"
-run "$bin" check -root "$root" -pubkey "$work/keys/omflow-upgrade.pub" -files "$work/omflow_update_1_1_6_3.tar.gz"
-run "$bin" apply -root "$root" -pubkey "$work/keys/omflow-upgrade.pub" -accept-license "$work/omflow_update_1_1_6_3.tar.gz"
+run "$bin" pack -key "$work/keys/omflow-upgrade.key" -keys "$work/keys.json" -version 1.1.6.3 -delete "$work/delete.txt" -out "$work/omflow_update_1_1_6_3.tar.gz" "$work/src"
+run "$bin" check -root "$root" -pubkey "$work/root/omflow-upgrade-root.pub" -files "$work/omflow_update_1_1_6_3.tar.gz"
+run "$bin" apply -root "$root" -pubkey "$work/root/omflow-upgrade-root.pub" -accept-license "$work/omflow_update_1_1_6_3.tar.gz"
 run "$bin" status -root "$root"
 run "$bin" rollback -root "$root"
 run "$bin" status -root "$root"

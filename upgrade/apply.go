@@ -16,6 +16,7 @@ import (
 	"omflow-upgrade/upgrade/outcome"
 	"omflow-upgrade/upgrade/pkg"
 	"omflow-upgrade/upgrade/svc"
+	"omflow-upgrade/upgrade/trust"
 	"omflow-upgrade/upgrade/txn"
 	"omflow-upgrade/upgrade/version"
 )
@@ -82,12 +83,31 @@ func Apply(ctx context.Context, opt Options, pkgPath string) (*ApplyReport, erro
 		return rep, err
 	}
 	in, p := r.Installation, r.Package
+	if err := keepKeys(&opt, in, p); err != nil {
+		return rep, err
+	}
 	a := &applier{runner: runner{opt: &opt, in: in}, p: p, rep: rep, prog: prog}
 	if p.Legacy != nil {
 		return rep, a.runLegacy(ctx)
 	}
 	err = a.run(ctx)
 	return rep, err
+}
+
+// keepKeys stores the package's keys document when it is newer than the one the
+// installation keeps: from then on an older one is refused, and a rotated root is the
+// only one trusted. It is kept before the update runs, so that a revocation holds even
+// when the update then fails and is rolled back.
+func keepKeys(opt *Options, in *install.Installation, p *pkg.Package) error {
+	v := p.Trust
+	if v == nil || !v.Keep || v.Refusal != nil {
+		return nil
+	}
+	if err := trust.Keep(in.StateDir(), v.Doc); err != nil {
+		return fmt.Errorf("keep keys document serial %d: %w", v.Doc.Doc.Serial, err)
+	}
+	opt.logf("keys document serial %d kept in %s", v.Doc.Doc.Serial, trust.StateDir(in.StateDir()))
+	return nil
 }
 
 // applier is one update in progress.

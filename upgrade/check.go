@@ -12,6 +12,7 @@ import (
 	"omflow-upgrade/upgrade/outcome"
 	"omflow-upgrade/upgrade/pkg"
 	"omflow-upgrade/upgrade/svc"
+	"omflow-upgrade/upgrade/trust"
 	"omflow-upgrade/upgrade/version"
 )
 
@@ -31,7 +32,12 @@ const (
 	CheckReboot       = "reboot"
 	CheckInUse        = "files-in-use"
 	CheckSchema       = "schema"
+	CheckTrust        = "trust"
 )
+
+// ReasonKeysMissing warns of a package signed directly by a release key, with no keys
+// document (the transition; see pkg.DirectSignatures).
+const ReasonKeysMissing = "keys-missing"
 
 // CheckItem is one line of the compatibility check.
 type CheckItem struct {
@@ -136,7 +142,11 @@ func Check(ctx context.Context, opt Options, pkgPath string, withFiles bool) (*C
 
 // check is Check on an installation already found.
 func check(ctx context.Context, opt Options, in *install.Installation, pkgPath string, withFiles, headOnly bool) (*CheckReport, error) {
-	p, err := opt.openPackage(ctx, pkgPath, headOnly)
+	kept, err := opt.keptKeys(in)
+	if err != nil {
+		return nil, err
+	}
+	p, err := opt.openPackage(ctx, kept, pkgPath, headOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -151,6 +161,7 @@ func check(ctx context.Context, opt Options, in *install.Installation, pkgPath s
 			return nil, outcome.Unusable(fmt.Errorf("package %q over %s: %w", pkgPath, in.Root, err))
 		}
 	}
+	checkTrust(p, r)
 	checkVersion(in, p, r)
 	checkState(in, neededSpace(ctx, in, p, opt.logf), r)
 	checkDatabase(&opt, in, r)
@@ -227,12 +238,40 @@ func checkPackage(p *pkg.Package, r *CheckReport) {
 				len(p.Manifest.Files), len(p.Manifest.Delete), HumanBytes(p.Manifest.PayloadSize()))})
 	}
 	switch p.Signature {
+	case pkg.SigRefused:
+		// checkTrust says why.
 	case pkg.SigVerified:
 		r.add(CheckItem{Name: CheckSignature, OK: true, Message: "signed with key " + p.KeyID})
 	default:
 		// Open refuses these unless unsigned packages were explicitly allowed.
 		r.add(CheckItem{Name: CheckSignature, OK: true, Warning: true, Reason: "signature-" + string(p.Signature),
 			Message: fmt.Sprintf("signature %s, accepted because unsigned packages were allowed: %v", p.Signature, p.SignatureErr)})
+	}
+}
+
+// checkTrust reports what the keys documents say of the package: the release key and
+// the document it is trusted through, a policy refusal, or the transition's warning for
+// a package signed directly by a release key.
+func checkTrust(p *pkg.Package, r *CheckReport) {
+	v := p.Trust
+	switch {
+	case v == nil:
+		// unsigned or legacy: the signature check says so
+	case v.Refusal != nil:
+		r.refuse(CheckItem{Name: CheckTrust, Reason: v.Refusal.Reason, Message: v.Refusal.Error()})
+	case v.Doc == nil:
+		r.add(CheckItem{Name: CheckTrust, OK: true, Warning: true, Reason: ReasonKeysMissing,
+			Message: fmt.Sprintf("the package carries no keys document: it is signed directly by release key %s, as before the keys document; version %s of omflow-upgrade refuses such packages (rebuild it with pack -keys)", p.KeyID, pkg.DirectSignaturesEnd)})
+	default:
+		d := v.Doc.Doc
+		msg := fmt.Sprintf("release key %s, trusted until %s by keys document serial %d (root %s)", v.KeyID, v.Key.NotAfter, d.Serial, trust.KeyID(d.RootKey().ID()))
+		if v.Keep {
+			msg += "; the installation keeps this newer document when the update is applied"
+			if prev, ok := d.PreviousRootKey(); ok {
+				msg += fmt.Sprintf(" and trusts root %s instead of %s from then on", trust.KeyID(d.RootKey().ID()), trust.KeyID(prev.ID()))
+			}
+		}
+		r.add(CheckItem{Name: CheckTrust, OK: true, Message: msg})
 	}
 }
 

@@ -9,9 +9,11 @@ import (
 	"sort"
 	"strings"
 
+	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/outcome"
 	"omflow-upgrade/upgrade/pkg"
 	"omflow-upgrade/upgrade/runlog"
+	"omflow-upgrade/upgrade/trust"
 	"omflow-upgrade/upgrade/version"
 )
 
@@ -51,6 +53,9 @@ type candidate struct {
 	v        version.Version
 	from     *version.Line
 	manifest *pkg.Manifest // nil for a legacy patch
+	// needs, when set, is the version of the package whose keys document this one's
+	// builds on (a root rotation): the chain must install that one first.
+	needs *version.Version
 }
 
 // Plan works out the shortest chain of allowed updates from the installed version to the
@@ -71,7 +76,7 @@ func Plan(ctx context.Context, opt Options, dir, target string) (*PlanReport, er
 		}
 		want = &v
 	}
-	cands, skipped, err := scanFolder(ctx, &opt, dir)
+	cands, skipped, err := scanFolder(ctx, &opt, in, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -111,34 +116,81 @@ func Plan(ctx context.Context, opt Options, dir, target string) (*PlanReport, er
 
 // scanFolder opens every package file of dir (signature and payload checked, nothing
 // written) and sorts the usable ones by version; the others are listed with the reason.
-func scanFolder(ctx context.Context, opt *Options, dir string) ([]candidate, []Skipped, error) {
+func scanFolder(ctx context.Context, opt *Options, in *install.Installation, dir string) ([]candidate, []Skipped, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, nil, outcome.Unusable(fmt.Errorf("package folder %q: %w", dir, err))
+	}
+	kept, err := opt.keptKeys(in)
+	if err != nil {
+		return nil, nil, err
 	}
 	var (
 		cands   []candidate
 		skipped = []Skipped{}
 		seen    = map[string]string{}
+		opened  []*pkg.Package
+		// untrusted are the files whose keys document leads to a root not trusted yet:
+		// opened again once a package of the folder brings that root (a root rotation
+		// the chain applies first); needs says which package that was.
+		untrusted []string
+		needs     = map[string]*pkg.Package{}
 	)
 	for _, e := range entries {
 		if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
-		pk, err := opt.openPackage(ctx, p, false)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, nil, ctx.Err()
+		pk, err := opt.openPackage(ctx, kept, p, false)
+		var chainErr *trust.ChainError
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil, nil, ctx.Err()
+		case errors.As(err, &chainErr):
+			untrusted = append(untrusted, p)
+		case err != nil:
+			skipped = append(skipped, Skipped{Package: p, Reason: err.Error()})
+			opt.logf("plan: %s left out: %v", p, err)
+		default:
+			opened = append(opened, pk)
+		}
+	}
+	for len(untrusted) > 0 {
+		by := newestKeys(opened, kept)
+		if by == nil {
+			break
+		}
+		kept = by.Trust.Doc
+		var still []string
+		for _, p := range untrusted {
+			if pk, err := opt.openPackage(ctx, kept, p, false); err == nil {
+				opened = append(opened, pk)
+				needs[p] = by
+			} else {
+				still = append(still, p)
 			}
+		}
+		untrusted = still
+	}
+	for _, p := range untrusted {
+		_, err := opt.openPackage(ctx, kept, p, false)
+		skipped = append(skipped, Skipped{Package: p, Reason: err.Error()})
+		opt.logf("plan: %s left out: %v", p, err)
+	}
+	for _, pk := range opened {
+		p := pk.Path
+		c, err := toCandidate(pk)
+		if err != nil {
 			skipped = append(skipped, Skipped{Package: p, Reason: err.Error()})
 			opt.logf("plan: %s left out: %v", p, err)
 			continue
 		}
-		c, err := toCandidate(pk)
-		if err != nil {
-			skipped = append(skipped, Skipped{Package: p, Reason: err.Error()})
-			continue
+		if by := needs[p]; by != nil {
+			v, err := version.Parse(by.Version())
+			if err != nil {
+				return nil, nil, err
+			}
+			c.needs = &v
 		}
 		if other, dup := seen[c.v.String()]; dup {
 			skipped = append(skipped, Skipped{Package: p, Reason: fmt.Sprintf("version %s again (%s is used)", c.v, other)})
@@ -151,7 +203,25 @@ func scanFolder(ctx context.Context, opt *Options, dir string) ([]candidate, []S
 	return cands, skipped, nil
 }
 
+// newestKeys is the opened package that brings the newest keys document beyond kept,
+// or nil.
+func newestKeys(opened []*pkg.Package, kept *trust.Signed) *pkg.Package {
+	var newest *pkg.Package
+	for _, pk := range opened {
+		if v := pk.Trust; v != nil && v.Keep && v.Refusal == nil && (newest == nil || v.Doc.Doc.Serial > newest.Trust.Doc.Doc.Serial) {
+			newest = pk
+		}
+	}
+	if newest == nil || (kept != nil && newest.Trust.Doc.Doc.Serial <= kept.Doc.Serial) {
+		return nil
+	}
+	return newest
+}
+
 func toCandidate(p *pkg.Package) (candidate, error) {
+	if p.Trust != nil && p.Trust.Refusal != nil {
+		return candidate{}, p.Trust.Refusal
+	}
 	v, err := version.Parse(p.Version())
 	if err != nil {
 		return candidate{}, err
@@ -195,7 +265,7 @@ func chain(installed version.Version, cands []candidate, want *version.Version) 
 		queue = queue[1:]
 		for i := range cands {
 			c := &cands[i]
-			if visited[c.v.String()] || target.v.Less(c.v) || !hop(cur, c, cands) {
+			if visited[c.v.String()] || target.v.Less(c.v) || !hop(cur, c, cands) || !passes(installed, cur, c.needs, from) {
 				continue
 			}
 			visited[c.v.String()] = true
@@ -229,6 +299,20 @@ func pickTarget(installed version.Version, cands []candidate, want *version.Vers
 
 // hop says whether the update c may be installed on cur: Check's gating, and below
 // 1.1.4.0 no feature version of the folder may be skipped on the way up.
+// passes says whether the chain that reaches cur installs the version needs (nil: no
+// need).
+func passes(installed, cur version.Version, needs *version.Version, from map[string]version.Version) bool {
+	if needs == nil {
+		return true
+	}
+	for v, ok := cur, true; ok && v.Compare(installed) != 0; v, ok = from[v.String()] {
+		if v.Compare(*needs) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func hop(cur version.Version, c *candidate, cands []candidate) bool {
 	if !version.Gate(cur, c.v, c.from).Allowed {
 		return false

@@ -16,14 +16,16 @@ import (
 	"omflow-upgrade/upgrade/pkg"
 	"omflow-upgrade/upgrade/runlog"
 	"omflow-upgrade/upgrade/svc"
+	"omflow-upgrade/upgrade/trust"
 )
 
 // Options are what every operation on an installation needs.
 type Options struct {
 	Root     string
 	Override install.Config // flags; win over omflow-upgrade.json
-	// PublicKey is the minisign public key file packages must be signed with; empty
-	// means the built-in release key.
+	// PublicKey is the minisign public key file of the trusted root (keys documents), and
+	// of the release key a package without a keys document must be signed with; empty
+	// means the program's own root and release key.
 	PublicKey string
 	// AllowUnsigned accepts unsigned or tampered packages and legacy patches.
 	AllowUnsigned bool
@@ -124,20 +126,33 @@ func (o *Options) keys() ([]minisign.PublicKey, error) {
 	return []minisign.PublicKey{k}, nil
 }
 
-// openPackage reads and verifies a package without writing anything. headOnly verifies
-// the signed manifest alone, for a caller that extracts right after (Extract checks the
-// payload as it writes it).
-func (o *Options) openPackage(ctx context.Context, path string, headOnly bool) (*pkg.Package, error) {
+// openPackage reads and verifies a package without writing anything, against the keys
+// document the installation keeps (kept, nil when none). headOnly verifies the signed
+// manifest alone, for a caller that extracts right after (Extract checks the payload as
+// it writes it).
+func (o *Options) openPackage(ctx context.Context, kept *trust.Signed, path string, headOnly bool) (*pkg.Package, error) {
 	keys, err := o.keys()
 	if err != nil {
 		return nil, err
 	}
-	p, err := pkg.Open(ctx, path, pkg.Options{Keys: keys, AllowUnsigned: o.AllowUnsigned, Logf: o.logf, HeadOnly: headOnly})
+	p, err := pkg.Open(ctx, path, pkg.Options{Keys: keys, Roots: keys, Kept: kept, AllowUnsigned: o.AllowUnsigned, Logf: o.logf, HeadOnly: headOnly})
 	if err != nil {
 		return nil, err
 	}
 	o.logf("package %s: OMFLOW %s, signature %s %s", path, p.Version(), p.Signature, p.KeyID)
 	return p, nil
+}
+
+// keptKeys reads the keys document the installation keeps (nil when none).
+func (o *Options) keptKeys(in *install.Installation) (*trust.Signed, error) {
+	kept, err := trust.LoadKept(in.StateDir())
+	if err != nil {
+		return nil, outcome.Unusable(err)
+	}
+	if kept != nil {
+		o.logf("keys document kept: serial %d, root %s", kept.Doc.Serial, trust.KeyID(kept.Doc.RootKey().ID()))
+	}
+	return kept, nil
 }
 
 // services is the installation's service manager.

@@ -54,7 +54,7 @@ func main() {
 func run(args []string) int {
 	fs := flag.NewFlagSet("omflow-upgrade-wizard", flag.ContinueOnError)
 	root := fs.String("root", "", "the OMFLOW installation (default: the platform's)")
-	pubkey := fs.String("pubkey", "", "minisign public key file packages must be signed with (default: the built-in release key)")
+	pubkey := fs.String("pubkey", "", "the trusted root key (keys documents), also the release key of a package without one (default: the program's own)")
 	allowUnsigned := fs.Bool("allow-unsigned", false, "accept unsigned packages")
 	demoRun := fs.Bool("demo", false, "make a demo installation ("+app.DemoInstalled+") and a signed demo package ("+app.DemoUpdate+") in a temporary folder and update it")
 	wheels := fs.String("wheels", "", "folder of wheels to install the new Python's packages from, offline (Linux, an update that moves Python)")

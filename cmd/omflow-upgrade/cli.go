@@ -22,15 +22,16 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"keygen": {"-out DIR", "make a minisign key pair DIR/omflow-upgrade.pub and .key", runKeygen},
-	"pack": {"-key KEYFILE -version V [-from A.B.C] [-python X.Y] [-license-dir DIR] [-delete LISTFILE] [-config LISTFILE] [-data LISTFILE] [-base OLDDIR] [-exe WIZARD.exe] -out FILE.tar.gz SRCDIR",
+	"keygen": {"[-root] -out DIR", "make a minisign key pair DIR/omflow-upgrade.pub and .key (-root: the offline root key, omflow-upgrade-root.pub and .key)", runKeygen},
+	"keys":   {keysUsage, "write the keys document the root signs: release keys, revocations, version floor", runKeys},
+	"pack": {"-key KEYFILE -version V [-keys keys.json] [-from A.B.C] [-python X.Y] [-license-dir DIR] [-delete LISTFILE] [-config LISTFILE] [-data LISTFILE] [-base OLDDIR] [-exe WIZARD.exe] -out FILE.tar.gz SRCDIR",
 		"build and sign an update package from a folder", runPack},
 	"demo":   {"-root DIR -version V [-port N] [-real omflow-V.tar.gz [-python P]]", "make a stand-in installation (or one of OMFLOW's own releases, -real) and start its service", runDemo},
-	"check":  {"-root DIR [-pubkey FILE] [-files] [-config keep|new] [-json] PACKAGE", "check whether the installation can take a package (read-only)", runCheck},
+	"check":  {"-root DIR [-pubkey ROOT.pub] [-files] [-config keep|new] [-json] PACKAGE", "check whether the installation can take a package (read-only)", runCheck},
 	"status": {"-root DIR [-json]", "show version, service, health, interrupted run and backups", runStatus},
-	"apply": {"-root DIR [-pubkey FILE] -accept-license [-config keep|new] [-db-backed-up] [-json] PACKAGE|PKGDIR",
+	"apply": {"-root DIR [-pubkey ROOT.pub] -accept-license [-config keep|new] [-db-backed-up] [-json] PACKAGE|PKGDIR",
 		"apply an update as one transaction: backup, stop, apply, start, health check, automatic rollback", runApply},
-	"plan":     {"-root DIR [-pubkey FILE] [-to V] [-json] PKGDIR", "work out the chain of updates from the installed version over a folder of packages (read-only)", runPlan},
+	"plan":     {"-root DIR [-pubkey ROOT.pub] [-to V] [-json] PKGDIR", "work out the chain of updates from the installed version over a folder of packages (read-only)", runPlan},
 	"rollback": {"-root DIR [-files-only|-discard-data] [-json]", "undo the last applied update not yet undone", runRollback},
 	"recover":  {"-root DIR [-json]", "finish or undo an interrupted run", runRecover},
 	"pydiff":   {"-old PATH -new PATH [-json]", "list the Python packages the new environment lacks (PATH: an interpreter or a site-packages folder)", runPydiff},

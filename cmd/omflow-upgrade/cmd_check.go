@@ -22,7 +22,7 @@ func (f *installFlags) register(fs *flag.FlagSet, withKey bool) {
 	fs.StringVar(&f.healthURL, "health-url", "", "URL that answers 200 when OMFLOW runs (overrides omflow-upgrade.json)")
 	fs.StringVar(&f.python, "python", "", "interpreter that runs manage.py (overrides omflow-upgrade.json)")
 	if withKey {
-		fs.StringVar(&f.pubkey, "pubkey", "", "minisign public key packages must be signed with (default: the built-in release key)")
+		fs.StringVar(&f.pubkey, "pubkey", "", "the trusted root key (keys documents), also the release key of a package without one (default: the program's own)")
 		fs.BoolVar(&f.allowUnsigned, "allow-unsigned", false, "accept unsigned or tampered packages and legacy patch.sh tarballs (dangerous)")
 	}
 }

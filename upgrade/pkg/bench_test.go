@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"aead.dev/minisign"
+
+	"omflow-upgrade/upgrade/trust"
 )
 
 // benchPackage packs n files of size bytes each, about what a fix release carries.
@@ -65,5 +69,59 @@ func BenchmarkExtract(b *testing.B) {
 		b.StopTimer()
 		os.RemoveAll(dir)
 		b.StartTimer()
+	}
+}
+
+// BenchmarkOpenHeadTrust reads what apply reads before extracting (HeadOnly) of the same
+// 32 MB package: signed directly, through a keys document, and through one that revokes
+// packages (a SHA-256 of the whole file).
+func BenchmarkOpenHeadTrust(b *testing.B) {
+	file, k := benchPackage(b, 2000, 16<<10)
+	root := newKey(b)
+	doc, err := trust.Init(root.priv, trust.Change{Add: []minisign.PublicKey{k.pub}, Now: time.Now()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	revoking, err := trust.Rotate(doc, root.priv, trust.Change{RevokePackages: []string{strings.Repeat("ab", 32)}, Now: time.Now()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	withKeys := func(d *trust.Signed) string {
+		members := readTarGz(b, file)
+		out := filepath.Join(b.TempDir(), "k.tar.gz")
+		var ms []tarMember
+		for i, m := range members {
+			ms = append(ms, m)
+			if i == 1 {
+				for _, x := range []struct {
+					name string
+					body []byte
+				}{{KeysName, d.Raw}, {KeysSignatureName, d.Sig}} {
+					h := m.h
+					h.Name, h.Size = x.name, int64(len(x.body))
+					ms = append(ms, tarMember{h: h, body: x.body})
+				}
+			}
+		}
+		writeTarGz(b, out, ms)
+		return out
+	}
+	for _, c := range []struct {
+		name string
+		file string
+		opt  Options
+	}{
+		{"direct", file, Options{Keys: []minisign.PublicKey{k.pub}, HeadOnly: true}},
+		{"keys", withKeys(doc), Options{Roots: []minisign.PublicKey{root.pub}, HeadOnly: true}},
+		{"keys-revoking-packages", withKeys(revoking), Options{Roots: []minisign.PublicKey{root.pub}, HeadOnly: true}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				p, err := Open(context.Background(), c.file, c.opt)
+				if err != nil || p.Signature != SigVerified {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -7,6 +7,9 @@
 //
 //	manifest.json           what the update is (below); the first member
 //	manifest.json.minisig   minisign signature of manifest.json; the second member
+//	keys.json               optional (pack -keys): the keys document that trusts the
+//	keys.json.minisig       release key, signed by the root, and for a root rotation by
+//	keys.json.cross.minisig the previous root too (format: upgrade/trust)
 //	payload/<path>          the new files, <path> relative to the installation root
 //	base/<path>             for config files only: the previous release's copy (pack -base)
 //
@@ -14,6 +17,7 @@
 // release engineer checks a package with the standard tool:
 //
 //	minisign -Vm manifest.json -p omflow-upgrade.pub
+//	minisign -Vm keys.json -p omflow-upgrade-root.pub
 //
 // manifest.json (format 1) is a JSON object; unknown fields are refused:
 //

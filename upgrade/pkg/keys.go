@@ -10,17 +10,21 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"aead.dev/minisign"
 	"golang.org/x/crypto/blake2b"
+
+	"omflow-upgrade/upgrade/trust"
 )
 
 // Key file names that keygen writes.
 const (
 	PublicKeyFile  = "omflow-upgrade.pub"
 	PrivateKeyFile = "omflow-upgrade.key"
+	// The root key (keygen -root) signs keys documents only (upgrade/trust).
+	RootPublicKeyFile  = "omflow-upgrade-root.pub"
+	RootPrivateKeyFile = "omflow-upgrade-root.key"
 )
 
 //go:embed release.pub
@@ -36,13 +40,23 @@ func BuiltinPublicKey() minisign.PublicKey {
 }
 
 // KeyID is a key's id as minisign prints it (upper-case hex).
-func KeyID(id uint64) string { return strings.ToUpper(strconv.FormatUint(id, 16)) }
+func KeyID(id uint64) string { return trust.KeyID(id) }
 
 // GenerateKey writes a new minisign key pair into dir (created if missing) as
 // omflow-upgrade.pub and omflow-upgrade.key. The secret key is not encrypted (as
 // `minisign -G -W` writes it), so that pack runs unattended; keep it offline. Existing key
 // files are never overwritten.
 func GenerateKey(dir string) (pubPath, keyPath string, err error) {
+	return generateKey(dir, PublicKeyFile, PrivateKeyFile)
+}
+
+// GenerateRootKey writes a new root key pair into dir as omflow-upgrade-root.pub and
+// omflow-upgrade-root.key, as GenerateKey does.
+func GenerateRootKey(dir string) (pubPath, keyPath string, err error) {
+	return generateKey(dir, RootPublicKeyFile, RootPrivateKeyFile)
+}
+
+func generateKey(dir, pubName, keyName string) (pubPath, keyPath string, err error) {
 	pub, priv, err := minisign.GenerateKey(rand.Reader)
 	if err != nil {
 		return "", "", fmt.Errorf("generate key: %w", err)
@@ -58,7 +72,7 @@ func GenerateKey(dir string) (pubPath, keyPath string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", "", fmt.Errorf("key folder %q: %w", dir, err)
 	}
-	pubPath, keyPath = filepath.Join(dir, PublicKeyFile), filepath.Join(dir, PrivateKeyFile)
+	pubPath, keyPath = filepath.Join(dir, pubName), filepath.Join(dir, keyName)
 	for _, p := range []string{pubPath, keyPath} {
 		if _, err := os.Lstat(p); err == nil {
 			return "", "", fmt.Errorf("key file %q exists: not overwriting a key", p)

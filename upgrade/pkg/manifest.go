@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/text/language"
 
+	"omflow-upgrade/upgrade/trust"
 	"omflow-upgrade/upgrade/version"
 )
 
@@ -22,8 +23,12 @@ import (
 const (
 	ManifestName  = "manifest.json"
 	SignatureName = ManifestName + ".minisig"
-	payloadPrefix = "payload/"
-	basePrefix    = "base/"
+	// The keys document (upgrade/trust), when the package carries one.
+	KeysName          = trust.DocumentName
+	KeysSignatureName = KeysName + trust.SignatureExt
+	KeysCrossName     = KeysName + trust.CrossExt
+	payloadPrefix     = "payload/"
+	basePrefix        = "base/"
 )
 
 // FormatVersion is the manifest format this code writes and reads.

@@ -14,11 +14,13 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"aead.dev/minisign"
 
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/outcome"
+	"omflow-upgrade/upgrade/trust"
 	"omflow-upgrade/upgrade/version"
 )
 
@@ -42,8 +44,16 @@ const (
 
 // Options say how to open a package.
 type Options struct {
-	// Keys are the trusted public keys; none means BuiltinPublicKey.
+	// Keys are the release keys trusted directly, for a package that carries no keys
+	// document (the transition, see DirectSignatures); none means BuiltinPublicKey.
 	Keys []minisign.PublicKey
+	// Roots are the root keys a keys document must lead to while Kept is nil; none
+	// means trust.BuiltinRoots.
+	Roots []minisign.PublicKey
+	// Kept is the installation's newest keys document, nil when it keeps none.
+	Kept *trust.Signed
+	// Now is the time release keys' expiry is read against; zero is the clock's.
+	Now time.Time
 	// AllowUnsigned opens packages whose signature is missing or does not verify, and
 	// legacy patches. The caller must show the user that it did (SPEC 4.2: in red).
 	AllowUnsigned bool
@@ -84,7 +94,19 @@ const (
 	SigVerified SignatureState = "verified" // signed by a trusted key
 	SigUnsigned SignatureState = "unsigned" // no signature (legacy patches too)
 	SigInvalid  SignatureState = "invalid"  // a signature that does not verify
+	// SigRefused: signed by a release key the keys document revokes (Trust.Refusal).
+	SigRefused SignatureState = "refused"
 )
+
+// DirectSignatures says whether a package signed directly by a release key, with no
+// keys document, is still taken (with a warning) while the installation keeps none:
+// the transition of README's release engineers' section. The next major version
+// sets it false (DirectSignaturesEnd).
+const DirectSignatures = true
+
+// DirectSignaturesEnd is the version of omflow-upgrade that refuses packages without a
+// keys document.
+const DirectSignaturesEnd = "2.0"
 
 // SignatureError is a package refused for its signature.
 type SignatureError struct {
@@ -133,6 +155,10 @@ type Package struct {
 	Signature    SignatureState
 	SignatureErr error
 	KeyID        string
+	// Trust is what the keys documents (the package's, the installation's) say of it;
+	// Trust.Doc is nil for a package signed directly, the old way. A Trust.Refusal
+	// leaves Open successful: the check reports it (exit 3).
+	Trust *trust.Verdict
 
 	manifestRaw []byte
 	opts        Options
@@ -191,8 +217,12 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 		order   []string
 		exp     expectation
 		sig     []byte
+		keys    = map[string][]byte{}
 	)
 	err = walkArchive(ctx, f, format, opts.limits(), func(e *entry) error {
+		if opts.HeadOnly && p.manifestRaw != nil && sig != nil && !headMember(e.name) {
+			return errHeadRead
+		}
 		if exp != nil { // manifest first, as pack writes it: refuse early, before reading
 			if err := exp.check(e); err != nil {
 				return err
@@ -214,9 +244,16 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 			if sig, err = readSmall(e, maxSignature); err != nil {
 				return err
 			}
-			if opts.HeadOnly && p.manifestRaw != nil {
-				return errHeadRead
+		case e.name == KeysName || e.name == KeysSignatureName || e.name == KeysCrossName:
+			max := int64(maxSignature)
+			if e.name == KeysName {
+				max = trust.MaxDocument
 			}
+			b, err := readSmall(e, max)
+			if err != nil {
+				return err
+			}
+			keys[e.name] = b
 		case e.typ == entryFile:
 			h := sha256.New()
 			var w io.Writer = h
@@ -248,8 +285,8 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 	if p.Manifest, err = ParseManifest(p.manifestRaw); err != nil {
 		return nil, err
 	}
-	p.checkSignature(sig)
-	if p.Signature != SigVerified {
+	p.checkTrust(sig, keys)
+	if p.Signature != SigVerified && p.Signature != SigRefused {
 		opts.logf("package %s: signature %s: %v", file, p.Signature, p.SignatureErr)
 		if !opts.AllowUnsigned {
 			return nil, &SignatureError{State: p.Signature, Err: p.SignatureErr}
@@ -270,11 +307,81 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 // errHeadRead ends a HeadOnly walk once the manifest and its signature are read.
 var errHeadRead = errors.New("manifest and signature read")
 
-func (p *Package) checkSignature(sig []byte) {
+// headMember says whether a member is read before the payload: the manifest, its
+// signature and the keys document.
+func headMember(name string) bool {
+	switch name {
+	case ManifestName, SignatureName, KeysName, KeysSignatureName, KeysCrossName:
+		return true
+	}
+	return false
+}
+
+// checkTrust verifies the manifest's signature: through the keys documents when the
+// package or the installation has one, else directly with a release key.
+func (p *Package) checkTrust(sig []byte, keys map[string][]byte) {
 	if sig == nil {
 		p.Signature, p.SignatureErr = SigUnsigned, fmt.Errorf("no %s: the package is not signed", SignatureName)
 		return
 	}
+	var carried *trust.Signed
+	if raw, ok := keys[KeysName]; ok || len(keys) > 0 {
+		var err error
+		if !ok {
+			err = fmt.Errorf("%s without %s", strings.Join(sortedKeys(keys), ", "), KeysName)
+		} else if carried, err = trust.ParseSigned(raw, keys[KeysSignatureName], keys[KeysCrossName]); err != nil {
+			err = fmt.Errorf("%s: %w", KeysName, err)
+		}
+		if err != nil {
+			p.Signature, p.SignatureErr = SigInvalid, err
+			return
+		}
+	}
+	in := trust.Input{Roots: p.opts.Roots, Kept: p.opts.Kept, Carried: carried, Now: p.opts.Now}
+	if len(in.Roots) == 0 {
+		in.Roots = trust.BuiltinRoots()
+	}
+	if in.Now.IsZero() {
+		in.Now = time.Now()
+	}
+	v, err := trust.Evaluate(in, trust.Package{Manifest: p.manifestRaw, Signature: sig, Version: p.Manifest.Version,
+		Hash: func() (string, error) {
+			_, sum, err := HashFile(p.Path)
+			return sum, err
+		}})
+	if err != nil {
+		p.Signature, p.SignatureErr = SigInvalid, err
+		return
+	}
+	p.Trust = v
+	if v.Doc != nil {
+		p.KeyID = v.KeyID
+		switch {
+		case !v.Verified:
+			p.Signature, p.SignatureErr = SigRefused, v.Refusal
+		default:
+			p.Signature = SigVerified
+		}
+		return
+	}
+	if !DirectSignatures {
+		p.Signature, p.SignatureErr = SigInvalid, fmt.Errorf("the package carries no %s: packages signed directly by a release key are no longer taken", KeysName)
+		return
+	}
+	p.checkSignature(sig)
+}
+
+func sortedKeys(m map[string][]byte) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checkSignature verifies a package signed directly by a release key, the old way.
+func (p *Package) checkSignature(sig []byte) {
 	keys := p.opts.Keys
 	if len(keys) == 0 {
 		keys = []minisign.PublicKey{BuiltinPublicKey()}
@@ -496,7 +603,7 @@ func (x expectation) check(e *entry) error {
 // checkMember refuses a member the manifest does not call for, or one of another type or
 // size. A member with a hash must have the manifest's.
 func (x expectation) checkMember(name string, got member) error {
-	if name == ManifestName || name == SignatureName {
+	if headMember(name) {
 		if got.typ != entryFile {
 			return fmt.Errorf("member %q: not a regular file", name)
 		}

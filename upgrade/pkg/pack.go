@@ -23,6 +23,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"omflow-upgrade/upgrade/outcome"
+	"omflow-upgrade/upgrade/trust"
 	"omflow-upgrade/upgrade/version"
 )
 
@@ -33,6 +34,9 @@ type PackOptions struct {
 	// Out is the package to write: .tar.gz (or .tgz) or .zip.
 	Out string
 	Key minisign.PrivateKey
+	// Keys, when set, is the keys document the package carries (pack -keys): it must
+	// list Key, current.
+	Keys *trust.Signed
 	// Version is a.b.c.d[label]; From the feature version a.b.c it upgrades from, if any.
 	Version, From string
 	// Python and Django the update requires, if it changes them ("3.11", "4.2").
@@ -65,12 +69,33 @@ func Pack(ctx context.Context, o PackOptions) (*Manifest, error) {
 	if err != nil {
 		return nil, outcome.Unusable(fmt.Errorf("pack %q: %w", o.SrcDir, err))
 	}
+	if err := o.checkKeys(); err != nil {
+		return nil, outcome.Unusable(fmt.Errorf("pack %q: %w", o.SrcDir, err))
+	}
 	sig := sign(o.Key, raw, m.Version)
-	if err := writePackage(ctx, o.Out, raw, sig, m, sources); err != nil {
+	if err := writePackage(ctx, o.Out, raw, sig, o.Keys, m, sources); err != nil {
 		return nil, fmt.Errorf("pack %q into %q: %w", o.SrcDir, o.Out, err)
 	}
 	logf(o.Logf, "packed %s %s: %d files, %d to delete, signed by key %s", Product, m.Version, len(m.Files), len(m.Delete), KeyID(o.Key.ID()))
 	return m, nil
+}
+
+// checkKeys refuses to pack with a keys document that would not let the package in.
+func (o PackOptions) checkKeys() error {
+	if o.Keys == nil {
+		return nil
+	}
+	d := o.Keys.Doc
+	k, _, ok := d.Find(o.Key.ID())
+	switch {
+	case d.Revoked(o.Key.ID()):
+		return fmt.Errorf("keys document serial %d revokes the signing key %s", d.Serial, KeyID(o.Key.ID()))
+	case !ok:
+		return fmt.Errorf("keys document serial %d does not list the signing key %s: add it with keys rotate -add", d.Serial, KeyID(o.Key.ID()))
+	case !time.Now().Before(k.NotAfterTime()):
+		return fmt.Errorf("the signing key %s expired on %s (keys document serial %d): renew it with keys rotate -expires", k.ID, k.NotAfter, d.Serial)
+	}
+	return nil
 }
 
 func logf(f func(string, ...any), format string, args ...any) {
@@ -166,7 +191,7 @@ func (o PackOptions) manifest(ctx context.Context) (*Manifest, map[string]string
 			if f.Kind = kinds[rel]; f.Kind == "" {
 				f.Kind = DefaultKind(rel)
 			}
-			if f.Size, f.SHA256, err = hashFile(file); err != nil {
+			if f.Size, f.SHA256, err = HashFile(file); err != nil {
 				return err
 			}
 			sources[payloadPrefix+rel] = file
@@ -205,7 +230,7 @@ func (o PackOptions) manifest(ctx context.Context) (*Manifest, map[string]string
 			} else if !st.Mode().IsRegular() {
 				return nil, nil, fmt.Errorf("base %q: not a regular file", file)
 			}
-			size, sum, err := hashFile(file)
+			size, sum, err := HashFile(file)
 			if err != nil {
 				return nil, nil, fmt.Errorf("base: %w", err)
 			}
@@ -260,7 +285,8 @@ func schemaReference(m *Manifest, sources map[string]string) (string, error) {
 	return "", fmt.Errorf("the payload has several SQLite data files (%s): which one is the release's database? Keep only it in the -data list", strings.Join(found, ", "))
 }
 
-func hashFile(file string) (int64, string, error) {
+// HashFile returns a file's size and SHA-256 (hex).
+func HashFile(file string) (int64, string, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return 0, "", err
@@ -320,7 +346,7 @@ type archiveWriter interface {
 	Close() error
 }
 
-func writePackage(ctx context.Context, out string, manifest, sig []byte, m *Manifest, sources map[string]string) (err error) {
+func writePackage(ctx context.Context, out string, manifest, sig []byte, keys *trust.Signed, m *Manifest, sources map[string]string) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-")
 	if err != nil {
 		return err
@@ -353,6 +379,19 @@ func writePackage(ctx context.Context, out string, manifest, sig []byte, m *Mani
 	}
 	if err := put(SignatureName, 0o644, sig); err != nil {
 		return err
+	}
+	if keys != nil {
+		for _, k := range []struct {
+			name string
+			b    []byte
+		}{{KeysName, keys.Raw}, {KeysSignatureName, keys.Sig}, {KeysCrossName, keys.Cross}} {
+			if k.b == nil {
+				continue
+			}
+			if err := put(k.name, 0o644, k.b); err != nil {
+				return err
+			}
+		}
 	}
 	type item struct {
 		name string
