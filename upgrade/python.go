@@ -55,7 +55,7 @@ func needsPythonMove(ctx context.Context, in *install.Installation, m *pkg.Manif
 			if mv.have == "" {
 				mv.have = info.Version
 			}
-			logf("python: %s is Python %s %s (from %s)", dir, info.Version, info.Arch(), info.From)
+			logf("python: %s is Python %s%s, read from %s", dir, info.Version, inParens(info.Arch()), info.From)
 		}
 	}
 	if pyenv.CompareVersions(majorMinor(mv.have), m.Requires.Python) >= 0 {
