@@ -266,10 +266,10 @@ func (a *applier) pointApacheAtPython(ctx context.Context, ops []txn.Op, mv *pyt
 // prepareWindowsPython installs into the new Windows Python the packages of the old one
 // it lacks, with its own pip (online, or from -wheels DIR with --no-index --find-links),
 // while the old service runs: the downtime keeps renames only. Apache moves to the new
-// Python with httpd.conf, the update's or the installed one pointed at it
-// (pointApacheAtPython), one of the files the downtime renames. Packages pip installed stay in
-// the new Python when the run fails or is rolled back: the old service never used it,
-// and the next try needs them.
+// Python with httpd.conf (the update's, or the installed one pointed at it by
+// pointApacheAtPython), one of the files the downtime renames. Packages pip installed
+// stay in the new Python when the run fails or is rolled back: the old service never
+// used it, and the next try needs them.
 func (a *applier) prepareWindowsPython(ctx context.Context, mv *pythonMove) error {
 	if _, err := windowsNewPython(ctx, a.in, mv); err != nil {
 		return err
