@@ -181,6 +181,11 @@ func (a *applier) run(ctx context.Context) (err error) {
 		return err
 	}
 	a.python = needsPythonMove(ctx, a.in, a.p.Manifest, a.opt.logf)
+	if a.python != nil && a.in.Layout == install.Windows {
+		if ops, err = a.pointApacheAtPython(ctx, ops, a.python); err != nil {
+			return err
+		}
+	}
 	if a.python == nil {
 		if err := a.preflightDatabase(ctx, ops); err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 	"omflow-upgrade/upgrade/outcome"
 	"omflow-upgrade/upgrade/pkg"
 	"omflow-upgrade/upgrade/pyenv"
+	"omflow-upgrade/upgrade/txn"
 )
 
 // pythonMove says whether an update moves OMFLOW to a newer Python (SPEC 4.5): the
@@ -55,7 +56,7 @@ func needsPythonMove(ctx context.Context, in *install.Installation, m *pkg.Manif
 			if mv.have == "" {
 				mv.have = info.Version
 			}
-			logf("python: %s is Python %s %s (from %s)", dir, info.Version, info.Arch(), info.From)
+			logf("python: %s is Python %s%s, read from %s", dir, info.Version, inParens(info.Arch()), info.From)
 		}
 	}
 	if pyenv.CompareVersions(majorMinor(mv.have), m.Requires.Python) >= 0 {
@@ -87,7 +88,7 @@ func checkPython(ctx context.Context, opt *Options, in *install.Installation, p 
 		return
 	}
 	if in.Layout == install.Windows {
-		checkWindowsPython(ctx, opt, in, mv, r)
+		checkWindowsPython(ctx, opt, in, p.Manifest, mv, r)
 		return
 	}
 	python, err := pyenv.FindPython(ctx, mv.want)
@@ -108,7 +109,7 @@ const ReasonPythonBitness = "python-bitness"
 // administrator run Python's installer; this program does not), of the version the
 // update requires and of Apache's bitness. The packages of the old Python that it lacks
 // are no refusal: apply installs them before the stop, as on Linux; the check lists them.
-func checkWindowsPython(ctx context.Context, opt *Options, in *install.Installation, mv *pythonMove, r *CheckReport) {
+func checkWindowsPython(ctx context.Context, opt *Options, in *install.Installation, m *pkg.Manifest, mv *pythonMove, r *CheckReport) {
 	nw, err := windowsNewPython(ctx, in, mv)
 	if err != nil {
 		r.refuse(CheckItem{Name: CheckPython, Reason: reasonOf(err, "python-unreadable"), Message: err.Error()})
@@ -130,6 +131,13 @@ func checkWindowsPython(ctx context.Context, opt *Options, in *install.Installat
 		}
 		msg += fmt.Sprintf("; %d package(s) of the old Python are installed into it from %s before OMFLOW stops: %s",
 			len(missing), from, requirementList(missing))
+	}
+	if _, carried := m.File(httpdConfRel); !carried {
+		if conf, err := os.ReadFile(in.HTTPDConf()); err == nil {
+			if _, changes := install.RepointHTTPDConf(conf, filepath.Base(mv.newDir), mv.want, nw.Bits); len(changes) > 0 {
+				msg += fmt.Sprintf("; Apache's httpd.conf is pointed at it (%d lines)", len(changes))
+			}
+		}
 	}
 	r.add(CheckItem{Name: CheckPython, OK: true, Reason: "python-move", Message: msg})
 }
@@ -207,12 +215,61 @@ func windowsMissing(ctx context.Context, mv *pythonMove, logf func(string, ...an
 	return missing, nil
 }
 
+// httpdConfRel is Apache's configuration in a Windows installation.
+const httpdConfRel = "Apache24/conf/httpd.conf"
+
+// pointApacheAtPython makes Apache load the new Windows Python after the update. An
+// update that carries httpd.conf (replaced or merged) says itself which Python Apache
+// loads; otherwise the installed httpd.conf is rewritten (install.RepointHTTPDConf:
+// WSGIPythonHome, LoadFile, LoadModule and the paths under the old folder) into the
+// staging folder and replaced like the update's files: by a rename in the downtime,
+// with the original in the backup. The new Python must be there and fit first: a
+// refusal now changes nothing.
+func (a *applier) pointApacheAtPython(ctx context.Context, ops []txn.Op, mv *pythonMove) ([]txn.Op, error) {
+	nw, err := windowsNewPython(ctx, a.in, mv)
+	if err != nil {
+		return nil, err
+	}
+	staged := filepath.Join(a.t.StagingDir(), filepath.FromSlash(httpdConfRel))
+	want := filepath.Base(mv.newDir)
+	for _, op := range ops {
+		if !strings.EqualFold(op.Path, httpdConfRel) || op.Kind == txn.Delete {
+			continue
+		}
+		if home := install.WSGIPythonHome(staged); !strings.EqualFold(home[strings.LastIndexAny(home, `/\`)+1:], want) {
+			a.opt.logf("python: the update's httpd.conf loads %q, not %s: Apache stays on it", home, mv.newDir)
+		}
+		return ops, nil
+	}
+	conf, err := os.ReadFile(a.in.HTTPDConf())
+	if err != nil {
+		a.opt.logf("python: %v; Apache is not pointed at %s", err, mv.newDir)
+		return ops, nil
+	}
+	out, changes := install.RepointHTTPDConf(conf, want, mv.want, nw.Bits)
+	if len(changes) == 0 {
+		a.opt.logf("python: httpd.conf names no Python folder to change; Apache is not pointed at %s", mv.newDir)
+		return ops, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(staged), 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(staged, out, 0o644); err != nil {
+		return nil, fmt.Errorf("stage %s: %w", httpdConfRel, err)
+	}
+	for _, c := range changes {
+		a.opt.logf("python: httpd.conf: %s", c)
+	}
+	return append(ops, txn.Op{Kind: txn.Replace, Path: httpdConfRel}), nil
+}
+
 // prepareWindowsPython installs into the new Windows Python the packages of the old one
 // it lacks, with its own pip (online, or from -wheels DIR with --no-index --find-links),
 // while the old service runs: the downtime keeps renames only. Apache moves to the new
-// Python with the update's httpd.conf, one of its files. Packages pip installed stay in
-// the new Python when the run fails or is rolled back: the old service never used it,
-// and the next try needs them.
+// Python with httpd.conf (the update's, or the installed one pointed at it by
+// pointApacheAtPython), one of the files the downtime renames. Packages pip installed
+// stay in the new Python when the run fails or is rolled back: the old service never
+// used it, and the next try needs them.
 func (a *applier) prepareWindowsPython(ctx context.Context, mv *pythonMove) error {
 	if _, err := windowsNewPython(ctx, a.in, mv); err != nil {
 		return err
@@ -419,7 +476,7 @@ func (a *applier) dropPreparedPython() {
 func (a *applier) movePython(ctx context.Context, mv *pythonMove) error {
 	if a.in.Layout == install.Windows {
 		// Nothing to rename: Python311\ was made by its installer and got its packages
-		// before the stop; the update's httpd.conf, in place now, points Apache at it.
+		// before the stop; httpd.conf, in place now, points Apache at it.
 		if dir := a.in.PythonDir(); dir != mv.newDir {
 			a.opt.logf("python: Apache's httpd.conf still loads %s, not %s: OMFLOW goes on running on Python %s", dir, mv.newDir, mv.have)
 		} else {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/pyenv/pyenvtest"
 )
 
@@ -56,18 +57,20 @@ func TestWindowsPythonMove(t *testing.T) {
 	for _, p := range old37 {
 		pyenvtest.WriteDistInfo(t, filepath.Join(f.root, "Python", "Lib", "site-packages"), p[0], p[1])
 	}
-	// The update: views.py, and httpd.conf pointing Apache at Python311 (pack -base
-	// gives the demo's copy as the previous release's: a clean replace).
+	// The update: views.py, and no httpd.conf of its own, so the update points the
+	// installed one at Python311 (the stand-in is 64-bit: mod_wsgi's win_amd64 module).
 	conf, err := os.ReadFile(filepath.Join(f.root, `Apache24\conf\httpd.conf`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	newConf := strings.NewReplacer(`\Python\`, `\Python311\`, `\Python"`, `\Python311"`, "python37.dll", "python311.dll", "cp37", "cp311").Replace(string(conf))
-	src, base := filepath.Join(f.dir, "src-1.2.0.0"), filepath.Join(f.dir, "base-1.1.6.3")
-	writeFiles(t, src, map[string][]byte{"omflow/omflow/views.py": []byte("# OMFLOW 1.2.0.0\r\n"), "Apache24/conf/httpd.conf": []byte(newConf)})
-	writeFiles(t, base, map[string][]byte{"Apache24/conf/httpd.conf": conf})
+	newConf, _ := install.RepointHTTPDConf(conf, "Python311", "3.11", 64)
+	if !strings.Contains(string(newConf), `\Python311\python311.dll"`) || !strings.Contains(string(newConf), "mod_wsgi.cp311-win_amd64.pyd") {
+		t.Fatalf("httpd.conf pointed at Python311:\n%s", newConf)
+	}
+	src := filepath.Join(f.dir, "src-1.2.0.0")
+	writeFiles(t, src, map[string][]byte{"omflow/omflow/views.py": []byte("# OMFLOW 1.2.0.0\r\n")})
 	pkgPath := filepath.Join(f.dir, "omflow_update_1_2_0_0.tar.gz")
-	if r := cmd(t, "pack", "-key", f.key, "-version", "1.2.0.0", "-from", "1.1.6", "-python", "3.11", "-base", base, "-out", pkgPath, src); r.code != 0 {
+	if r := cmd(t, "pack", "-key", f.key, "-version", "1.2.0.0", "-from", "1.1.6", "-python", "3.11", "-out", pkgPath, src); r.code != 0 {
 		t.Fatalf("pack: %+v", r)
 	}
 	pythonCheck := func(j map[string]any) map[string]any {
@@ -102,7 +105,7 @@ func TestWindowsPythonMove(t *testing.T) {
 	c = pythonCheck(r.json(t))
 	msg, _ := c["message"].(string)
 	if r.code != 0 || c["ok"] != true || c["reason"] != "python-move" || !strings.Contains(msg, "3.7 (32-bit)") || !strings.Contains(msg, "3.11.0 (64-bit)") ||
-		!strings.Contains(msg, "Django==2.2.28 ldap3==2.9.1 openpyxl==3.0.10 pytz==2022.1") {
+		!strings.Contains(msg, "Django==2.2.28 ldap3==2.9.1 openpyxl==3.0.10 pytz==2022.1") || !strings.Contains(msg, "httpd.conf is pointed at it (3 lines)") {
 		t.Fatalf("check with Python311: exit %d %v", r.code, c)
 	}
 
@@ -171,7 +174,7 @@ func TestWindowsPythonMove(t *testing.T) {
 		}
 	}
 	f.answers(t, "1.2.0.0")
-	if b, _ := os.ReadFile(filepath.Join(f.root, `Apache24\conf\httpd.conf`)); string(b) != newConf {
+	if b, _ := os.ReadFile(filepath.Join(f.root, `Apache24\conf\httpd.conf`)); string(b) != string(newConf) {
 		t.Errorf("httpd.conf after apply:\n%s", b)
 	}
 	// The installation now runs on Python311 (httpd.conf loads it): the next update that

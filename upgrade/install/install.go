@@ -165,14 +165,7 @@ func WSGIPythonHome(path string) string {
 	if err != nil {
 		return ""
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(strings.TrimSpace(line))
-		if len(f) >= 2 && strings.EqualFold(f[0], "WSGIPythonHome") {
-			v := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), f[0]))
-			return strings.TrimRight(strings.Trim(v, `"'`), `/\`)
-		}
-	}
-	return ""
+	return wsgiPythonHome(b)
 }
 
 // Python is the interpreter that runs manage.py: the configured one, or the

@@ -299,3 +299,81 @@ func (in *Installation) WindowsPythonDir(requires string, payload []string) stri
 func (in *Installation) ApacheProgram() string {
 	return filepath.Join(in.Root, "Apache24", "bin", "httpd.exe")
 }
+
+// modWSGIModule is mod_wsgi's module for a Windows Python: mod_wsgi.cp37-win32.pyd.
+var modWSGIModule = regexp.MustCompile(`(?i)mod_wsgi\.cp3\d+-(win32|win_amd64)\.pyd`)
+
+// RepointHTTPDConf points an Apache httpd.conf that loads one Python folder (its
+// WSGIPythonHome) at the folder newFolder beside it, for Python newVersion ("3.11") of
+// bits (32 or 64): the folder in every path (WSGIPythonHome, LoadFile, LoadModule, the
+// WSGI paths), python37.dll's name, and mod_wsgi's module name (cp37-win32 ->
+// cp311-win32, win_amd64 for 64 bits). It returns the new text and the lines changed as
+// "old -> new"; none when httpd.conf names no Python folder or names newFolder already.
+// Line ends and everything else are kept byte for byte.
+func RepointHTTPDConf(conf []byte, newFolder, newVersion string, bits int) ([]byte, []string) {
+	home := wsgiPythonHome(conf)
+	base := home[strings.LastIndexAny(home, `/\`)+1:]
+	if home == "" || !pythonFolder.MatchString(base) || strings.EqualFold(base, newFolder) {
+		return conf, nil
+	}
+	newHome := home[:len(home)-len(base)] + newFolder
+	digits := strings.ReplaceAll(newVersion, ".", "")
+	plat := "win32"
+	if bits == 64 {
+		plat = "win_amd64"
+	}
+	var changes []string
+	lines := strings.SplitAfter(string(conf), "\n")
+	for i, line := range lines {
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		out := replaceFolder(line, home, newHome)
+		out = pythonDLLInPath.ReplaceAllString(out, "${1}python"+digits+".dll")
+		out = modWSGIModule.ReplaceAllString(out, "mod_wsgi.cp"+digits+"-"+plat+".pyd")
+		if out != line {
+			changes = append(changes, strings.TrimSpace(line)+" -> "+strings.TrimSpace(out))
+			lines[i] = out
+		}
+	}
+	return []byte(strings.Join(lines, "")), changes
+}
+
+// pythonDLLInPath is a python3X.dll at the end of a path: C:/x/Python/python37.dll".
+var pythonDLLInPath = regexp.MustCompile(`(?i)([/\\])python3\d+\.dll`)
+
+// replaceFolder replaces home in line where it is a whole path element (followed by a
+// separator, a quote, a space or the end), ASCII case aside, as Windows compares paths.
+func replaceFolder(line, home, newHome string) string {
+	lower, lh := strings.ToLower(line), strings.ToLower(home)
+	var b strings.Builder
+	i := 0
+	for {
+		j := strings.Index(lower[i:], lh)
+		if j < 0 {
+			b.WriteString(line[i:])
+			return b.String()
+		}
+		j += i
+		end := j + len(home)
+		if end == len(line) || strings.ContainsRune(`/\"' `+"\t\r\n", rune(line[end])) {
+			b.WriteString(line[i:j])
+			b.WriteString(newHome)
+		} else {
+			b.WriteString(line[i:end])
+		}
+		i = end
+	}
+}
+
+// wsgiPythonHome is WSGIPythonHome's folder in an Apache configuration's text.
+func wsgiPythonHome(conf []byte) string {
+	for _, line := range strings.Split(string(conf), "\n") {
+		f := strings.Fields(strings.TrimSpace(line))
+		if len(f) >= 2 && strings.EqualFold(f[0], "WSGIPythonHome") {
+			v := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), f[0]))
+			return strings.TrimRight(strings.Trim(v, `"'`), `/\`)
+		}
+	}
+	return ""
+}

@@ -139,3 +139,33 @@ func TestPythonDirFollowsApacheHTTPDConf(t *testing.T) {
 		})
 	}
 }
+
+func TestRepointHTTPDConf(t *testing.T) {
+	conf, err := os.ReadFile(filepath.Join("testdata", "httpd", "python37-32.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, changes := RepointHTTPDConf(conf, "Python311", "3.11", 32)
+	want := strings.NewReplacer(
+		`Server/Python/python37.dll"`+"\r\nLoadModule", `Server/Python311/python311.dll"`+"\r\nLoadModule",
+		`Server/Python/lib/site-packages/mod_wsgi/server/mod_wsgi.cp37-win32.pyd`, `Server/Python311/lib/site-packages/mod_wsgi/server/mod_wsgi.cp311-win32.pyd`,
+		`WSGIPythonHome "C:/PROGRA~1/OMFLOW Server/Python"`, `WSGIPythonHome "C:/PROGRA~1/OMFLOW Server/Python311"`,
+		`Server/python/Lib`, `Server/Python311/Lib`,
+	).Replace(string(conf))
+	if string(got) != want || len(changes) != 4 {
+		t.Fatalf("RepointHTTPDConf:\n%s\nwant:\n%s\nchanges: %q", got, want, changes)
+	}
+	if !strings.Contains(string(got), "#LoadFile \"C:/PROGRA~1/OMFLOW Server/Python/python37.dll\"") || !strings.Contains(string(got), "Server/PythonDocs\"") {
+		t.Errorf("a comment or another folder changed:\n%s", got)
+	}
+	got64, _ := RepointHTTPDConf(conf, "Python311", "3.11", 64)
+	if !strings.Contains(string(got64), "mod_wsgi.cp311-win_amd64.pyd") {
+		t.Errorf("64-bit module name:\n%s", got64)
+	}
+	// Already there, or no Python named: nothing to do.
+	for _, c := range [][]byte{got, []byte("Listen 80\r\n")} {
+		if out, changes := RepointHTTPDConf(c, "Python311", "3.11", 32); string(out) != string(c) || changes != nil {
+			t.Errorf("RepointHTTPDConf changed %q: %q", c, changes)
+		}
+	}
+}
