@@ -24,6 +24,7 @@ type logDir struct {
 // given (the installation's root, or the system's temporary folder: chosen by the
 // administrator); path itself is refused when it is a link.
 func openLogDir(path string) (*logDir, error) {
+	path = filepath.Clean(path) // $TMPDIR may end in a slash
 	parent, base := filepath.Dir(path), filepath.Base(path)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, err

@@ -67,3 +67,37 @@ func TestNothingIsWrittenThroughALinkedFolder(t *testing.T) {
 		})
 	}
 }
+
+// Days after an update that replaced files in a folder the service account writes in,
+// that account swaps the folder for a link to root's: the rollback, which puts the
+// originals back by rename, refuses instead of writing through the link.
+func TestUndoWritesNothingThroughALinkPlantedSince(t *testing.T) {
+	f := newFixture(t, 0)
+	writeTree(t, f.root, map[string]file{"server/uploads/victim": {data: "old"}})
+	f.new = map[string]file{"server/uploads/victim": {data: "new"}}
+	f.ops = []Op{{Kind: Replace, Path: "server/uploads/victim"}}
+	if _, err := f.applyAll(t, "1.1.6.1", "1.1.6.3", Options{}); err != nil {
+		t.Fatal(err)
+	}
+	outside := t.TempDir()
+	writeTree(t, outside, map[string]file{"victim": {data: "root's"}})
+	uploads := filepath.Join(f.root, "server", "uploads")
+	if err := os.Rename(uploads, uploads+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, uploads); err != nil {
+		t.Fatal(err)
+	}
+	before, beforeOut := snapshot(t, f.root), snapshot(t, outside)
+	_, err := UndoLast(t.Context(), f.state, f.root, Options{})
+	var refused *outcome.RefusedError
+	if !errors.As(err, &refused) || refused.Reason != "target" {
+		t.Fatalf("got %v, want refused \"target\"", err)
+	}
+	if d := diffTrees(snapshot(t, outside), beforeOut); d != "" {
+		t.Fatalf("the rollback wrote in the folder the link names:\n%s", d)
+	}
+	if d := diffTrees(snapshot(t, f.root), before); d != "" {
+		t.Fatalf("a refused rollback changed the installation:\n%s", d)
+	}
+}
