@@ -22,14 +22,20 @@ build: cli wizard
 cli:
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/omflow-upgrade ./cmd/omflow-upgrade
 
+# The wizard's build flags: no symbol tables or paths of this machine, and without
+# Fyne's colour emoji font (4 MB in the program, parsed again for each text style before
+# the first frame; the wizard shows no emoji). docs/DESIGN.md, "Start-up and size".
+WIZARD_FLAGS ?= -trimpath -ldflags "-s -w"
+WIZARD_TAGS  ?= no_emoji
+
 # The wizard, X11 build (runs under XWayland on Wayland desktops too).
 wizard: deps
-	@if [ -d cmd/omflow-upgrade-wizard ]; then $(GO) build -o $(BIN)/omflow-upgrade-wizard ./cmd/omflow-upgrade-wizard; fi
+	@if [ -d cmd/omflow-upgrade-wizard ]; then $(GO) build $(WIZARD_FLAGS) -tags $(WIZARD_TAGS) -o $(BIN)/omflow-upgrade-wizard ./cmd/omflow-upgrade-wizard; fi
 
 # The wizard, native Wayland build (Fyne's wayland tag).
 wizard-wayland:
 	scripts/deps.sh wayland
-	$(GO) build -tags wayland -o $(BIN)/omflow-upgrade-wizard-wayland ./cmd/omflow-upgrade-wizard
+	$(GO) build $(WIZARD_FLAGS) -tags wayland,$(WIZARD_TAGS) -o $(BIN)/omflow-upgrade-wizard-wayland ./cmd/omflow-upgrade-wizard
 
 # The README's first command: the upgrade end to end on a demo installation.
 run: deps cli

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 
 	"omflow-upgrade/assets"
 	"omflow-upgrade/i18n"
@@ -62,6 +63,11 @@ type Config struct {
 	GOOS string
 	// Quit ends the program (Finish, Cancel, a relaunch); nil closes the window.
 	Quit func()
+	// DeferLoad leaves the look at the installation and the package (detection, the
+	// run's log, the status, the package's signature check) until the window has drawn
+	// its first frame, so that the window is up before that work starts. The program
+	// sets it; tests leave it false and the look starts at once.
+	DeferLoad bool
 }
 
 // App is the wizard for one installation and one package.
@@ -71,6 +77,13 @@ type App struct {
 	loc    *i18n.Localizer
 	win    fyne.Window
 	wz     *wizard.Wizard
+	// content is what Content returns: the wizard, under a frame probe with DeferLoad.
+	content fyne.CanvasObject
+
+	// shown is the step on the screen; laidOut holds, per step not shown, the objects
+	// its screen asked to lay out again (see relayout), for when it is shown.
+	shown   *wizard.Step
+	laidOut map[*wizard.Step][]fyne.CanvasObject
 
 	lang    *languageScreen
 	license *licenseScreen
@@ -125,7 +138,8 @@ func New(win fyne.Window, cfg Config) *App {
 	if cfg.Language == "" {
 		cfg.Language = i18n.Detect()
 	}
-	a := &App{cfg: cfg, bundle: i18n.MustLoad(), win: win, elevated: true}
+	a := &App{cfg: cfg, bundle: i18n.MustLoad(), win: win, elevated: true,
+		laidOut: map[*wizard.Step][]fyne.CanvasObject{}}
 	a.loc = a.bundle.Localizer(cfg.Language)
 	a.lang = newLanguageScreen(a)
 	a.license = newLicenseScreen(a)
@@ -133,17 +147,32 @@ func New(win fyne.Window, cfg Config) *App {
 	a.update = newUpdateScreen(a)
 	a.python = newPythonScreen(a)
 	a.restart = newRestartScreen(a)
-	a.wz = wizard.New(win, a.labels(), a.lang.step, a.license.step, a.check.step, a.update.step,
-		a.python.step, a.restart.step)
+	steps := []*wizard.Step{a.lang.step, a.license.step, a.check.step, a.update.step, a.python.step, a.restart.step}
+	for _, st := range steps {
+		enter := st.OnEnter
+		st.OnEnter = func() {
+			a.shown = st
+			a.layOutShown()
+			if enter != nil {
+				enter()
+			}
+		}
+	}
+	a.wz = wizard.New(win, a.labels(), steps...)
 	a.wz.OnFinish = a.quit
 	a.wz.OnCancel = a.quit
 	win.SetTitle(a.t("app.title", nil))
-	go a.load(cfg.Package)
+	a.content = a.wz
+	if cfg.DeferLoad {
+		a.content = container.NewStack(a.wz, wizard.NewFrameProbe(func() { go a.load(cfg.Package) }))
+	} else {
+		go a.load(cfg.Package)
+	}
 	return a
 }
 
 // Content is the wizard, to set as the window's content.
-func (a *App) Content() fyne.CanvasObject { return a.wz }
+func (a *App) Content() fyne.CanvasObject { return a.content }
 
 // Wizard is the generic wizard the screens run in (tests, screenshots).
 func (a *App) Wizard() *wizard.Wizard { return a.wz }

@@ -582,6 +582,23 @@ func TestOSLocaleIsPreselected(t *testing.T) {
 	assert.Equal(t, zh.T("language.suggested", map[string]any{"Language": "繁體中文"}), h.a.lang.suggested.Text)
 }
 
+func TestInstallationAndPackageAreReadBehindTheFirstFrame(t *testing.T) {
+	d := newTestDemo(t, DemoInstalled)
+	test.NewTempApp(t).Settings().SetTheme(Theme())
+	win := test.NewTempWindow(t, nil)
+	a := New(win, Config{Root: d.Root, PublicKey: d.PublicKey, Package: d.Package, Language: "en", DeferLoad: true})
+	win.SetContent(a.Content())
+	win.Resize(fyne.NewSize(960, 660))
+	assert.Never(t, a.settled.Load, 300*time.Millisecond, tick, "read before the window was drawn")
+	_, next, _ := a.Wizard().Buttons()
+	assert.True(t, next.Disabled(), "Next waits for the look at the installation")
+
+	win.Canvas().Capture() // the first frame
+	require.Eventually(t, a.settled.Load, wait, tick, "the wizard reads the installation and the package")
+	require.Eventually(t, func() bool { return !next.Disabled() }, wait, tick)
+	assert.Equal(t, DemoUpdate, a.pkg.Manifest.Version)
+}
+
 func TestMissingInstallationIsExplained(t *testing.T) {
 	d := newTestDemo(t, DemoInstalled)
 	nowhere := filepath.Join(t.TempDir(), "not-omflow")

@@ -422,7 +422,7 @@ func (s *checkScreen) relabel() {
 	}
 	s.step.SetNextEnabled(s.allowed())
 	// The checklist changes its items through fyne.Do: lay the box out again after them.
-	relayout(s.body)
+	s.a.relayout(s.step, s.body)
 }
 
 // Plural is the message id in the plural form for count.

@@ -139,7 +139,7 @@ func (s *languageScreen) relabel() {
 	}
 	s.rollback.relabel()
 	s.step.SetNextEnabled(a.loaded && a.elevated && a.pending == nil && !s.recovering && !s.rollback.running)
-	relayout(s.rootBox, s.recoverBox, s.rollback.box, s.body, s.scroll)
+	s.a.relayout(s.step, s.rootBox, s.recoverBox, s.rollback.box, s.body, s.scroll)
 }
 
 // recover finishes or undoes the interrupted run, off the UI goroutine.

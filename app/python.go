@@ -158,7 +158,7 @@ func (s *pythonScreen) relabel() {
 		s.commandText.SetText(r.Command)
 	}
 	s.step.SetNextEnabled(!s.busy && r != nil && !missing && s.err == nil)
-	relayout(s.body, s.scroll)
+	s.a.relayout(s.step, s.body, s.scroll)
 }
 
 // compare reads both environments and lists what the new one lacks.

@@ -149,5 +149,5 @@ func (s *restartScreen) relabel() {
 	s.backup.SetText(bk)
 	setVisible(s.backup, bk != "")
 	s.logPath.SetText(a.t("restart.log", map[string]any{"Path": a.LogPath()}))
-	relayout(s.body, s.scroll)
+	s.a.relayout(s.step, s.body, s.scroll)
 }

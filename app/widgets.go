@@ -6,6 +6,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
+
+	"omflow-upgrade/wizard"
 )
 
 // wrapped is a label whose text wraps at the screen's width.
@@ -46,14 +48,32 @@ func setVisible(o fyne.CanvasObject, visible bool) {
 	}
 }
 
-// relayout lays objects out again once the texts set now are drawn: a label whose text
-// grows by lines does not make its box taller by itself. Objects go outer last.
-func relayout(objs ...fyne.CanvasObject) {
+// relayout lays the objects of step's screen out again once the texts set now are drawn:
+// a label whose text grows by lines does not make its box taller by itself. Objects go
+// outer last. A screen not shown is laid out when it is shown: measuring texts no one
+// sees (every screen is labelled at start) would hold up the window's first frame.
+func (a *App) relayout(step *wizard.Step, objs ...fyne.CanvasObject) {
 	fyne.Do(func() {
-		for _, o := range objs {
-			o.Refresh()
+		if step != a.shown {
+			a.laidOut[step] = objs
+			return
 		}
+		refreshAll(objs)
 	})
+}
+
+// layOutShown lays out what the screen now shown asked for while it was not.
+func (a *App) layOutShown() {
+	if objs, ok := a.laidOut[a.shown]; ok {
+		delete(a.laidOut, a.shown)
+		refreshAll(objs)
+	}
+}
+
+func refreshAll(objs []fyne.CanvasObject) {
+	for _, o := range objs {
+		o.Refresh()
+	}
 }
 
 // commandLine is how this program was started, for a person to type again.

@@ -9,6 +9,10 @@
 #
 # VERSION (a.b.c.d, default 1.0.0.0) is the file and product version.
 #
+# The wizard is built like the Linux one (Makefile, WIZARD_FLAGS): without symbol tables
+# (-s -w; a panic still prints its stack), without this machine's paths, and without
+# Fyne's colour emoji font (no_emoji).
+#
 # Why the CLI asks for no elevation: it runs unattended (Ansible over WinRM/SSH, scheduled
 # tasks), where a requireAdministrator program cannot start from a non-elevated shell at
 # all (CreateProcess fails with ERROR_ELEVATION_REQUIRED); it says "run as
@@ -42,7 +46,7 @@ wizard)
 		exit 1
 	}
 	build=(env GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc
-		"$GO" build -trimpath -ldflags -H=windowsgui -o "$out" "./$cmd")
+		"$GO" build -trimpath -tags no_emoji -ldflags "-H=windowsgui -s -w" -o "$out" "./$cmd")
 	;;
 *) usage ;;
 esac

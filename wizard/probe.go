@@ -1,0 +1,26 @@
+package wizard
+
+import (
+	"image"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+)
+
+// NewFrameProbe is an invisible object (one transparent pixel in the top left corner)
+// that calls drawn once, the first time a window paints it. Put it over the window's
+// content (container.NewStack(content, probe)): drawn then says the first frame is on
+// the screen, to start work that should wait behind it. drawn runs on the UI goroutine
+// while the frame is painted, so it must return at once (start a goroutine).
+func NewFrameProbe(drawn func()) fyne.CanvasObject {
+	var once sync.Once
+	blank := image.NewNRGBA(image.Rect(0, 0, 1, 1))
+	pixel := canvas.NewRaster(func(w, h int) image.Image {
+		once.Do(drawn)
+		return blank
+	})
+	pixel.Resize(fyne.NewSize(1, 1))
+	return container.NewWithoutLayout(pixel)
+}
