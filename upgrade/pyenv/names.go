@@ -21,10 +21,11 @@ var (
 	validSpecifiers = regexp.MustCompile(`(?i)^\s*(===|==|!=|~=|<=|>=|<|>)\s*[A-Z0-9][A-Z0-9.!+_-]*(\.\*)?\s*(,\s*(===|==|!=|~=|<=|>=|<|>)\s*[A-Z0-9][A-Z0-9.!+_-]*(\.\*)?\s*)*$`)
 )
 
-// validPackage: a project name and a version, or (no version) a name with specifiers.
+// validPackage: a project name and a version (pinned as name==version, so "4.2.*", a
+// series, is a version too), or (no version) a name with specifiers.
 func validPackage(p Package) bool {
 	if p.Version != "" {
-		return validName.MatchString(p.Name) && validVersion.MatchString(p.Version)
+		return validName.MatchString(p.Name) && validVersion.MatchString(strings.TrimSuffix(p.Version, ".*"))
 	}
 	name := RequirementName(p.Name)
 	if name == p.Name {

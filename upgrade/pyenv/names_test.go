@@ -80,6 +80,9 @@ func TestCheckPackagesNameRule(t *testing.T) {
 		{"a", "", true},
 		{"pkg", "2!1.0.post1+ubuntu.1", true},
 		{"A1-b.c_d", "1.0rc1", true},
+		{"Django", "4.2.*", true}, // a series, pinned as Django==4.2.*
+		{"Django", "4.2.* --pre", false},
+		{"Django", ".*", false},
 		{"", "1", false},
 		{"-pkg", "1", false},
 		{"pkg-", "1", false},
