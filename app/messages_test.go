@@ -100,3 +100,51 @@ func TestEveryMessageIDUsedExistsInEveryLanguage(t *testing.T) {
 		t.Errorf("message ids used but missing:\n%s", strings.Join(missing, "\n"))
 	}
 }
+
+// Every check the core can report has a title in the wizard's words: the core's check
+// names are read from its sources (the constants named Check...).
+func TestEveryCheckOfTheCoreHasATitle(t *testing.T) {
+	fset := token.NewFileSet()
+	files, err := filepath.Glob(filepath.Join("..", "upgrade", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, file, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		{
+			for _, d := range f.Decls {
+				g, ok := d.(*ast.GenDecl)
+				if !ok || g.Tok != token.CONST {
+					continue
+				}
+				for _, spec := range g.Specs {
+					vs := spec.(*ast.ValueSpec)
+					for i, name := range vs.Names {
+						if !strings.HasPrefix(name.Name, "Check") || i >= len(vs.Values) {
+							continue
+						}
+						lit, ok := vs.Values[i].(*ast.BasicLit)
+						if !ok || lit.Kind != token.STRING {
+							continue
+						}
+						found++
+						check, _ := strconv.Unquote(lit.Value)
+						if _, ok := checkNames[check]; !ok {
+							t.Errorf("upgrade.%s (%q) has no title in checkNames", name.Name, check)
+						}
+					}
+				}
+			}
+		}
+	}
+	if found < 10 {
+		t.Fatalf("found only %d check names in the core's sources: the scan is broken", found)
+	}
+}
