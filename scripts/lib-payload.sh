@@ -9,9 +9,10 @@
 # omflow-upgrade program to use.
 payload() {
 	local work=$1 files=$2 size_mb=$3
-	python3 - "$work/src" "$files" "$size_mb" <<'PY'
+	"$BIN" demo -root "$work/omflow" -version 1.1.6.1 -port 0 >/dev/null
+	python3 - "$work/src" "$work/omflow" "$files" "$size_mb" <<'PY'
 import os, random, sys
-src, n, size_mb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+src, root, n, size_mb = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 per = size_mb * 1024 * 1024 // n
 rnd = random.Random(1)
 words = [("".join(rnd.choice("abcdefghijklmnopqrstuvwxyz_") for _ in range(rnd.randint(2, 12)))) for _ in range(4000)]
@@ -25,9 +26,12 @@ for i in range(n):
         out.append(line); total += len(line)
     with open(p, "w") as f:
         f.write("".join(out)[:per])
+    # The installed copy: same path, older content.
+    old = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(old), exist_ok=True)
+    with open(old, "w") as f:
+        f.write("# old\n")
 PY
-	"$BIN" demo -root "$work/omflow" -version 1.1.6.1 -port 0 >/dev/null
-	(cd "$work/src" && find . -type f) | while read -r f; do mkdir -p "$work/omflow/$(dirname "$f")"; echo "# old" >"$work/omflow/$f"; done
 	"$BIN" keygen -out "$work/keys" >/dev/null
 	"$BIN" pack -key "$work/keys/omflow-upgrade.key" -version 1.1.6.3 -out "$work/update.tar.gz" "$work/src" >/dev/null
 	echo "package: $files files, $(du -sm "$work/src" | cut -f1) MB of payload, $(du -m "$work/update.tar.gz" | cut -f1) MB compressed"
