@@ -5,7 +5,7 @@ BIN     ?= bin
 FUZZTIME ?= 10s
 CONTRACT ?= ../shared/tools/cli-contract
 
-.PHONY: all build cli wizard wizard-wayland run run-real demo test vet nofyne unit race fuzz contract test-windows bench bench-wizard deps deps-test clean \
+.PHONY: all build cli wizard wizard-wayland run run-real demo test vet nofyne unit race fuzz contract test-windows bench bench-go bench-wizard deps deps-test clean \
 	windows windows-cli windows-wizard windows-bundle windows-sign screenshots install
 
 all: build
@@ -92,9 +92,14 @@ fuzz:
 contract:
 	@if [ -x $(CONTRACT) ]; then $(CONTRACT); else echo "skip contract: $(CONTRACT) not found"; fi
 
+# Each figure against its limit, as min / median / max over several runs (issue 19):
+# apply and rollback, check, the wizard's first frame, memory and size, and the rest.
 bench: cli
+	@for s in scripts/bench-*.sh; do [ -x "$$s" ] && { echo "== $$s"; "$$s" || true; }; done
+
+# The core's Go benchmarks (ns/op of one function, not a whole run).
+bench-go:
 	$(GO) test -run='^$$' -bench=. -benchtime=3x ./upgrade/...
-	@for s in scripts/bench-*.sh; do [ -x "$$s" ] && "$$s" || true; done
 
 # Windows, cross-built on Linux: the command (CGO_ENABLED=0) and the wizard (cgo with
 # mingw-w64), each with its manifest, version resource and icon.

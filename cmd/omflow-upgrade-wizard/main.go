@@ -127,7 +127,11 @@ func run(args []string) int {
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", icon))
 	a.Settings().SetTheme(app.Theme())
+	fonts := app.ReadFonts()
 	w := a.NewWindow("OMFLOW")
+	w.Resize(fyne.NewSize(960, 660))
+	w.CenterOnScreen()
+	w.Show() // the window is made (X, OpenGL) while the fonts are read
 	cfg.Quit = a.Quit
 	// Interrupted from a terminal: leave through the app, so that deferred clean-up (the
 	// demo's service) runs.
@@ -138,11 +142,10 @@ func run(args []string) int {
 		fyne.Do(a.Quit)
 	}()
 	cfg.DeferLoad = true
+	<-fonts
 	wz := app.New(w, cfg)
 	w.SetContent(reportFirstFrame(wz.Content()))
-	w.Resize(fyne.NewSize(960, 660))
-	w.CenterOnScreen()
-	w.ShowAndRun()
+	a.Run()
 	return 0
 }
 

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Benchmark: `omflow-upgrade check` of a package of FILES files (about SIZE_MB of
+# payload) against its physical limit, hashing the payload once (`sha256sum` of every
+# payload file), RUNS times each, in turn (check, sha256sum, check, ...), the ratio taken
+# pair by pair so that a machine whose speed drifts still compares like with like. Every
+# figure as min / median / max; the ratio against its limit, 1.2.
+# Usage: scripts/bench-check.sh [FILES] [SIZE_MB] [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib-stats.sh
+. scripts/lib-payload.sh
+files=${1:-20000}; size_mb=${2:-300}; runs=${3:-5}
+work=$(mktemp -d "${TMPDIR:-/tmp}/omflow-bench-check.XXXXXX")
+BIN="$work/omflow-upgrade"
+cleanup() { [ -x "$work/omflow/server/omflow_server" ] && "$work/omflow/server/omflow_server" stop >/dev/null 2>&1; rm -rf "$work"; }
+[ "${KEEP:-0}" = 1 ] || trap cleanup EXIT
+CGO_ENABLED=0 go build -o "$BIN" ./cmd/omflow-upgrade
+payload "$work" "$files" "$size_mb"
+echo "on $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+ms() { echo $(( ($2 - $1) / 1000000 )); }
+hash_payload() { (cd "$work/src" && find . -type f -print0 | xargs -0 sha256sum >/dev/null); }
+declare -a t_check t_sum ratio
+# One of each first, not counted: the package and the payload in the page cache for both.
+"$BIN" check -root "$work/omflow" -pubkey "$work/keys/omflow-upgrade.pub" "$work/update.tar.gz" >/dev/null 2>&1 || true
+hash_payload
+for _ in $(seq 1 "$runs"); do
+	s=$(date +%s%N)
+	# check exits 1 on warnings (the demo's service runs); only its time counts here.
+	"$BIN" check -root "$work/omflow" -pubkey "$work/keys/omflow-upgrade.pub" "$work/update.tar.gz" >"$work/check.out" 2>&1 || true
+	e=$(date +%s%N); c=$(ms "$s" "$e")
+	s=$(date +%s%N); hash_payload; e=$(date +%s%N); h=$(ms "$s" "$e")
+	t_check+=("$c"); t_sum+=("$h")
+	ratio+=("$(awk -v a="$c" -v b="$h" 'BEGIN { printf "%.3f", a / b }')")
+done
+figure "check" ms "" "${t_check[@]}"
+figure "sha256sum of the payload" ms "" "${t_sum[@]}"
+figure "check / sha256sum, pair by pair" "" 1.2 "${ratio[@]}"
