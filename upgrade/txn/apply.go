@@ -306,8 +306,8 @@ func (t *Txn) finishCommit() (string, error) {
 			return "", err
 		}
 		keep = ""
-		if err := removeAll(t.BackupDir()); err != nil {
-			return "", fmt.Errorf("remove %q: %w", t.BackupDir(), err)
+		if err := t.discard(t.BackupDir()); err != nil {
+			return "", err
 		}
 		if t.j.Tree {
 			// Its entries are back in the root; what is left is an empty folder.

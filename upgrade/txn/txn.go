@@ -210,10 +210,14 @@ func (t *Txn) cleanOrphans() {
 	removeFile(t.journalPath() + ".tmp")
 	ents, _ := os.ReadDir(t.stateDir)
 	for _, e := range ents {
-		if e.IsDir() && strings.HasPrefix(e.Name(), "staging-") {
-			p := filepath.Join(t.stateDir, e.Name())
+		p := filepath.Join(t.stateDir, e.Name())
+		switch {
+		case e.IsDir() && strings.HasPrefix(e.Name(), "staging-"):
 			t.opt.logf("removing staging folder %s of a run that ended before it began", p)
 			removeTree(p)
+		case e.IsDir() && strings.HasPrefix(e.Name(), discardedPrefix):
+			t.opt.logf("removing %s, the files an earlier rollback took out", p)
+			removeAll(p)
 		}
 	}
 	ents, _ = os.ReadDir(t.backupsDir())
@@ -224,6 +228,27 @@ func (t *Txn) cleanOrphans() {
 			removeTree(p)
 		}
 	}
+}
+
+// discardedPrefix names the folders of files a committed rollback took out of the
+// installation (the undone update's own files): nothing needs them, and removing 20,000
+// files costs more than the rollback itself, so the rollback only renames its backup
+// folder to discarded-ID and the next run removes it first, while OMFLOW runs and before
+// its disk-space check.
+const discardedPrefix = "discarded-"
+
+// discard puts dir, a folder of the state folder, out of the way for the next run to
+// remove: one rename (removed at once when the rename fails).
+func (t *Txn) discard(dir string) error {
+	to := filepath.Join(t.stateDir, discardedPrefix+filepath.Base(dir))
+	err := os.Rename(dir, to)
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		return nil // gone already: a commit repeated after a crash
+	}
+	if err := removeAll(dir); err != nil {
+		return fmt.Errorf("remove %q: %w", dir, err)
+	}
+	return nil
 }
 
 // ID is the run's id (also its backup folder's name).
