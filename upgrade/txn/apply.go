@@ -354,6 +354,9 @@ func (t *Txn) Close() error {
 		}
 		t.done = true
 	}
+	if t.cleaning != nil {
+		<-t.cleaning
+	}
 	lerr := t.lock.release()
 	t.lock = nil
 	// Leave no empty state folder behind.

@@ -58,3 +58,36 @@ func mountTmpfs(t *testing.T, dir string) {
 	}
 	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
 }
+
+// The files a rollback put aside count as free space for the next run, which removes
+// them beside its own work: on a 4 MB file system with 2 MB of them (2 MB free), a run
+// that needs 2.5 MB (and the 1 MB journal margin) begins, and the folder is gone when it
+// ends.
+func TestDiscardedFilesCountAsFreeSpace(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "omflow")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("none", root, "tmpfs", 0, "size=4m"); err != nil {
+		testneed.Missing(t, "a tmpfs mount (needs root): %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(root, unix.MNT_DETACH) })
+	state := filepath.Join(root, ".omflow-upgrade")
+	aside := filepath.Join(state, discardedPrefix+"20261204-000000.000000")
+	if err := os.MkdirAll(filepath.Join(aside, "files"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(aside, "files", "big"), make([]byte, 2<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := Begin(t.Context(), state, root, Options{Command: "apply", NeedBytes: 5 << 19})
+	if err != nil {
+		t.Fatalf("Begin with 2 MB put aside by a rollback: %v", err)
+	}
+	if err := tx.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(aside); !os.IsNotExist(err) {
+		t.Fatalf("the folder a rollback put aside is still there after the run: %v", err)
+	}
+}

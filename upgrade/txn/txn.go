@@ -123,6 +123,11 @@ type Txn struct {
 	resumed        bool       // reopened by Resume
 	rollbackTried  bool       // a rollback began (and may have stopped half-way)
 	owners         ownerState // what the run said of owners and labels (owner_unix.go)
+	// discarded are earlier rollbacks' folders of taken-out files, freeing their bytes;
+	// cleaning is closed once removeDiscarded has removed them.
+	discarded []string
+	freeing   int64
+	cleaning  chan struct{}
 }
 
 // journalMargin is room for the journal and the folders' metadata.
@@ -146,7 +151,7 @@ func Begin(ctx context.Context, stateDir, root string, opt Options) (*Txn, error
 			Err: fmt.Errorf("an interrupted %s run %s (%s -> %s, phase %s) waits for recover", j.Kind, j.ID, j.From, j.To, j.Phase)}
 	}
 	t.cleanOrphans()
-	if err := t.checkSpace(opt.NeedBytes); err != nil {
+	if err := t.checkSpace(opt.NeedBytes - t.freeing); err != nil {
 		t.lock.release()
 		return nil, err
 	}
@@ -154,7 +159,43 @@ func Begin(ctx context.Context, stateDir, root string, opt Options) (*Txn, error
 		t.lock.release()
 		return nil, fmt.Errorf("create staging folder %q: %w", t.StagingDir(), err)
 	}
+	t.removeDiscarded()
 	return t, nil
+}
+
+// removeDiscarded removes the folders earlier rollbacks put aside, on a goroutine beside
+// the run's own work (unlinking 20,000 files is the disk's and the other core's work, not
+// the extraction's); Close waits for it before it lets go of the lock.
+func (t *Txn) removeDiscarded() {
+	if len(t.discarded) == 0 {
+		return
+	}
+	done := make(chan struct{})
+	t.cleaning = done
+	dirs := t.discarded
+	go func() {
+		defer close(done)
+		for _, p := range dirs {
+			t.opt.logf("removing %s, the files an earlier rollback took out", p)
+			if err := removeAll(p); err != nil {
+				t.opt.logf("remove %s: %v", p, err)
+			}
+		}
+	}()
+}
+
+// treeBytes is the size of the files below dir (0 when it cannot be read).
+func treeBytes(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }
 
 func open(ctx context.Context, stateDir, root string, opt Options) (*Txn, error) {
@@ -216,8 +257,8 @@ func (t *Txn) cleanOrphans() {
 			t.opt.logf("removing staging folder %s of a run that ended before it began", p)
 			removeTree(p)
 		case e.IsDir() && strings.HasPrefix(e.Name(), discardedPrefix):
-			t.opt.logf("removing %s, the files an earlier rollback took out", p)
-			removeAll(p)
+			t.discarded = append(t.discarded, p)
+			t.freeing += treeBytes(p)
 		}
 	}
 	ents, _ = os.ReadDir(t.backupsDir())
