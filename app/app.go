@@ -93,10 +93,13 @@ type App struct {
 	restart *restartScreen
 
 	// What the wizard found and did. Written on the UI goroutine only.
-	loaded   bool // the start-up look at installation and package is done
-	settled  atomic.Bool
-	in       *install.Installation
-	inErr    error
+	loaded  bool // the start-up look at installation and package is done
+	settled atomic.Bool
+	in      *install.Installation
+	inErr   error
+	// sess is the session on the installation, opened once at the start; nil when
+	// there is none (inErr says why).
+	sess     *upgrade.Session
 	log      *runlog.Log
 	elevated bool
 	pending  *upgrade.Pending
@@ -252,17 +255,33 @@ func (a *App) options() upgrade.Options {
 	}
 }
 
+// session is the wizard's session with the options of now (the check screen's choices
+// change them). Without an installation found at the start it looks again, for the
+// error. Call it on the UI goroutine.
+func (a *App) session(ctx context.Context) (*upgrade.Session, error) {
+	opt := a.options()
+	if a.sess == nil {
+		return upgrade.Open(ctx, opt)
+	}
+	return a.sess.With(func(o *upgrade.Options) { *o = opt }), nil
+}
+
 // load finds the installation, opens the run's log, asks whether an earlier run waits
 // for recovery and opens the package, then shows what it found. It runs off the UI
 // goroutine.
 func (a *App) load(pkgPath string) {
 	ctx := context.Background()
-	in, inErr := install.Detect(a.cfg.Root, a.cfg.Override)
+	sess, inErr := upgrade.Open(ctx, a.options())
+	var in *install.Installation
 	logDir := ""
-	if in != nil {
+	if sess != nil {
+		in = sess.Installation()
 		logDir = in.LogsDir()
 	}
 	log := runlog.Open(logDir, "wizard")
+	if sess != nil {
+		sess = sess.With(func(o *upgrade.Options) { o.Log = log })
+	}
 	elevated := true
 	if a.cfg.Elevation != nil {
 		ok, err := a.cfg.Elevation.IsElevated()
@@ -271,10 +290,8 @@ func (a *App) load(pkgPath string) {
 	}
 	var pending *upgrade.Pending
 	var lastBackup *upgrade.Backup
-	if in != nil {
-		opt := a.options()
-		opt.Log = log
-		if st, err := upgrade.Status(ctx, opt); err == nil {
+	if sess != nil {
+		if st, err := sess.Status(ctx); err == nil {
 			pending = st.Pending
 			if len(st.Backups) > 0 {
 				lastBackup = &st.Backups[0]
@@ -285,11 +302,11 @@ func (a *App) load(pkgPath string) {
 	} else {
 		log.Logf("installation: %v", inErr)
 	}
-	folder, plan, licensed, planErr := a.planFolder(ctx, pkgPath, log)
+	folder, plan, licensed, planErr := planFolder(ctx, sess, inErr, pkgPath)
 	p, pkgErr := a.openPackage(ctx, in, licensed, log)
 	fyne.Do(func() {
 		a.loaded = true
-		a.in, a.inErr, a.log, a.elevated, a.pending, a.lastBackup = in, inErr, log, elevated, pending, lastBackup
+		a.sess, a.in, a.inErr, a.log, a.elevated, a.pending, a.lastBackup = sess, in, inErr, log, elevated, pending, lastBackup
 		a.folder, a.plan, a.planErr = folder, plan, planErr
 		a.pkg, a.pkgErr = p, pkgErr
 		a.relabel()
@@ -300,13 +317,15 @@ func (a *App) load(pkgPath string) {
 // planFolder plans the chain through path when it is a folder of packages, and names
 // the package whose license is shown: the chain's last (the version the administrator
 // ends at), or path itself when it is one package.
-func (a *App) planFolder(ctx context.Context, path string, log *runlog.Log) (folder bool, plan *upgrade.PlanReport, licensed string, err error) {
+// sess is nil, and inErr says why, when there is no installation.
+func planFolder(ctx context.Context, sess *upgrade.Session, inErr error, path string) (folder bool, plan *upgrade.PlanReport, licensed string, err error) {
 	if fi, serr := os.Stat(path); path == "" || serr != nil || !fi.IsDir() {
 		return false, nil, path, nil
 	}
-	opt := a.options()
-	opt.Log = log
-	plan, err = upgrade.Plan(ctx, opt, path, "")
+	if sess == nil {
+		return true, nil, "", inErr
+	}
+	plan, err = sess.Plan(ctx, path, "")
 	if plan != nil && len(plan.Steps) > 0 {
 		licensed = plan.Steps[len(plan.Steps)-1].Package
 	}
@@ -345,8 +364,9 @@ func (a *App) SetPackage(path string) {
 	a.pkg, a.pkgErr, a.report, a.reportErr = nil, nil, nil, nil
 	a.relabel()
 	log, in := a.log, a.in
+	sess, inErr := a.session(context.Background())
 	go func() {
-		folder, plan, licensed, planErr := a.planFolder(context.Background(), path, log)
+		folder, plan, licensed, planErr := planFolder(context.Background(), sess, inErr, path)
 		p, err := a.openPackage(context.Background(), in, licensed, log)
 		fyne.Do(func() {
 			if a.cfg.Package != path {

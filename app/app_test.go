@@ -53,7 +53,10 @@ func crashingApply(spec string) {
 			select {}
 		}
 	}}
-	_, err := upgrade.Apply(context.Background(), opt, f[2])
+	s, err := upgrade.Open(context.Background(), opt)
+	if err == nil {
+		_, err = s.Apply(context.Background(), f[2])
+	}
 	fmt.Fprintln(os.Stderr, "apply was not killed:", err)
 	os.Exit(3)
 }
@@ -743,7 +746,7 @@ func TestCancelBeforeTheUpdateLeavesEverythingAsItWas(t *testing.T) {
 	test.Tap(dialogButton(h.win, h.en.T("wizard.yes", nil)))
 	assert.True(t, h.quit)
 	serves(t, d.Root, DemoInstalled)
-	st, err := upgrade.Status(context.Background(), upgrade.Options{Root: d.Root})
+	st, err := openSession(t, upgrade.Options{Root: d.Root}).Status(context.Background())
 	require.NoError(t, err)
 	assert.Nil(t, st.Pending)
 	assert.Empty(t, st.Backups, "the check wrote nothing but its log")
@@ -973,4 +976,12 @@ func TestCheckItemsSpeakTheChosenLanguage(t *testing.T) {
 	assert.Equal(t, zh.T("check.refused.unknown", nil)+"\na check this wizard does not know", detail)
 	_, next, _ := h.buttons()
 	assert.True(t, next.Disabled())
+}
+
+// openSession opens the installation of opt, as the wizard does at its start.
+func openSession(t *testing.T, opt upgrade.Options) *upgrade.Session {
+	t.Helper()
+	s, err := upgrade.Open(context.Background(), opt)
+	require.NoError(t, err)
+	return s
 }

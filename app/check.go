@@ -132,23 +132,24 @@ func (s *checkScreen) run() {
 	s.running = true
 	a.report, a.reportErr = nil, nil
 	s.relabel()
-	opt := a.options()
+	sess, sessErr := a.session(context.Background())
+	log := a.log
 	path := a.cfg.Package
 	elevated, folder := a.elevated, a.folder
 	go func() {
 		var plan *upgrade.PlanReport
 		var planErr error
-		if folder {
-			plan, planErr = upgrade.Plan(context.Background(), opt, path, "")
+		if folder && sess != nil {
+			plan, planErr = sess.Plan(context.Background(), path, "")
 			path = ""
 			if plan != nil && len(plan.Steps) > 0 {
 				path = plan.Steps[0].Package
 			}
 		}
-		r, err := s.checkNow(opt, path, elevated, folder, plan, planErr)
+		r, err := s.checkNow(sess, sessErr, path, elevated, folder, plan, planErr)
 		diffs, derr := configDiffs(context.Background(), r)
 		if derr != nil {
-			opt.Log.Logf("config differences: %v", derr)
+			log.Logf("config differences: %v", derr)
 		}
 		fyne.Do(func() {
 			if gen != s.gen {
@@ -179,18 +180,19 @@ func (s *checkScreen) run() {
 
 // checkNow is the core's check plus what only the wizard asks: administrator rights and
 // the Python the update moves to.
-func (s *checkScreen) checkNow(opt upgrade.Options, path string, elevated, folder bool, plan *upgrade.PlanReport, planErr error) (*upgrade.CheckReport, error) {
+func (s *checkScreen) checkNow(sess *upgrade.Session, sessErr error, path string, elevated, folder bool, plan *upgrade.PlanReport, planErr error) (*upgrade.CheckReport, error) {
 	ctx := context.Background()
-	in, err := install.Detect(opt.Root, opt.Override)
-	if err != nil {
-		return nil, &installError{err}
+	if sessErr != nil {
+		return nil, &installError{sessErr}
 	}
 	if folder && plan == nil {
 		return nil, planErr
 	}
+	in := sess.Installation()
 	var r *upgrade.CheckReport
+	var err error
 	if path != "" {
-		if r, err = upgrade.Check(ctx, opt, path, true); r == nil {
+		if r, err = sess.Check(ctx, path, true); r == nil {
 			return nil, err
 		}
 	} else {

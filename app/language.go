@@ -151,9 +151,9 @@ func (s *languageScreen) recover() {
 	s.recovering = true
 	s.recoverErr = nil
 	s.relabel()
-	opt := a.options()
+	sess, serr := a.session(context.Background())
 	go func() {
-		rep, err := upgrade.Recover(context.Background(), opt)
+		rep, err := recoverWith(context.Background(), sess, serr)
 		fyne.Do(func() {
 			s.recovering = false
 			s.recovered, s.recoverErr = rep, err
@@ -166,4 +166,12 @@ func (s *languageScreen) recover() {
 			s.relabel()
 		})
 	}()
+}
+
+// recoverWith recovers the interrupted run on sess; err is why there is no session.
+func recoverWith(ctx context.Context, sess *upgrade.Session, err error) (*upgrade.RunReport, error) {
+	if err != nil {
+		return nil, err
+	}
+	return sess.Recover(ctx)
 }

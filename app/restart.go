@@ -64,9 +64,12 @@ func (s *restartScreen) ask() {
 	s.asking = true
 	s.settled.Store(false)
 	s.relabel()
-	opt := a.options()
+	sess, err := a.session(context.Background())
 	go func() {
-		st, err := upgrade.Status(context.Background(), opt)
+		var st *upgrade.StatusReport
+		if err == nil {
+			st, err = sess.Status(context.Background())
+		}
 		fyne.Do(func() {
 			s.asking = false
 			s.status, s.statErr = st, err

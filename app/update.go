@@ -166,9 +166,11 @@ func (s *updateScreen) start() {
 	}
 	s.started = true
 	s.order = s.baseOrder()
-	opt := a.options()
+	sess, sessErr := a.session(context.Background())
 	prog := &progress{s: s}
-	opt.Progress = prog
+	if sess != nil {
+		sess = sess.With(func(o *upgrade.Options) { o.Progress = prog })
+	}
 	path, folder := a.cfg.Package, a.folder
 	logFile := a.LogPath()
 	if folder && a.in != nil {
@@ -186,13 +188,16 @@ func (s *updateScreen) start() {
 		var rep *upgrade.ApplyReport
 		var chain *upgrade.ChainReport
 		var err error
-		if folder {
-			chain, err = upgrade.ApplyChain(ctx, opt, path, "")
+		switch {
+		case sessErr != nil:
+			err = sessErr
+		case folder:
+			chain, err = sess.ApplyChain(ctx, path, "")
 			if chain != nil {
 				rep = &upgrade.ApplyReport{OK: err == nil, From: chain.Installed, Update: chain.Target, Version: chain.Version}
 			}
-		} else {
-			rep, err = upgrade.Apply(ctx, opt, path)
+		default:
+			rep, err = sess.Apply(ctx, path)
 		}
 		cancelled := ctx.Err() != nil
 		prog.stopHop()

@@ -64,13 +64,12 @@ const phaseHealthy = "healthy"
 // Apply checks the package as Check does, then applies it as one transaction (SPEC 4.4):
 // stage, journal, stop, renames, start, health check, version file, commit. Any failure
 // after the first change rolls back and restarts the old service (*outcome.FailedError).
-func Apply(ctx context.Context, opt Options, pkgPath string) (*ApplyReport, error) {
+func (s *Session) Apply(ctx context.Context, pkgPath string) (*ApplyReport, error) {
+	opt := s.opt
 	prog := opt.progress()
 	prog.Step(StepPreflight)
-	in, err := opt.detect()
-	if err != nil {
-		return nil, err
-	}
+	in := s.begin()
+	defer s.settle(in)
 	if err := recoverFirst(ctx, &opt, in); err != nil {
 		return nil, err
 	}

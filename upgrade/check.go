@@ -132,12 +132,8 @@ func joinSentences(msgs []string) string {
 // it changes nothing on disk but the run's log. The error is nil when the update is
 // allowed, a *outcome.RefusedError when a check fails (the report says which), and an
 // unusable-input error when the installation or the package cannot be read (no report).
-func Check(ctx context.Context, opt Options, pkgPath string, withFiles bool) (*CheckReport, error) {
-	in, err := opt.detect()
-	if err != nil {
-		return nil, err
-	}
-	return check(ctx, opt, in, pkgPath, withFiles, false)
+func (s *Session) Check(ctx context.Context, pkgPath string, withFiles bool) (*CheckReport, error) {
+	return check(ctx, s.opt, s.begin(), pkgPath, withFiles, false)
 }
 
 // check is Check on an installation already found.

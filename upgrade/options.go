@@ -104,16 +104,6 @@ const (
 	StepRollback      = "rollback"
 )
 
-// detect finds the installation named by the options.
-func (o *Options) detect() (*install.Installation, error) {
-	in, err := install.Detect(o.Root, o.Override)
-	if err != nil {
-		return nil, err
-	}
-	o.logf("installation %s: OMFLOW %s (%s layout)", in.Root, in.Version, in.Layout)
-	return in, nil
-}
-
 // keys loads the trusted public key.
 func (o *Options) keys() ([]minisign.PublicKey, error) {
 	if o.PublicKey == "" {

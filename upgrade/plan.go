@@ -63,11 +63,8 @@ type candidate struct {
 // package's from line. Below 1.1.4.0 the chain climbs through every feature version the
 // folder holds, in order. It is read-only. The error is nil when a chain exists (possibly
 // empty), and a *outcome.RefusedError naming the missing version when none does.
-func Plan(ctx context.Context, opt Options, dir, target string) (*PlanReport, error) {
-	in, err := opt.detect()
-	if err != nil {
-		return nil, err
-	}
+func (s *Session) Plan(ctx context.Context, dir, target string) (*PlanReport, error) {
+	opt, in := s.opt, s.begin()
 	var want *version.Version
 	if target != "" {
 		v, err := version.Parse(target)
@@ -419,8 +416,9 @@ type ChainReport struct {
 // transaction each (its own log, health check and commit). A failing hop is rolled back
 // and the run stops there: the earlier hops stay, and Version says where the
 // installation is. The error is that hop's.
-func ApplyChain(ctx context.Context, opt Options, dir, target string) (*ChainReport, error) {
-	plan, err := Plan(ctx, opt, dir, target)
+func (s *Session) ApplyChain(ctx context.Context, dir, target string) (*ChainReport, error) {
+	opt := s.opt
+	plan, err := s.Plan(ctx, dir, target)
 	if plan == nil {
 		return nil, err
 	}
@@ -428,18 +426,15 @@ func ApplyChain(ctx context.Context, opt Options, dir, target string) (*ChainRep
 	if err != nil {
 		return r, err
 	}
-	in, err := opt.detect()
-	if err != nil {
-		return r, err
-	}
+	logs := s.Installation().LogsDir()
 	for i, step := range plan.Steps {
-		hopOpt := opt
-		hopOpt.Log = runlog.Open(in.LogsDir(), "apply-"+step.Version)
-		opt.logf("hop %d of %d: %s (%s), log %s", i+1, len(plan.Steps), step.Version, step.Package, hopOpt.Log.Path)
+		log := runlog.Open(logs, "apply-"+step.Version)
+		hop := s.With(func(o *Options) { o.Log = log })
+		opt.logf("hop %d of %d: %s (%s), log %s", i+1, len(plan.Steps), step.Version, step.Package, log.Path)
 		opt.progress().Logf("hop %d of %d: OMFLOW %s", i+1, len(plan.Steps), step.Version)
-		rep, err := Apply(ctx, hopOpt, step.Package)
-		hopOpt.Log.Close()
-		h := Hop{Version: step.Version, Package: step.Package, OK: err == nil, Log: hopOpt.Log.Path}
+		rep, err := hop.Apply(ctx, step.Package)
+		log.Close()
+		h := Hop{Version: step.Version, Package: step.Package, OK: err == nil, Log: log.Path}
 		if rep != nil {
 			r.Version = rep.Version
 		}

@@ -43,11 +43,9 @@ func decodeData(j *txn.Journal) runData {
 // service is stopped, the originals go back by rename, the update's new files go, the old
 // version file comes back, and the old service starts. With no kept backup left to undo
 // it is refused.
-func Rollback(ctx context.Context, opt Options) (*RunReport, error) {
-	in, err := opt.detect()
-	if err != nil {
-		return nil, err
-	}
+func (s *Session) Rollback(ctx context.Context) (*RunReport, error) {
+	opt, in := s.opt, s.begin()
+	defer s.settle(in)
 	if err := recoverFirst(ctx, &opt, in); err != nil {
 		return nil, err
 	}
@@ -94,11 +92,9 @@ func Rollback(ctx context.Context, opt Options) (*RunReport, error) {
 // in place and whose new version had passed its health check, or passes it now, is
 // finished; anything else is rolled back to the exact previous tree. Then the service
 // runs.
-func Recover(ctx context.Context, opt Options) (*RunReport, error) {
-	in, err := opt.detect()
-	if err != nil {
-		return nil, err
-	}
+func (s *Session) Recover(ctx context.Context) (*RunReport, error) {
+	opt, in := s.opt, s.begin()
+	defer s.settle(in)
 	return recoverRun(ctx, &opt, in)
 }
 
