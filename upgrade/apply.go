@@ -15,10 +15,8 @@ import (
 	"omflow-upgrade/upgrade/inuse"
 	"omflow-upgrade/upgrade/outcome"
 	"omflow-upgrade/upgrade/pkg"
-	"omflow-upgrade/upgrade/svc"
 	"omflow-upgrade/upgrade/trust"
 	"omflow-upgrade/upgrade/txn"
-	"omflow-upgrade/upgrade/version"
 )
 
 // ApplyReport is what an update did: SPEC 5's apply -json.
@@ -497,39 +495,4 @@ func (a *applier) failed(ctx context.Context, cause error, started bool) error {
 		return failed
 	}
 	return &outcome.FailedError{RolledBack: true, Err: cause}
-}
-
-// checkHealth waits for OMFLOW's login page to answer 200, within the start timeout.
-func checkHealth(ctx context.Context, opt *Options, in *install.Installation) error {
-	hctx, cancel := context.WithTimeout(ctx, serviceTimeout(in))
-	defer cancel()
-	err := svc.CheckHealth(hctx, in.HealthURL())
-	if err != nil {
-		opt.logf("health check: %v", err)
-		return err
-	}
-	opt.logf("health check: %s answers 200", in.HealthURL())
-	return nil
-}
-
-// writeVersion writes version.bin for v in the installation's own line-end style.
-func writeVersion(in *install.Installation, v string) error {
-	ver, err := version.Parse(v)
-	if err != nil {
-		return err
-	}
-	p := in.VersionFile()
-	return install.WriteFileAtomic(p, install.VersionFileContent(p, ver), 0o644)
-}
-
-// restoreVersionFile puts version.bin's old bytes back when they differ.
-func restoreVersionFile(in *install.Installation, old []byte) error {
-	if old == nil {
-		return nil
-	}
-	p := in.VersionFile()
-	if cur, err := os.ReadFile(p); err == nil && string(cur) == string(old) {
-		return nil
-	}
-	return install.WriteFileAtomic(p, old, 0o644)
 }
