@@ -518,7 +518,7 @@ func TestPythonPackagesLoopUntilNothingIsMissing(t *testing.T) {
 	newVenv := filepath.Join(d.Root, "python")
 	pythonEnv(t, newVenv, "3.11.4", "Django", "4.2.7", "ldap3", "2.9.1")
 	h.a.report.Package.Manifest.Requires.Python = "3.11"
-	h.a.report.Checks = append(h.a.report.Checks, upgrade.CheckItem{Name: upgrade.CheckPython, OK: true, Reason: reasonPythonMove})
+	h.a.report.Checks = append(h.a.report.Checks, upgrade.CheckItem{Name: upgrade.CheckPython, OK: true, Reason: upgrade.ReasonPythonMove})
 	h.nextWhenEnabled()
 
 	assert.Equal(t, en.T("python.title", nil), h.title())
@@ -959,7 +959,7 @@ func TestCheckItemsSpeakTheChosenLanguage(t *testing.T) {
 		r.Checks = append(r.Checks, c)
 	}
 	r.Package.Manifest.Requires.Python = "3.11"
-	set(upgrade.CheckItem{Name: upgrade.CheckPython, Reason: pyenv.ReasonPythonNoVenv, Message: "python3.11 lacks venv"})
+	set(upgrade.CheckItem{Name: upgrade.CheckPython, Reason: upgrade.ReasonPythonNoVenv, Message: "python3.11 lacks venv"})
 	set(upgrade.CheckItem{Name: upgrade.CheckDatabase, OK: true, Warning: true, Reason: "database-unknown", Message: "read settings: boom"})
 	set(upgrade.CheckItem{Name: "future", Reason: "future-reason", Message: "a check this wizard does not know"})
 	h.a.check.relabel()

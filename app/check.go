@@ -19,9 +19,6 @@ import (
 	"omflow-upgrade/upgrade"
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/pkg"
-	"omflow-upgrade/upgrade/pyenv"
-	"omflow-upgrade/upgrade/trust"
-	"omflow-upgrade/upgrade/version"
 	"omflow-upgrade/wizard"
 )
 
@@ -215,7 +212,7 @@ func (s *checkScreen) checkNow(sess *upgrade.Session, sessErr error, path string
 	if s.a.cfg.Elevation != nil {
 		c := upgrade.CheckItem{Name: checkRoot, OK: elevated}
 		if !elevated {
-			c.Reason = "not-elevated"
+			c.Reason = upgrade.ReasonNotElevated
 		}
 		extra = append(extra, c)
 	}
@@ -228,10 +225,6 @@ func (s *checkScreen) checkNow(sess *upgrade.Session, sessErr error, path string
 	}
 	return r, err
 }
-
-// reasonPythonMove marks the core's Python check of an update that moves OMFLOW to a
-// newer Python.
-const reasonPythonMove = "python-move"
 
 // pythonTarget is the Python version the package requires, or "".
 func (a *App) pythonTarget() string {
@@ -261,7 +254,7 @@ func (a *App) windowsPythonDir() string {
 func (a *App) movesPython() bool {
 	if r := a.report; r != nil {
 		for _, c := range r.Checks {
-			if c.Name == upgrade.CheckPython && c.OK && c.Reason == reasonPythonMove {
+			if c.Name == upgrade.CheckPython && c.OK && c.Reason == upgrade.ReasonPythonMove {
 				return true
 			}
 		}
@@ -312,7 +305,7 @@ func (s *checkScreen) needsDBBackup(c upgrade.CheckItem) bool {
 }
 
 // has says the last check reported reason for the check named name.
-func (s *checkScreen) has(name, reason string) bool {
+func (s *checkScreen) has(name string, reason upgrade.Reason) bool {
 	if r := s.a.report; r != nil {
 		for _, c := range r.Checks {
 			if c.Name == name && c.Reason == reason {
@@ -624,7 +617,7 @@ func (s *checkScreen) item(c upgrade.CheckItem) (title, detail string, state wiz
 			key = "check.choice.databaseBackedUp"
 		case c.OK && !c.Warning:
 			key = "check.ok.database"
-		case c.Reason == reasonDatabaseUnknown:
+		case c.Reason == upgrade.ReasonDatabaseUnknown:
 			key = "check.warn.databaseUnknown"
 		}
 	case upgrade.CheckConfig:
@@ -648,7 +641,7 @@ func (s *checkScreen) item(c upgrade.CheckItem) (title, detail string, state wiz
 			vers["Path"] = a.windowsPythonDir()
 		}
 		switch {
-		case windows && (c.OK && c.Reason == reasonPythonMove || c.Reason == pyenv.ReasonPythonMissing):
+		case windows && (c.OK && c.Reason == upgrade.ReasonPythonMove || c.Reason == upgrade.ReasonPythonMissing):
 			// The core's text says which Python (version, 32 or 64 bits) goes where, and
 			// which packages apply installs into it: it follows the sentence.
 			key = "check.ok.pythonMove"
@@ -658,15 +651,15 @@ func (s *checkScreen) item(c upgrade.CheckItem) (title, detail string, state wiz
 			return title, a.t(key, vers) + "\n" + c.Message, state
 		case c.Reason == upgrade.ReasonPythonBitness:
 			return title, a.t("check.refused.pythonBitness", vers) + "\n" + c.Message, state
-		case c.OK && c.Reason == reasonPythonMove:
+		case c.OK && c.Reason == upgrade.ReasonPythonMove:
 			key = "check.ok.pythonMove"
 		case c.OK:
 			key = "check.ok.python"
-		case c.Reason == pyenv.ReasonPythonMissing:
+		case c.Reason == upgrade.ReasonPythonMissing:
 			key = "check.refused.python"
-		case c.Reason == pyenv.ReasonPythonNoVenv:
+		case c.Reason == upgrade.ReasonPythonNoVenv:
 			key = "check.refused.pythonVenv"
-		case c.Reason == pyenv.ReasonPackagesMissing:
+		case c.Reason == upgrade.ReasonPackagesMissing:
 			// The core's text holds the exact command: it follows the sentence.
 			return title, a.t("check.refused.pythonPackages", nil) + "\n" + c.Message, state
 		}
@@ -744,31 +737,27 @@ func trustText(r *upgrade.CheckReport, c upgrade.CheckItem, vers map[string]any)
 func keyID(s string) uint64 { n, _ := strconv.ParseUint(s, 16, 64); return n }
 
 // trustKeys translate the keys document's refusals (upgrade/trust).
-var trustKeys = map[string]string{
-	trust.ReasonKeyExpired:     "check.refused.keyExpired",
-	trust.ReasonKeyRevoked:     "check.refused.keyRevoked",
-	trust.ReasonPackageRevoked: "check.refused.packageRevoked",
-	trust.ReasonBelowFloor:     "check.refused.belowFloor",
-	trust.ReasonRollback:       "check.refused.keysRollback",
+var trustKeys = map[upgrade.Reason]string{
+	upgrade.ReasonKeyExpired:     "check.refused.keyExpired",
+	upgrade.ReasonKeyRevoked:     "check.refused.keyRevoked",
+	upgrade.ReasonPackageRevoked: "check.refused.packageRevoked",
+	upgrade.ReasonBelowFloor:     "check.refused.belowFloor",
+	upgrade.ReasonKeysRollback:   "check.refused.keysRollback",
 }
 
-// reasonDatabaseUnknown is the core's warning that settings.py's database could not be
-// read (upgrade/check.go names no constant for it).
-const reasonDatabaseUnknown = "database-unknown"
-
 // versionKeys translate the version rule's reason codes (upgrade/version/gate.go).
-var versionKeys = map[string]string{
-	version.ReasonFixRelease:        "check.ok.versionFix",
-	version.ReasonFeatureRelease:    "check.ok.versionFeature",
-	version.ReasonClimb:             "check.ok.versionClimb",
-	version.ReasonFromLine:          "check.ok.versionFromLine",
-	version.ReasonAlreadyInstalled:  "check.refused.alreadyInstalled",
-	version.ReasonDowngrade:         "check.refused.downgrade",
-	version.ReasonNeedsFirstRelease: "check.refused.needsFirstRelease",
-	version.ReasonNeedsStepping:     "check.refused.needs1140",
-	version.ReasonNeedsFromLine:     "check.refused.needsFromLine",
-	version.ReasonFromMismatch:      "check.refused.fromMismatch",
-	"bad-version":                   "check.refused.badVersion",
+var versionKeys = map[upgrade.Reason]string{
+	upgrade.ReasonFixRelease:        "check.ok.versionFix",
+	upgrade.ReasonFeatureRelease:    "check.ok.versionFeature",
+	upgrade.ReasonClimb:             "check.ok.versionClimb",
+	upgrade.ReasonFromLine:          "check.ok.versionFromLine",
+	upgrade.ReasonAlreadyInstalled:  "check.refused.alreadyInstalled",
+	upgrade.ReasonDowngrade:         "check.refused.downgrade",
+	upgrade.ReasonNeedsFirstRelease: "check.refused.needsFirstRelease",
+	upgrade.ReasonNeedsStepping:     "check.refused.needs1140",
+	upgrade.ReasonNeedsFromLine:     "check.refused.needsFromLine",
+	upgrade.ReasonFromMismatch:      "check.refused.fromMismatch",
+	upgrade.ReasonBadVersion:        "check.refused.badVersion",
 }
 
 func pick(cond bool, yes, no string) string {

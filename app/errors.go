@@ -60,7 +60,7 @@ func (a *App) refusal(r *outcome.RefusedError) string {
 			vers["From"] = rep.Package.Manifest.From
 		}
 	}
-	if key, ok := versionKeys[r.Reason]; ok && r.Reason != "bad-version" {
+	if key, ok := versionKeys[r.Reason]; ok && r.Reason != upgrade.ReasonBadVersion {
 		return a.t(key, vers)
 	}
 	switch r.Reason {
@@ -70,11 +70,11 @@ func (a *App) refusal(r *outcome.RefusedError) string {
 			files = append(files, path)
 		}
 		return a.t("check.refused.configConflict", map[string]any{"Files": strings.Join(files, ", ")})
-	case "lock-held":
+	case upgrade.ReasonLockHeld:
 		return a.t("check.refused.lockHeld", map[string]any{"Holder": strings.TrimPrefix(r.Error(), "another upgrade run holds the installation: ")})
-	case "interrupted-run":
+	case upgrade.ReasonInterruptedRun:
 		return a.t("check.refused.pending", nil)
-	case "disk-space":
+	case upgrade.ReasonDiskSpace:
 		return a.t("error.refusedSpace", nil)
 	case upgrade.ReasonSchemaUnsafe:
 		return a.t("check.refused.schemaUnsafe", nil)

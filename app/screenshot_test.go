@@ -98,7 +98,7 @@ func shootLanguage(t *testing.T, dir, code string) {
 	newPy := filepath.Join(d.Root, "python")
 	pythonEnv(t, newPy, "3.11.4", "Django", "4.2.7", "ldap3", "2.9.1", "mod_wsgi", "4.9.4")
 	h.a.report.Package.Manifest.Requires.Python = "3.11"
-	h.a.report.Checks = append(h.a.report.Checks, upgrade.CheckItem{Name: upgrade.CheckPython, OK: true, Reason: reasonPythonMove})
+	h.a.report.Checks = append(h.a.report.Checks, upgrade.CheckItem{Name: upgrade.CheckPython, OK: true, Reason: upgrade.ReasonPythonMove})
 	h.a.Wizard().Refresh() // as a check that found the move does
 	h.nextWhenEnabled()
 	require.Equal(t, h.en.T("python.title", nil), h.title())

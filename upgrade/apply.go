@@ -163,7 +163,7 @@ func (a *applier) run(ctx context.Context) (err error) {
 	if err := a.stage(ctx); err != nil {
 		if errors.Is(err, syscall.ENOSPC) {
 			// Nothing has changed: the staging folder goes with the run.
-			return &outcome.RefusedError{Reason: "disk-space", Err: err}
+			return &outcome.RefusedError{Reason: ReasonDiskSpace, Err: err}
 		}
 		return err
 	}

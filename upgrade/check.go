@@ -35,10 +35,6 @@ const (
 	CheckTrust        = "trust"
 )
 
-// ReasonKeysMissing warns of a package signed directly by a release key, with no keys
-// document (the transition; see pkg.DirectSignatures).
-const ReasonKeysMissing = "keys-missing"
-
 // CheckItem is one line of the compatibility check.
 type CheckItem struct {
 	Name    string `json:"name"`
@@ -46,7 +42,7 @@ type CheckItem struct {
 	Message string `json:"message"`
 	// Reason is a stable code when the check fails (or warns); Requires the version to
 	// install first, when one helps; Warning marks a passed check that needs attention.
-	Reason   string `json:"reason,omitempty"`
+	Reason   Reason `json:"reason,omitempty"`
 	Requires string `json:"requires,omitempty"`
 	Warning  bool   `json:"warning,omitempty"`
 	// Bytes is the disk-space check's figure: what the update writes before its renames.
@@ -58,7 +54,7 @@ type CheckReport struct {
 	Allowed   bool           `json:"allowed"`
 	Installed string         `json:"installed"`
 	Update    string         `json:"update"`
-	Reason    string         `json:"reason"`
+	Reason    Reason         `json:"reason"`
 	Requires  string         `json:"requires,omitempty"`
 	Root      string         `json:"root"`
 	Service   string         `json:"service"`
@@ -191,7 +187,7 @@ func check(ctx context.Context, opt Options, in *install.Installation, pkgPath s
 
 // verdictReason keeps a refusal's reason, and for an allowed update the version rule that
 // allowed it.
-func verdictReason(r *CheckReport) string {
+func verdictReason(r *CheckReport) Reason {
 	if !r.Allowed {
 		return r.Reason
 	}
@@ -207,7 +203,7 @@ func checkService(ctx context.Context, opt *Options, in *install.Installation, r
 	st, err := opt.services(in).Status(ctx)
 	if err != nil {
 		r.Service = "unknown"
-		r.add(CheckItem{Name: CheckService, OK: true, Warning: true, Reason: "service-unknown",
+		r.add(CheckItem{Name: CheckService, OK: true, Warning: true, Reason: ReasonServiceUnknown,
 			Message: fmt.Sprintf("the service state cannot be read: %v", err)})
 		return
 	}
@@ -225,7 +221,7 @@ func checkPackage(p *pkg.Package, r *CheckReport) {
 		if p.Legacy.VersionFile != "" {
 			from = p.Legacy.VersionFile
 		}
-		r.add(CheckItem{Name: CheckPackage, OK: true, Warning: true, Reason: "legacy",
+		r.add(CheckItem{Name: CheckPackage, OK: true, Warning: true, Reason: ReasonLegacy,
 			Message: fmt.Sprintf("legacy patch %s (patch.sh, version from %s): the whole installation is backed up first", p.Legacy.Display(), from)})
 		checkLegacy(p, r)
 	} else {
@@ -240,7 +236,7 @@ func checkPackage(p *pkg.Package, r *CheckReport) {
 		r.add(CheckItem{Name: CheckSignature, OK: true, Message: "signed with key " + p.KeyID})
 	default:
 		// Open refuses these unless unsigned packages were explicitly allowed.
-		r.add(CheckItem{Name: CheckSignature, OK: true, Warning: true, Reason: "signature-" + string(p.Signature),
+		r.add(CheckItem{Name: CheckSignature, OK: true, Warning: true, Reason: signatureReason(string(p.Signature)),
 			Message: fmt.Sprintf("signature %s, accepted because unsigned packages were allowed: %v", p.Signature, p.SignatureErr)})
 	}
 }
@@ -274,14 +270,14 @@ func checkTrust(p *pkg.Package, r *CheckReport) {
 func checkVersion(in *install.Installation, p *pkg.Package, r *CheckReport) {
 	upd, err := version.Parse(p.Version())
 	if err != nil { // Open validated it; keep the check honest anyway
-		r.refuse(CheckItem{Name: CheckVersion, Reason: "bad-version", Message: err.Error()})
+		r.refuse(CheckItem{Name: CheckVersion, Reason: ReasonBadVersion, Message: err.Error()})
 		return
 	}
 	var from *version.Line
 	if p.Manifest != nil && p.Manifest.From != "" {
 		l, err := version.ParseLine(p.Manifest.From)
 		if err != nil {
-			r.refuse(CheckItem{Name: CheckVersion, Reason: "bad-version", Message: err.Error()})
+			r.refuse(CheckItem{Name: CheckVersion, Reason: ReasonBadVersion, Message: err.Error()})
 			return
 		}
 		from = &l
@@ -385,7 +381,7 @@ func checkDatabase(opt *Options, in *install.Installation, r *CheckReport) {
 	db, err := readDatabase(in)
 	switch {
 	case err != nil:
-		r.add(CheckItem{Name: CheckDatabase, OK: true, Warning: true, Reason: "database-unknown", Message: err.Error()})
+		r.add(CheckItem{Name: CheckDatabase, OK: true, Warning: true, Reason: ReasonDatabaseUnknown, Message: err.Error()})
 	case db.engine == "":
 	case db.sqlite():
 		r.add(CheckItem{Name: CheckDatabase, OK: true, Message: fmt.Sprintf("the SQLite database %s goes into the backup with the files", db.path)})

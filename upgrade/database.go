@@ -15,10 +15,6 @@ import (
 	"omflow-upgrade/upgrade/txn"
 )
 
-// ReasonDatabaseNotBackedUp refuses an update of an installation whose database our
-// backup cannot hold (not SQLite), until the administrator says it is backed up.
-const ReasonDatabaseNotBackedUp = "database-not-backed-up"
-
 // database is what settings.py says of the site's database.
 type database struct {
 	engine string // Django ENGINE, e.g. django.db.backends.sqlite3

@@ -19,16 +19,6 @@ import (
 	"omflow-upgrade/upgrade/schema"
 )
 
-// Reasons of a database preflight's refusal (SPEC 4.9).
-const (
-	// ReasonSchemaUnsafe: the release's schema cannot reach the site's database without
-	// dropping or changing something of the site's.
-	ReasonSchemaUnsafe = "schema-unsafe"
-	// ReasonNewCodeFails: the new release's Django did not migrate or set up against a
-	// copy of the site's database.
-	ReasonNewCodeFails = "new-code-fails"
-)
-
 // DatabaseReport is what the update does (or did) to the site's SQLite database: the
 // release's tables, columns and indexes it adds, and the Django migrations that run.
 type DatabaseReport struct {

@@ -113,7 +113,7 @@ func TestLegacyInterpreter(t *testing.T) {
 		mode   int64
 		files  map[string]string
 		exit   int
-		reason string
+		reason Reason
 		want   string // the version installed
 	}{
 		{"#!/bin/bash", "#!/bin/bash\n" + bashOnly, 0o755, nil, 0, "", "1.1.6.3"},

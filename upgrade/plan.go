@@ -16,13 +16,6 @@ import (
 	"omflow-upgrade/upgrade/version"
 )
 
-// Reason codes of a plan that has no chain.
-const (
-	ReasonMissingStep   = "missing-step"   // the folder lacks a version on the way (Requires)
-	ReasonTargetMissing = "target-missing" // -to names a version the folder does not hold
-	ReasonNoPackages    = "no-packages"    // the folder holds no usable package
-)
-
 // PlanStep is one hop of a chain.
 type PlanStep struct {
 	Version string `json:"version"`
@@ -40,7 +33,7 @@ type PlanReport struct {
 	Installed string     `json:"installed"`
 	Target    string     `json:"target"`
 	Steps     []PlanStep `json:"steps"`
-	Reason    string     `json:"reason,omitempty"`
+	Reason    Reason     `json:"reason,omitempty"`
 	Requires  string     `json:"requires,omitempty"`
 	Skipped   []Skipped  `json:"skipped"`
 	Log       string     `json:"log,omitempty"`

@@ -67,7 +67,7 @@ func TestChain(t *testing.T) {
 			steps, refused := chain(version.MustParse(tt.installed), cands(t, tt.folder...), want)
 			got := ""
 			if refused != nil {
-				got = "!" + refused.Reason + " " + refused.Requires
+				got = "!" + string(refused.Reason) + " " + refused.Requires
 			} else {
 				var vs []string
 				for _, s := range steps {

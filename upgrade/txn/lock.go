@@ -43,7 +43,7 @@ func acquireLock(stateDir, command string) (*lockFile, error) {
 	// copies, the backups, the journal) lives here: no other account may write here,
 	// or it could plant links that root's writes follow.
 	if err := checkStateDir(stateDir); err != nil {
-		return nil, refuse("state-folder", err)
+		return nil, refuse(outcome.ReasonStateFolder, err)
 	}
 	path := lockPath(stateDir)
 	// A reader (LockInfo) may hold a shared lock for an instant; a few quick retries keep
@@ -90,9 +90,9 @@ func acquireLock(stateDir, command string) (*lockFile, error) {
 	}
 	h, err := readHolder(path)
 	if err != nil {
-		return nil, &outcome.RefusedError{Reason: "lock-held", Err: fmt.Errorf("another upgrade run holds the lock %q", path)}
+		return nil, &outcome.RefusedError{Reason: outcome.ReasonLockHeld, Err: fmt.Errorf("another upgrade run holds the lock %q", path)}
 	}
-	return nil, &outcome.RefusedError{Reason: "lock-held",
+	return nil, &outcome.RefusedError{Reason: outcome.ReasonLockHeld,
 		Err: fmt.Errorf("another upgrade run holds the lock %q: %s", path, h)}
 }
 

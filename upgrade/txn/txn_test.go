@@ -216,7 +216,7 @@ func TestPreflightRefuses(t *testing.T) {
 	cases := []struct {
 		name   string
 		setup  func(t *testing.T, f *fixture, staging string)
-		reason string
+		reason outcome.Reason
 	}{
 		{"read-only folder", func(t *testing.T, f *fixture, _ string) {
 			makeReadOnly(t, filepath.Join(f.root, "server", "app2"))
