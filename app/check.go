@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -301,7 +300,7 @@ func (s *checkScreen) allowed() bool {
 // needsDBBackup says c is the database the update's backup cannot hold, not yet backed
 // up by the administrator: the update would refuse it.
 func (s *checkScreen) needsDBBackup(c upgrade.CheckItem) bool {
-	return c.Name == upgrade.CheckDatabase && c.Reason == upgrade.ReasonDatabaseNotBackedUp && !s.a.cfg.DBBackedUp
+	return c.Name == upgrade.CheckDatabase && c.NeedsDBBackedUp
 }
 
 // has says the last check reported reason for the check named name.
@@ -598,7 +597,7 @@ func (s *checkScreen) item(c upgrade.CheckItem) (title, detail string, state wiz
 		key = pick(c.OK, "check.ok.pending", "check.refused.pending")
 	case upgrade.CheckLock:
 		key = pick(c.OK, "check.ok.lock", "check.refused.lockHeld")
-		vers["Holder"] = strings.TrimPrefix(c.Message, "another upgrade run holds the installation: ")
+		vers["Holder"] = c.Holder
 	case upgrade.CheckDiskSpace:
 		key = pick(c.OK, "check.space.ok", "check.space.refused")
 		vers["Error"] = c.Message
@@ -608,11 +607,8 @@ func (s *checkScreen) item(c upgrade.CheckItem) (title, detail string, state wiz
 		case s.needsDBBackup(c):
 			state = wizard.Failed
 			key = "check.refused.database"
-			vers["Engine"] = "?"
-			if m := engineRE.FindStringSubmatch(c.Message); m != nil {
-				// django.db.backends.postgresql: the last word is the name people know.
-				vers["Engine"] = m[1][strings.LastIndex(m[1], ".")+1:]
-			}
+			// django.db.backends.postgresql: the last word is the name people know.
+			vers["Engine"] = c.Engine[strings.LastIndex(c.Engine, ".")+1:]
 		case c.Reason == upgrade.ReasonDatabaseNotBackedUp:
 			key = "check.choice.databaseBackedUp"
 		case c.OK && !c.Warning:
@@ -807,9 +803,6 @@ func (a *App) planProblem() string {
 	}
 	return a.t("license.package.loading", nil)
 }
-
-// engineRE finds the database engine in the core's message: "the database (ENGINE) ...".
-var engineRE = regexp.MustCompile(`database \(([^)]+)\)`)
 
 // configFiles are the config files of the report with the given result.
 func configFiles(r *upgrade.CheckReport, result string) []string {

@@ -47,6 +47,19 @@ type CheckItem struct {
 	Warning  bool   `json:"warning,omitempty"`
 	// Bytes is the disk-space check's figure: what the update writes before its renames.
 	Bytes int64 `json:"bytes,omitempty"`
+
+	// What the message says, for a caller that words it itself (the wizard); -json has
+	// the message.
+	//
+	// Holder is the run that holds the lock (CheckLock).
+	Holder string `json:"-"`
+	// Engine is the site's Django database engine (CheckDatabase), and NeedsDBBackedUp
+	// says the update refuses it until the run is told it is backed up (-db-backed-up).
+	Engine          string `json:"-"`
+	NeedsDBBackedUp bool   `json:"-"`
+	// PythonFrom and PythonTo are the Python versions an update moves OMFLOW between
+	// (CheckPython).
+	PythonFrom, PythonTo string `json:"-"`
 }
 
 // CheckReport is what check found: SPEC 5's check -json.
@@ -386,10 +399,13 @@ func checkDatabase(opt *Options, in *install.Installation, r *CheckReport) {
 	case db.sqlite():
 		r.add(CheckItem{Name: CheckDatabase, OK: true, Message: fmt.Sprintf("the SQLite database %s goes into the backup with the files", db.path)})
 	case opt.DBBackedUp:
-		r.add(CheckItem{Name: CheckDatabase, OK: true, Warning: true, Reason: ReasonDatabaseNotBackedUp,
+		r.add(CheckItem{Name: CheckDatabase, OK: true, Warning: true, Reason: ReasonDatabaseNotBackedUp, Engine: db.engine,
 			Message: fmt.Sprintf("the database (%s) is not in the update's backup; you said it is backed up", db.engine)})
 	default:
-		r.add(CheckItem{Name: CheckDatabase, OK: true, Warning: true, Reason: ReasonDatabaseNotBackedUp, Message: dbNotBackedUp(db).Error()})
+		// Apply refuses it (dbNotBackedUp); check leaves the verdict allowed, as SPEC 5
+		// says, and marks the item.
+		r.add(CheckItem{Name: CheckDatabase, OK: true, Warning: true, Reason: ReasonDatabaseNotBackedUp, Engine: db.engine,
+			NeedsDBBackedUp: true, Message: dbNotBackedUp(db).Error()})
 	}
 }
 

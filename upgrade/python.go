@@ -96,7 +96,7 @@ func checkPython(ctx context.Context, opt *Options, in *install.Installation, p 
 		r.refuse(CheckItem{Name: CheckPython, Reason: reasonOf(err, pyenv.ReasonPythonMissing), Message: err.Error()})
 		return
 	}
-	r.add(CheckItem{Name: CheckPython, OK: true, Reason: ReasonPythonMove,
+	r.add(CheckItem{Name: CheckPython, OK: true, Reason: ReasonPythonMove, PythonFrom: mv.have, PythonTo: mv.want,
 		Message: fmt.Sprintf("OMFLOW moves from Python %s to %s: a new environment is made at %s with %s, the old one goes into the backup",
 			mv.have, mv.want, in.PythonDir(), python)})
 }
@@ -135,7 +135,7 @@ func checkWindowsPython(ctx context.Context, opt *Options, in *install.Installat
 			}
 		}
 	}
-	r.add(CheckItem{Name: CheckPython, OK: true, Reason: ReasonPythonMove, Message: msg})
+	r.add(CheckItem{Name: CheckPython, OK: true, Reason: ReasonPythonMove, PythonFrom: mv.have, PythonTo: nw.Version, Message: msg})
 }
 
 func inParens(s string) string {

@@ -59,7 +59,7 @@ func checkState(in *install.Installation, need spaceNeeded, r *CheckReport) {
 		r.add(CheckItem{Name: CheckPending, OK: true, Message: "no interrupted run"})
 	}
 	if h, held, err := txn.LockInfo(in.StateDir()); err == nil && held {
-		r.refuse(CheckItem{Name: CheckLock, Reason: ReasonLockHeld,
+		r.refuse(CheckItem{Name: CheckLock, Reason: ReasonLockHeld, Holder: h.String(),
 			Message: fmt.Sprintf("another upgrade run holds the installation: %s", h)})
 	} else {
 		r.add(CheckItem{Name: CheckLock, OK: true, Message: "no other upgrade run"})

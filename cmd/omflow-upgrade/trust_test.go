@@ -215,7 +215,7 @@ func TestTrustChainOfTwoRotations(t *testing.T) {
 		t.Fatalf("kept serial %d, want 3", got)
 	}
 	// the old release key is revoked; root 1 alone signs nothing any more
-	if r := cmd(t, append([]string{"check", "-json"}, append(old, f.pack(t, "1.1.6.4", f.rel1Key, ""))...)...); r.code != 3 || r.json(t)["reason"] != trust.ReasonKeyRevoked {
+	if r := cmd(t, append([]string{"check", "-json"}, append(old, f.pack(t, "1.1.6.4", f.rel1Key, ""))...)...); r.code != 3 || r.json(t)["reason"] != string(trust.ReasonKeyRevoked) {
 		t.Fatalf("revoked key: %+v", r)
 	}
 	forged := filepath.Join(f.dir, "forged.json")
