@@ -65,6 +65,7 @@ const phaseHealthy = "healthy"
 func (s *Session) Apply(ctx context.Context, pkgPath string) (*ApplyReport, error) {
 	opt := s.opt
 	prog := opt.progress()
+	defer s.follow()()
 	prog.Step(StepPreflight)
 	in := s.begin()
 	defer s.settle(in)

@@ -31,6 +31,7 @@ type ChainReport struct {
 // installation is. The error is that hop's.
 func (s *Session) ApplyChain(ctx context.Context, dir, target string) (*ChainReport, error) {
 	opt := s.opt
+	defer s.follow()()
 	plan, err := s.Plan(ctx, dir, target)
 	if plan == nil {
 		return nil, err
@@ -45,6 +46,7 @@ func (s *Session) ApplyChain(ctx context.Context, dir, target string) (*ChainRep
 		hop := s.With(func(o *Options) { o.Log = log })
 		opt.logf("hop %d of %d: %s (%s), log %s", i+1, len(plan.Steps), step.Version, step.Package, log.Path)
 		opt.progress().Logf("hop %d of %d: OMFLOW %s", i+1, len(plan.Steps), step.Version)
+		opt.progress().Hop(i+1, len(plan.Steps), step.Version, log.Path)
 		rep, err := hop.Apply(ctx, step.Package)
 		log.Close()
 		h := Hop{Version: step.Version, Package: step.Package, OK: err == nil, Log: log.Path}

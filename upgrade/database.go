@@ -12,6 +12,7 @@ import (
 
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/outcome"
+	"omflow-upgrade/upgrade/runlog"
 	"omflow-upgrade/upgrade/txn"
 )
 
@@ -145,7 +146,7 @@ func migrate(ctx context.Context, opt *Options, in *install.Installation, prog P
 	python := in.Python()
 	cmd := exec.CommandContext(ctx, python, "manage.py", "migrate", "--noinput")
 	cmd.Dir = in.ProjectDir()
-	w := &progressLines{log: opt.Log.Writer("migrate: "), prog: prog}
+	w := progressLines(opt.Log.Writer("migrate: "), prog)
 	cmd.Stdout, cmd.Stderr = w, w
 	opt.logf("running %s manage.py migrate --noinput in %s", python, cmd.Dir)
 	if err := cmd.Run(); err != nil {
@@ -155,21 +156,6 @@ func migrate(ctx context.Context, opt *Options, in *install.Installation, prog P
 }
 
 // progressLines copies a child's output to the log and, line by line, to the live log.
-type progressLines struct {
-	log  io.Writer
-	prog Progress
-	buf  []byte
-}
-
-func (p *progressLines) Write(b []byte) (int, error) {
-	p.log.Write(b)
-	p.buf = append(p.buf, b...)
-	for {
-		i := strings.IndexByte(string(p.buf), '\n')
-		if i < 0 {
-			return len(b), nil
-		}
-		p.prog.Logf("%s", strings.TrimRight(string(p.buf[:i]), "\r"))
-		p.buf = p.buf[i+1:]
-	}
+func progressLines(log io.Writer, prog Progress) io.Writer {
+	return io.MultiWriter(log, runlog.Lines(func(s string) { prog.Logf("%s", s) }))
 }

@@ -142,7 +142,7 @@ func (a *applier) runLegacy(ctx context.Context) (err error) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = filepath.Dir(script)
 	cmd.Env = append(os.Environ(), "OMFLOW_HOME="+a.in.Root)
-	out := &progressLines{log: a.opt.Log.Writer("patch.sh: "), prog: a.prog}
+	out := progressLines(a.opt.Log.Writer("patch.sh: "), a.prog)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Run(); err != nil {
 		return a.failed(ctx, fmt.Errorf("patch.sh of %s: %w (its output is in the log)", a.p.Path, err), false)

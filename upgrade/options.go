@@ -74,14 +74,22 @@ type Progress interface {
 	Bytes(done, total int64)
 	// Logf is one line of the live log.
 	Logf(format string, args ...any)
+	// Hop says that step i (from 1) of a chain of n begins: the update to version, whose
+	// own log is log.
+	Hop(i, n int, version, log string)
+	// Line is one line of the run's log (and of a chain step's own log) as the file
+	// has it, once it is written.
+	Line(line string)
 }
 
 // NoProgress discards everything.
 type NoProgress struct{}
 
-func (NoProgress) Step(string)         {}
-func (NoProgress) Bytes(int64, int64)  {}
-func (NoProgress) Logf(string, ...any) {}
+func (NoProgress) Step(string)                  {}
+func (NoProgress) Bytes(int64, int64)           {}
+func (NoProgress) Logf(string, ...any)          {}
+func (NoProgress) Hop(int, int, string, string) {}
+func (NoProgress) Line(string)                  {}
 
 var _ Progress = NoProgress{}
 

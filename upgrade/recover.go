@@ -13,6 +13,7 @@ import (
 // finished; anything else is rolled back to the exact previous tree. Then the service
 // runs.
 func (s *Session) Recover(ctx context.Context) (*RunReport, error) {
+	defer s.follow()()
 	opt, in := s.opt, s.begin()
 	defer s.settle(in)
 	return recoverRun(ctx, &opt, in)

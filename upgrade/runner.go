@@ -47,6 +47,7 @@ func decodeData(j *txn.Journal) runData {
 // version file comes back, and the old service starts. With no kept backup left to undo
 // it is refused.
 func (s *Session) Rollback(ctx context.Context) (*RunReport, error) {
+	defer s.follow()()
 	opt, in := s.opt, s.begin()
 	defer s.settle(in)
 	if err := recoverFirst(ctx, &opt, in); err != nil {

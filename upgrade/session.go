@@ -53,6 +53,14 @@ func (s *Session) Installation() *install.Installation {
 	return s.cur.in
 }
 
+// follow has the progress hear the lines of the run's log until stop.
+func (s *Session) follow() (stop func()) {
+	if s.opt.Progress == nil {
+		return func() {}
+	}
+	return s.opt.Log.Follow(s.opt.Progress.Line)
+}
+
 // begin is a private copy of the installation for one operation, named in its log.
 func (s *Session) begin() *install.Installation {
 	in := *s.Installation()
