@@ -101,27 +101,7 @@ func copyFile(src, dst string) (os.FileInfo, error) {
 	if err := notPlantedLink(src); err != nil {
 		return nil, outcome.Unusable(err)
 	}
-	in, err := os.Open(src)
-	if err != nil {
-		return nil, err
-	}
-	defer in.Close()
-	st, err := in.Stat()
-	if err != nil {
-		return nil, err
-	}
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, st.Mode().Perm())
-	if err != nil {
-		return nil, err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return nil, err
-	}
-	if err := out.Close(); err != nil {
-		return nil, err
-	}
-	return st, os.Chmod(dst, st.Mode().Perm())
+	return install.CopyFile(src, dst, 0)
 }
 
 // refreshDatabase copies the database again after the service stopped, when the
