@@ -289,7 +289,7 @@ func (a *applier) startAndCommit(ctx context.Context, down time.Time, record fun
 	}
 	a.opt.hook("healthy", 0)
 	a.prog.Step(StepVersion)
-	if err := writeVersion(a.in, a.data.NewVersion); err != nil {
+	if err := a.in.WriteVersion(a.data.NewVersion); err != nil {
 		return a.failed(ctx, err, true)
 	}
 	a.opt.hook("version-written", 0)

@@ -200,7 +200,7 @@ func jsonValue(v any) any {
 // django runs django_preflight.py with the new code, its output in the log; the error
 // quotes Django's own last line.
 func (d *dbPreflight) django(ctx context.Context, projectDir, mode, db string, args ...string) (*djangoResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*serviceTimeout(d.in))
+	ctx, cancel := context.WithTimeout(ctx, 2*d.in.StartTimeout())
 	defer cancel()
 	d.opt.logf("django %s: run with %s", mode, d.python)
 	cmd := exec.CommandContext(ctx, d.python, append([]string{"-c", djangoScript, mode, db}, args...)...)

@@ -7,7 +7,6 @@ package upgrade
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"aead.dev/minisign"
 
@@ -159,12 +158,4 @@ func (o *Options) services(in *install.Installation) svc.Manager {
 		return o.Services
 	}
 	return platformServices(in, o.Log)
-}
-
-// serviceTimeout bounds one start or stop.
-func serviceTimeout(in *install.Installation) time.Duration {
-	if in.Config.StartTimeout > 0 {
-		return time.Duration(in.Config.StartTimeout) * time.Second
-	}
-	return 60 * time.Second
 }

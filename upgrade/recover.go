@@ -30,12 +30,7 @@ func recoverFirst(ctx context.Context, opt *Options, in *install.Installation) e
 	if _, err := recoverRun(ctx, opt, in); err != nil {
 		return err
 	}
-	v, err := install.ReadVersionFile(in.VersionFile())
-	if err != nil {
-		return err
-	}
-	in.Version = v
-	return nil
+	return in.ReadVersion()
 }
 
 func recoverRun(ctx context.Context, opt *Options, in *install.Installation) (*RunReport, error) {
@@ -59,9 +54,9 @@ func recoverRun(ctx context.Context, opt *Options, in *install.Installation) (*R
 	// bytes back for an undo.
 	finishVersion := func() error {
 		if j.Kind == txn.KindUndo {
-			return restoreVersionFile(in, d.OldVersion)
+			return in.RestoreVersionFile(d.OldVersion)
 		}
-		return writeVersion(in, d.NewVersion)
+		return in.WriteVersion(d.NewVersion)
 	}
 	switch {
 	case j.Phase == txn.PhaseCommitted || (t.CanFinish() && j.Reached(phaseHealthy)):

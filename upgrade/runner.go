@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/outcome"
 	"omflow-upgrade/upgrade/svc"
 	"omflow-upgrade/upgrade/txn"
-	"omflow-upgrade/upgrade/version"
 )
 
 // RunReport is what rollback and recover did.
@@ -85,7 +83,7 @@ func (s *Session) Rollback(ctx context.Context) (*RunReport, error) {
 		}
 		rep.Database, rep.DatabaseKept = string(guard.choice), guard.kept
 	}
-	if err := r.swap(ctx, beforeStart, func() error { return restoreVersionFile(in, d.OldVersion) }); err != nil {
+	if err := r.swap(ctx, beforeStart, func() error { return in.RestoreVersionFile(d.OldVersion) }); err != nil {
 		return rep, err
 	}
 	rep.OK, rep.Action, rep.Version = true, "rolled-back", j.To
@@ -100,7 +98,7 @@ type runner struct {
 }
 
 func (r *runner) serviceCall(ctx context.Context, what string, call func(context.Context) error) error {
-	cctx, cancel := context.WithTimeout(ctx, serviceTimeout(r.in))
+	cctx, cancel := context.WithTimeout(ctx, r.in.StartTimeout())
 	defer cancel()
 	r.opt.logf("service %s", what)
 	return call(cctx)
@@ -194,7 +192,7 @@ func (r *runner) rollback(ctx context.Context, cause error, d runData, kind stri
 		return err
 	}
 	if kind == txn.KindApply {
-		if werr := restoreVersionFile(r.in, d.OldVersion); werr != nil {
+		if werr := r.in.RestoreVersionFile(d.OldVersion); werr != nil {
 			return broken(werr, fmt.Sprintf("write the old version file back: %v", werr))
 		}
 	}
@@ -214,7 +212,7 @@ func startHint(in *install.Installation) string {
 
 // checkHealth waits for OMFLOW's login page to answer 200, within the start timeout.
 func checkHealth(ctx context.Context, opt *Options, in *install.Installation) error {
-	hctx, cancel := context.WithTimeout(ctx, serviceTimeout(in))
+	hctx, cancel := context.WithTimeout(ctx, in.StartTimeout())
 	defer cancel()
 	err := svc.CheckHealth(hctx, in.HealthURL())
 	if err != nil {
@@ -223,26 +221,4 @@ func checkHealth(ctx context.Context, opt *Options, in *install.Installation) er
 	}
 	opt.logf("health check: %s answers 200", in.HealthURL())
 	return nil
-}
-
-// writeVersion writes version.bin for v in the installation's own line-end style.
-func writeVersion(in *install.Installation, v string) error {
-	ver, err := version.Parse(v)
-	if err != nil {
-		return err
-	}
-	p := in.VersionFile()
-	return install.WriteFileAtomic(p, install.VersionFileContent(p, ver), 0o644)
-}
-
-// restoreVersionFile puts version.bin's old bytes back when they differ.
-func restoreVersionFile(in *install.Installation, old []byte) error {
-	if old == nil {
-		return nil
-	}
-	p := in.VersionFile()
-	if cur, err := os.ReadFile(p); err == nil && string(cur) == string(old) {
-		return nil
-	}
-	return install.WriteFileAtomic(p, old, 0o644)
 }

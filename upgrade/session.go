@@ -70,13 +70,11 @@ func (s *Session) begin() *install.Installation {
 
 // settle reads the version an operation left from the version file.
 func (s *Session) settle(in *install.Installation) {
-	v, err := install.ReadVersionFile(in.VersionFile())
-	if err != nil {
+	next := *in
+	if err := next.ReadVersion(); err != nil {
 		s.opt.logf("read the version file again: %v", err)
 		return
 	}
-	next := *in
-	next.Version = v
 	s.cur.mu.Lock()
 	s.cur.in = &next
 	s.cur.mu.Unlock()

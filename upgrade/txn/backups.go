@@ -172,22 +172,3 @@ func BeginUndo(ctx context.Context, stateDir, root string, opt Options) (*Txn, e
 	t.opt.logf("undoing run %s (%s -> %s) from %s", old.ID, old.From, old.To, filepath.Join(t.backupsDir(), old.ID))
 	return t, nil
 }
-
-// UndoLast undoes the newest kept backup not yet undone, in one call (BeginUndo, Apply,
-// Commit, Close). It returns the undo's journal: From and To are the versions it went
-// from and back to, Undoes the backup's id, Data the undone run's caller data.
-func UndoLast(ctx context.Context, stateDir, root string, opt Options) (*Journal, error) {
-	t, err := BeginUndo(ctx, stateDir, root, opt)
-	if err != nil {
-		return nil, err
-	}
-	defer t.Close()
-	j := t.Journal()
-	if err := t.Apply(ctx); err != nil {
-		return nil, err
-	}
-	if _, err := t.Commit(ctx); err != nil {
-		return nil, err
-	}
-	return j, t.Close()
-}
