@@ -357,4 +357,3 @@ func (p *progress) Hop(int, int, string, string) {}
 // Line shows the run's log, and a chain step's own, in the live log: the same lines the
 // log keeps.
 func (p *progress) Line(line string) { p.s.work.Logf("%s", line) }
-
