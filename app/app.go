@@ -28,24 +28,13 @@ import (
 
 // Config says what the wizard works on.
 type Config struct {
-	// Root is the installation; "" is the platform's default.
-	Root string
-	// PublicKey is the minisign public key file of the trusted root (keys documents), and
-	// of the release key of a package without one; "" is the program's own.
-	PublicKey string
-	// AllowUnsigned starts with unsigned packages allowed (the check screen has a box
-	// for it too).
-	AllowUnsigned bool
+	// Options are the core's: the installation (Root, "" the platform's default;
+	// Override, settings that win over its omflow-upgrade.json), the trusted key, and
+	// the check screen's choices as they start (AllowUnsigned, DBBackedUp,
+	// ConfigChoice, Wheels: the check screen has a box for each). The wizard sets Log.
+	upgrade.Options
 	// Package is the update package; "" lets the user choose one on the license screen.
 	Package string
-	// DBBackedUp and ConfigChoice ("", "keep", "new") start as the check screen's
-	// choices: the administrator backed up a database the update's backup cannot hold;
-	// which config files win a conflict.
-	DBBackedUp   bool
-	ConfigChoice string
-	// Wheels is a folder of wheels the Linux Python move installs from, offline; ""
-	// installs from the package index. The check screen lets the administrator pick one.
-	Wheels string
 	// Language is the code of the language preselected; "" is the OS locale's.
 	Language string
 	// Elevation, when set, is asked whether the wizard has the rights an upgrade needs;
@@ -57,8 +46,6 @@ type Config struct {
 	Relaunch []string
 	// Start runs Relaunch; nil starts it as a new process and quits this one.
 	Start func(argv []string) error
-	// Override holds settings that win over the installation's omflow-upgrade.json.
-	Override install.Config
 	// GOOS is the system the install commands are written for; "" is this one.
 	GOOS string
 	// Quit ends the program (Finish, Cancel, a relaunch); nil closes the window.
@@ -243,16 +230,9 @@ type screen interface {
 
 // options are the core's options for this run.
 func (a *App) options() upgrade.Options {
-	return upgrade.Options{
-		Root:          a.cfg.Root,
-		Override:      a.cfg.Override,
-		PublicKey:     a.cfg.PublicKey,
-		AllowUnsigned: a.cfg.AllowUnsigned,
-		DBBackedUp:    a.cfg.DBBackedUp,
-		ConfigChoice:  a.cfg.ConfigChoice,
-		Wheels:        a.cfg.Wheels,
-		Log:           a.log,
-	}
+	opt := a.cfg.Options
+	opt.Log = a.log
+	return opt
 }
 
 // session is the wizard's session with the options of now (the check screen's choices

@@ -88,8 +88,8 @@ func start(t *testing.T, d *Demo, pkgPath string, change func(*Config)) *harness
 	t.Helper()
 	test.NewTempApp(t).Settings().SetTheme(Theme())
 	h := &harness{t: t, en: i18n.MustLoad().Localizer("en")}
-	cfg := Config{Root: d.Root, PublicKey: d.PublicKey, Package: pkgPath, Language: "en",
-		Override: install.Config{StartTimeout: 10}}
+	cfg := Config{Options: upgrade.Options{Root: d.Root, PublicKey: d.PublicKey, Override: install.Config{StartTimeout: 10}},
+		Package: pkgPath, Language: "en"}
 	cfg.Quit = func() { h.quit = true }
 	if change != nil {
 		change(&cfg)
@@ -555,13 +555,13 @@ func TestInterruptedRunIsRecoveredFirst(t *testing.T) {
 
 	h := start(t, d, d.Package, nil)
 	en := h.en
-	require.True(t, h.a.lang.recoverBox.Visible(), "the first screen says an earlier run was interrupted")
-	assert.Equal(t, en.T("recover.message", map[string]any{"Root": d.Root}), h.a.lang.recoverMsg.Text)
+	require.True(t, h.a.lang.recovery.box.Visible(), "the first screen says an earlier run was interrupted")
+	assert.Equal(t, en.T("recover.message", map[string]any{"Root": d.Root}), h.a.lang.recovery.message.Text)
 	_, next, _ := h.buttons()
 	assert.True(t, next.Disabled(), "nothing else before the recovery")
-	test.Tap(h.a.lang.recoverButton)
+	test.Tap(h.a.lang.recovery.button)
 	require.Eventually(t, func() bool { return !next.Disabled() }, wait, tick)
-	assert.Equal(t, en.T("recover.done", map[string]any{"Version": DemoInstalled}), h.a.lang.recoverResult.Text)
+	assert.Equal(t, en.T("recover.done", map[string]any{"Version": DemoInstalled}), h.a.lang.recovery.result.Text)
 	serves(t, d.Root, DemoInstalled)
 
 	// And the update then goes through.
@@ -589,7 +589,7 @@ func TestInstallationAndPackageAreReadBehindTheFirstFrame(t *testing.T) {
 	d := newTestDemo(t, DemoInstalled)
 	test.NewTempApp(t).Settings().SetTheme(Theme())
 	win := test.NewTempWindow(t, nil)
-	a := New(win, Config{Root: d.Root, PublicKey: d.PublicKey, Package: d.Package, Language: "en", DeferLoad: true})
+	a := New(win, Config{Options: upgrade.Options{Root: d.Root, PublicKey: d.PublicKey}, Package: d.Package, Language: "en", DeferLoad: true})
 	win.SetContent(a.Content())
 	win.Resize(fyne.NewSize(960, 660))
 	assert.Never(t, a.settled.Load, 300*time.Millisecond, tick, "read before the window was drawn")
