@@ -84,6 +84,9 @@ type App struct {
 	settled atomic.Bool
 	in      *install.Installation
 	inErr   error
+	// ctx is the window's: quitting cancels what still runs in the background.
+	ctx    context.Context
+	cancel context.CancelFunc
 	// sess is the session on the installation, opened once at the start; nil when
 	// there is none (inErr says why).
 	sess     *upgrade.Session
@@ -130,6 +133,7 @@ func New(win fyne.Window, cfg Config) *App {
 	}
 	a := &App{cfg: cfg, bundle: i18n.MustLoad(), win: win, elevated: true,
 		laidOut: map[*wizard.Step][]fyne.CanvasObject{}}
+	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.loc = a.bundle.Localizer(cfg.Language)
 	a.lang = newLanguageScreen(a)
 	a.license = newLicenseScreen(a)
@@ -184,6 +188,7 @@ func (a *App) quit() {
 	if a.log != nil {
 		a.log.Logf("wizard closed")
 	}
+	a.cancel()
 	if a.cfg.Quit != nil {
 		a.cfg.Quit()
 		return
@@ -250,7 +255,7 @@ func (a *App) session(ctx context.Context) (*upgrade.Session, error) {
 // for recovery and opens the package, then shows what it found. It runs off the UI
 // goroutine.
 func (a *App) load(pkgPath string) {
-	ctx := context.Background()
+	ctx := a.ctx
 	sess, inErr := upgrade.Open(ctx, a.options())
 	var in *install.Installation
 	logDir := ""
@@ -344,10 +349,10 @@ func (a *App) SetPackage(path string) {
 	a.pkg, a.pkgErr, a.report, a.reportErr = nil, nil, nil, nil
 	a.relabel()
 	log, in := a.log, a.in
-	sess, inErr := a.session(context.Background())
+	sess, inErr := a.session(a.ctx)
 	go func() {
-		folder, plan, licensed, planErr := planFolder(context.Background(), sess, inErr, path)
-		p, err := a.openPackage(context.Background(), in, licensed, log)
+		folder, plan, licensed, planErr := planFolder(a.ctx, sess, inErr, path)
+		p, err := a.openPackage(a.ctx, in, licensed, log)
 		fyne.Do(func() {
 			if a.cfg.Package != path {
 				return

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"sync/atomic"
@@ -126,7 +125,7 @@ func (s *checkScreen) run() {
 	s.running = true
 	a.report, a.reportErr = nil, nil
 	s.relabel()
-	sess, sessErr := a.session(context.Background())
+	sess, sessErr := a.session(a.ctx)
 	log := a.log
 	path := a.cfg.Package
 	elevated, folder := a.elevated, a.folder
@@ -134,14 +133,14 @@ func (s *checkScreen) run() {
 		var plan *upgrade.PlanReport
 		var planErr error
 		if folder && sess != nil {
-			plan, planErr = sess.Plan(context.Background(), path, "")
+			plan, planErr = sess.Plan(a.ctx, path, "")
 			path = ""
 			if plan != nil && len(plan.Steps) > 0 {
 				path = plan.Steps[0].Package
 			}
 		}
 		r, err := s.checkNow(sess, sessErr, path, elevated, folder, plan, planErr)
-		diffs, derr := configDiffs(context.Background(), r)
+		diffs, derr := configDiffs(a.ctx, r)
 		if derr != nil {
 			log.Logf("config differences: %v", derr)
 		}
@@ -175,7 +174,7 @@ func (s *checkScreen) run() {
 // checkNow is the core's check plus what only the wizard asks: administrator rights and
 // the Python the update moves to.
 func (s *checkScreen) checkNow(sess *upgrade.Session, sessErr error, path string, elevated, folder bool, plan *upgrade.PlanReport, planErr error) (*upgrade.CheckReport, error) {
-	ctx := context.Background()
+	ctx := s.a.ctx
 	if sessErr != nil {
 		return nil, &installError{sessErr}
 	}

@@ -78,9 +78,9 @@ func (p *recoverPanel) run() {
 	p.running = true
 	p.err = nil
 	p.changed()
-	sess, serr := a.session(context.Background())
+	sess, serr := a.session(a.ctx)
 	go func() {
-		rep, err := recoverWith(context.Background(), sess, serr)
+		rep, err := recoverWith(a.ctx, sess, serr)
 		fyne.Do(func() {
 			p.running = false
 			p.done, p.err = rep, err

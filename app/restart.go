@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -64,11 +63,11 @@ func (s *restartScreen) ask() {
 	s.asking = true
 	s.settled.Store(false)
 	s.relabel()
-	sess, err := a.session(context.Background())
+	sess, err := a.session(a.ctx)
 	go func() {
 		var st *upgrade.StatusReport
 		if err == nil {
-			st, err = sess.Status(context.Background())
+			st, err = sess.Status(a.ctx)
 		}
 		fyne.Do(func() {
 			s.asking = false

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 
 	"fyne.io/fyne/v2"
@@ -91,13 +90,13 @@ func (p *rollbackPanel) run(choice upgrade.DataChoice) {
 	}
 	p.running, p.err, p.done = true, nil, nil
 	a.relabel()
-	sess, inErr := a.session(context.Background())
+	sess, inErr := a.session(a.ctx)
 	go func() {
 		var rep *upgrade.RunReport
 		err := inErr
 		var in *install.Installation
 		if err == nil {
-			rep, err = sess.With(func(o *upgrade.Options) { o.RollbackData = choice }).Rollback(context.Background())
+			rep, err = sess.With(func(o *upgrade.Options) { o.RollbackData = choice }).Rollback(a.ctx)
 			in = sess.Installation() // the version rolled back to
 		}
 		fyne.Do(func() {

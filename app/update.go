@@ -160,7 +160,7 @@ func (s *updateScreen) start() {
 	}
 	s.started = true
 	s.order = s.baseOrder()
-	sess, sessErr := a.session(context.Background())
+	sess, sessErr := a.session(a.ctx)
 	prog := &progress{s: s}
 	if sess != nil {
 		sess = sess.With(func(o *upgrade.Options) { o.Progress = prog })
