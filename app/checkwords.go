@@ -40,6 +40,7 @@ var checkNames = map[string]string{
 	upgrade.CheckReboot:       "check.name.reboot",
 	upgrade.CheckInUse:        "check.name.filesInUse",
 	upgrade.CheckSchema:       "check.name.schema",
+	upgrade.CheckTrust:        "check.name.trust",
 }
 
 // checkTitle is a check's title; a check the wizard has no words for shows the core's
