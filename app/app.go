@@ -29,24 +29,13 @@ import (
 
 // Config says what the wizard works on.
 type Config struct {
-	// Root is the installation; "" is the platform's default.
-	Root string
-	// PublicKey is the minisign public key file of the trusted root (keys documents), and
-	// of the release key of a package without one; "" is the program's own.
-	PublicKey string
-	// AllowUnsigned starts with unsigned packages allowed (the check screen has a box
-	// for it too).
-	AllowUnsigned bool
+	// Options are the core's: the installation (Root, "" the platform's default;
+	// Override, settings that win over its omflow-upgrade.json), the trusted key, and
+	// the check screen's choices as they start (AllowUnsigned, DBBackedUp,
+	// ConfigChoice, Wheels: the check screen has a box for each). The wizard sets Log.
+	upgrade.Options
 	// Package is the update package; "" lets the user choose one on the license screen.
 	Package string
-	// DBBackedUp and ConfigChoice ("", "keep", "new") start as the check screen's
-	// choices: the administrator backed up a database the update's backup cannot hold;
-	// which config files win a conflict.
-	DBBackedUp   bool
-	ConfigChoice string
-	// Wheels is a folder of wheels the Linux Python move installs from, offline; ""
-	// installs from the package index. The check screen lets the administrator pick one.
-	Wheels string
 	// Language is the code of the language preselected; "" is the OS locale's.
 	Language string
 	// Elevation, when set, is asked whether the wizard has the rights an upgrade needs;
@@ -58,8 +47,6 @@ type Config struct {
 	Relaunch []string
 	// Start runs Relaunch; nil starts it as a new process and quits this one.
 	Start func(argv []string) error
-	// Override holds settings that win over the installation's omflow-upgrade.json.
-	Override install.Config
 	// GOOS is the system the install commands are written for; "" is this one.
 	GOOS string
 	// Quit ends the program (Finish, Cancel, a relaunch); nil closes the window.
@@ -94,10 +81,16 @@ type App struct {
 	restart *restartScreen
 
 	// What the wizard found and did. Written on the UI goroutine only.
-	loaded   bool // the start-up look at installation and package is done
-	settled  atomic.Bool
-	in       *install.Installation
-	inErr    error
+	loaded  bool // the start-up look at installation and package is done
+	settled atomic.Bool
+	in      *install.Installation
+	inErr   error
+	// ctx is the window's: quitting cancels what still runs in the background.
+	ctx    context.Context
+	cancel context.CancelFunc
+	// sess is the session on the installation, opened once at the start; nil when
+	// there is none (inErr says why).
+	sess     *upgrade.Session
 	log      *runlog.Log
 	elevated bool
 	pending  *upgrade.Pending
@@ -157,6 +150,7 @@ func New(win fyne.Window, cfg Config) *App {
 	}
 	a := &App{cfg: cfg, bundle: i18n.MustLoad(), win: win, elevated: true,
 		laidOut: map[*wizard.Step][]fyne.CanvasObject{}}
+	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.loc = a.bundle.Localizer(cfg.Language)
 	a.lang = newLanguageScreen(a)
 	a.license = newLicenseScreen(a)
@@ -211,6 +205,7 @@ func (a *App) quit() {
 	if a.log != nil {
 		a.log.Logf("wizard closed")
 	}
+	a.cancel()
 	if a.cfg.Quit != nil {
 		a.cfg.Quit()
 		return
@@ -257,29 +252,38 @@ type screen interface {
 
 // options are the core's options for this run.
 func (a *App) options() upgrade.Options {
-	return upgrade.Options{
-		Root:          a.cfg.Root,
-		Override:      a.cfg.Override,
-		PublicKey:     a.cfg.PublicKey,
-		AllowUnsigned: a.cfg.AllowUnsigned,
-		DBBackedUp:    a.cfg.DBBackedUp,
-		ConfigChoice:  a.cfg.ConfigChoice,
-		Wheels:        a.cfg.Wheels,
-		Log:           a.log,
+	opt := a.cfg.Options
+	opt.Log = a.log
+	return opt
+}
+
+// session is the wizard's session with the options of now (the check screen's choices
+// change them). Without an installation found at the start it looks again, for the
+// error. Call it on the UI goroutine.
+func (a *App) session(ctx context.Context) (*upgrade.Session, error) {
+	opt := a.options()
+	if a.sess == nil {
+		return upgrade.Open(ctx, opt)
 	}
+	return a.sess.With(func(o *upgrade.Options) { *o = opt }), nil
 }
 
 // load finds the installation, opens the run's log, asks whether an earlier run waits
 // for recovery and opens the package, then shows what it found. It runs off the UI
 // goroutine.
 func (a *App) load(pkgPath string) {
-	ctx := context.Background()
-	in, inErr := install.Detect(a.cfg.Root, a.cfg.Override)
+	ctx := a.ctx
+	sess, inErr := upgrade.Open(ctx, a.options())
+	var in *install.Installation
 	logDir := ""
-	if in != nil {
+	if sess != nil {
+		in = sess.Installation()
 		logDir = in.LogsDir()
 	}
 	log := runlog.Open(logDir, "wizard")
+	if sess != nil {
+		sess = sess.With(func(o *upgrade.Options) { o.Log = log })
+	}
 	elevated := true
 	if a.cfg.Elevation != nil {
 		ok, err := a.cfg.Elevation.IsElevated()
@@ -288,10 +292,8 @@ func (a *App) load(pkgPath string) {
 	}
 	var pending *upgrade.Pending
 	var lastBackup *upgrade.Backup
-	if in != nil {
-		opt := a.options()
-		opt.Log = log
-		if st, err := upgrade.Status(ctx, opt); err == nil {
+	if sess != nil {
+		if st, err := sess.Status(ctx); err == nil {
 			pending = st.Pending
 			if len(st.Backups) > 0 {
 				lastBackup = &st.Backups[0]
@@ -302,11 +304,11 @@ func (a *App) load(pkgPath string) {
 	} else {
 		log.Logf("installation: %v", inErr)
 	}
-	folder, plan, licensed, planErr := a.planFolder(ctx, pkgPath, log)
+	folder, plan, licensed, planErr := planFolder(ctx, sess, inErr, pkgPath)
 	p, pkgErr := a.openPackage(ctx, in, licensed, log)
 	fyne.Do(func() {
 		a.loaded = true
-		a.in, a.inErr, a.log, a.elevated, a.pending, a.lastBackup = in, inErr, log, elevated, pending, lastBackup
+		a.sess, a.in, a.inErr, a.log, a.elevated, a.pending, a.lastBackup = sess, in, inErr, log, elevated, pending, lastBackup
 		a.folder, a.plan, a.planErr = folder, plan, planErr
 		a.pkg, a.pkgErr = p, pkgErr
 		a.relabel()
@@ -317,13 +319,15 @@ func (a *App) load(pkgPath string) {
 // planFolder plans the chain through path when it is a folder of packages, and names
 // the package whose license is shown: the chain's last (the version the administrator
 // ends at), or path itself when it is one package.
-func (a *App) planFolder(ctx context.Context, path string, log *runlog.Log) (folder bool, plan *upgrade.PlanReport, licensed string, err error) {
+// sess is nil, and inErr says why, when there is no installation.
+func planFolder(ctx context.Context, sess *upgrade.Session, inErr error, path string) (folder bool, plan *upgrade.PlanReport, licensed string, err error) {
 	if fi, serr := os.Stat(path); path == "" || serr != nil || !fi.IsDir() {
 		return false, nil, path, nil
 	}
-	opt := a.options()
-	opt.Log = log
-	plan, err = upgrade.Plan(ctx, opt, path, "")
+	if sess == nil {
+		return true, nil, "", inErr
+	}
+	plan, err = sess.Plan(ctx, path, "")
 	if plan != nil && len(plan.Steps) > 0 {
 		licensed = plan.Steps[len(plan.Steps)-1].Package
 	}
@@ -362,9 +366,10 @@ func (a *App) SetPackage(path string) {
 	a.pkg, a.pkgErr, a.report, a.reportErr = nil, nil, nil, nil
 	a.relabel()
 	log, in := a.log, a.in
+	sess, inErr := a.session(a.ctx)
 	go func() {
-		folder, plan, licensed, planErr := a.planFolder(context.Background(), path, log)
-		p, err := a.openPackage(context.Background(), in, licensed, log)
+		folder, plan, licensed, planErr := planFolder(a.ctx, sess, inErr, path)
+		p, err := a.openPackage(a.ctx, in, licensed, log)
 		fyne.Do(func() {
 			if a.cfg.Package != path {
 				return

@@ -53,7 +53,10 @@ func crashingApply(spec string) {
 			select {}
 		}
 	}}
-	_, err := upgrade.Apply(context.Background(), opt, f[2])
+	s, err := upgrade.Open(context.Background(), opt)
+	if err == nil {
+		_, err = s.Apply(context.Background(), f[2])
+	}
 	fmt.Fprintln(os.Stderr, "apply was not killed:", err)
 	os.Exit(3)
 }
@@ -85,8 +88,8 @@ func start(t *testing.T, d *Demo, pkgPath string, change func(*Config)) *harness
 	t.Helper()
 	test.NewTempApp(t).Settings().SetTheme(Theme())
 	h := &harness{t: t, en: i18n.MustLoad().Localizer("en")}
-	cfg := Config{Root: d.Root, PublicKey: d.PublicKey, Package: pkgPath, Language: "en",
-		Override: install.Config{StartTimeout: 10}}
+	cfg := Config{Options: upgrade.Options{Root: d.Root, PublicKey: d.PublicKey, Override: install.Config{StartTimeout: 10}},
+		Package: pkgPath, Language: "en"}
 	cfg.Quit = func() { h.quit = true }
 	if change != nil {
 		change(&cfg)
@@ -515,7 +518,7 @@ func TestPythonPackagesLoopUntilNothingIsMissing(t *testing.T) {
 	newVenv := filepath.Join(d.Root, "python")
 	pythonEnv(t, newVenv, "3.11.4", "Django", "4.2.7", "ldap3", "2.9.1")
 	h.a.report.Package.Manifest.Requires.Python = "3.11"
-	h.a.report.Checks = append(h.a.report.Checks, upgrade.CheckItem{Name: upgrade.CheckPython, OK: true, Reason: reasonPythonMove})
+	h.a.report.Checks = append(h.a.report.Checks, upgrade.CheckItem{Name: upgrade.CheckPython, OK: true, Reason: upgrade.ReasonPythonMove})
 	h.nextWhenEnabled()
 
 	assert.Equal(t, en.T("python.title", nil), h.title())
@@ -552,13 +555,13 @@ func TestInterruptedRunIsRecoveredFirst(t *testing.T) {
 
 	h := start(t, d, d.Package, nil)
 	en := h.en
-	require.True(t, h.a.lang.recoverBox.Visible(), "the first screen says an earlier run was interrupted")
-	assert.Equal(t, en.T("recover.message", map[string]any{"Root": d.Root}), h.a.lang.recoverMsg.Text)
+	require.True(t, h.a.lang.recovery.box.Visible(), "the first screen says an earlier run was interrupted")
+	assert.Equal(t, en.T("recover.message", map[string]any{"Root": d.Root}), h.a.lang.recovery.message.Text)
 	_, next, _ := h.buttons()
 	assert.True(t, next.Disabled(), "nothing else before the recovery")
-	test.Tap(h.a.lang.recoverButton)
+	test.Tap(h.a.lang.recovery.button)
 	require.Eventually(t, func() bool { return !next.Disabled() }, wait, tick)
-	assert.Equal(t, en.T("recover.done", map[string]any{"Version": DemoInstalled}), h.a.lang.recoverResult.Text)
+	assert.Equal(t, en.T("recover.done", map[string]any{"Version": DemoInstalled}), h.a.lang.recovery.result.Text)
 	serves(t, d.Root, DemoInstalled)
 
 	// And the update then goes through.
@@ -586,7 +589,7 @@ func TestInstallationAndPackageAreReadBehindTheFirstFrame(t *testing.T) {
 	d := newTestDemo(t, DemoInstalled)
 	test.NewTempApp(t).Settings().SetTheme(Theme())
 	win := test.NewTempWindow(t, nil)
-	a := New(win, Config{Root: d.Root, PublicKey: d.PublicKey, Package: d.Package, Language: "en", DeferLoad: true})
+	a := New(win, Config{Options: upgrade.Options{Root: d.Root, PublicKey: d.PublicKey}, Package: d.Package, Language: "en", DeferLoad: true})
 	win.SetContent(a.Content())
 	win.Resize(fyne.NewSize(960, 660))
 	assert.Never(t, a.settled.Load, 300*time.Millisecond, tick, "read before the window was drawn")
@@ -743,7 +746,7 @@ func TestCancelBeforeTheUpdateLeavesEverythingAsItWas(t *testing.T) {
 	test.Tap(dialogButton(h.win, h.en.T("wizard.yes", nil)))
 	assert.True(t, h.quit)
 	serves(t, d.Root, DemoInstalled)
-	st, err := upgrade.Status(context.Background(), upgrade.Options{Root: d.Root})
+	st, err := openSession(t, upgrade.Options{Root: d.Root}).Status(context.Background())
 	require.NoError(t, err)
 	assert.Nil(t, st.Pending)
 	assert.Empty(t, st.Backups, "the check wrote nothing but its log")
@@ -956,7 +959,7 @@ func TestCheckItemsSpeakTheChosenLanguage(t *testing.T) {
 		r.Checks = append(r.Checks, c)
 	}
 	r.Package.Manifest.Requires.Python = "3.11"
-	set(upgrade.CheckItem{Name: upgrade.CheckPython, Reason: pyenv.ReasonPythonNoVenv, Message: "python3.11 lacks venv"})
+	set(upgrade.CheckItem{Name: upgrade.CheckPython, Reason: upgrade.ReasonPythonNoVenv, Message: "python3.11 lacks venv"})
 	set(upgrade.CheckItem{Name: upgrade.CheckDatabase, OK: true, Warning: true, Reason: "database-unknown", Message: "read settings: boom"})
 	set(upgrade.CheckItem{Name: "future", Reason: "future-reason", Message: "a check this wizard does not know"})
 	h.a.check.relabel()
@@ -973,4 +976,12 @@ func TestCheckItemsSpeakTheChosenLanguage(t *testing.T) {
 	assert.Equal(t, zh.T("check.refused.unknown", nil)+"\na check this wizard does not know", detail)
 	_, next, _ := h.buttons()
 	assert.True(t, next.Disabled())
+}
+
+// openSession opens the installation of opt, as the wizard does at its start.
+func openSession(t *testing.T, opt upgrade.Options) *upgrade.Session {
+	t.Helper()
+	s, err := upgrade.Open(context.Background(), opt)
+	require.NoError(t, err)
+	return s
 }

@@ -12,6 +12,7 @@ import (
 
 	"omflow-upgrade/upgrade"
 	"omflow-upgrade/upgrade/outcome"
+	"omflow-upgrade/upgrade/txn"
 )
 
 // failedStepKeys say what went wrong when the update failed at these steps; any other
@@ -60,7 +61,7 @@ func (a *App) refusal(r *outcome.RefusedError) string {
 			vers["From"] = rep.Package.Manifest.From
 		}
 	}
-	if key, ok := versionKeys[r.Reason]; ok && r.Reason != "bad-version" {
+	if key, ok := versionKeys[r.Reason]; ok && r.Reason != upgrade.ReasonBadVersion {
 		return a.t(key, vers)
 	}
 	switch r.Reason {
@@ -70,11 +71,11 @@ func (a *App) refusal(r *outcome.RefusedError) string {
 			files = append(files, path)
 		}
 		return a.t("check.refused.configConflict", map[string]any{"Files": strings.Join(files, ", ")})
-	case "lock-held":
-		return a.t("check.refused.lockHeld", map[string]any{"Holder": strings.TrimPrefix(r.Error(), "another upgrade run holds the installation: ")})
-	case "interrupted-run":
+	case upgrade.ReasonLockHeld:
+		return a.t("check.refused.lockHeld", map[string]any{"Holder": a.lockHolder(r)})
+	case upgrade.ReasonInterruptedRun:
 		return a.t("check.refused.pending", nil)
-	case "disk-space":
+	case upgrade.ReasonDiskSpace:
 		return a.t("error.refusedSpace", nil)
 	case upgrade.ReasonSchemaUnsafe:
 		return a.t("check.refused.schemaUnsafe", nil)
@@ -117,6 +118,23 @@ func (a *App) showError(happened string, err error, kept string) {
 func errorDetail(err error) string {
 	if err == nil {
 		return ""
+	}
+	return err.Error()
+}
+
+// lockHolder names the run that holds the installation: the lock's own words when apply
+// met it, the check's when the check did.
+func (a *App) lockHolder(err error) string {
+	var held *txn.LockHeldError
+	if errors.As(err, &held) && held.Holder != nil {
+		return held.Holder.String()
+	}
+	if r := a.report; r != nil {
+		for _, c := range r.Checks {
+			if c.Name == upgrade.CheckLock && c.Holder != "" {
+				return c.Holder
+			}
+		}
 	}
 	return err.Error()
 }

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -9,7 +8,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"omflow-upgrade/i18n"
-	"omflow-upgrade/upgrade"
 	"omflow-upgrade/wizard"
 )
 
@@ -29,16 +27,10 @@ type languageScreen struct {
 	rootButton                   *widget.Button
 	relaunchErr                  error
 
-	recoverBox               *fyne.Container
-	recoverTitle, recoverMsg *widget.Label
-	recoverButton            *widget.Button
-	recovering               bool
-	recovered                *upgrade.RunReport
-	recoverErr               error
-	recoverResult            *widget.Label
-	rollback                 *rollbackPanel
-	body                     *fyne.Container
-	scroll                   *container.Scroll
+	recovery *recoverPanel
+	rollback *rollbackPanel
+	body     *fyne.Container
+	scroll   *container.Scroll
 }
 
 func newLanguageScreen(a *App) *languageScreen {
@@ -70,18 +62,9 @@ func newLanguageScreen(a *App) *languageScreen {
 		container.NewHBox(s.rootButton), s.rootHint)
 	s.rootBox.Hide()
 
-	s.recoverTitle = bold("")
-	s.recoverTitle.Importance = widget.WarningImportance
-	s.recoverMsg = wrapped("")
-	s.recoverButton = widget.NewButton("", s.recover)
-	s.recoverButton.Importance = widget.HighImportance
-	s.recoverResult = wrapped("")
-	s.recoverBox = container.NewVBox(widget.NewSeparator(), s.recoverTitle, s.recoverMsg,
-		container.NewHBox(s.recoverButton), s.recoverResult)
-	s.recoverBox.Hide()
-
+	s.recovery = newRecoverPanel(a, s.relabel)
 	s.rollback = newRollbackPanel(a)
-	s.body = container.NewVBox(s.prompt, s.langs, s.suggested, s.rootBox, s.recoverBox, s.rollback.box)
+	s.body = container.NewVBox(s.prompt, s.langs, s.suggested, s.rootBox, s.recovery.box, s.rollback.box)
 	s.scroll = container.NewVScroll(s.body)
 	s.step = &wizard.Step{
 		Content: s.scroll,
@@ -115,55 +98,8 @@ func (s *languageScreen) relabel() {
 		s.rootBox.Hide()
 	}
 
-	if a.loaded && (a.pending != nil || s.recovered != nil || s.recoverErr != nil) {
-		s.recoverTitle.SetText(a.t("recover.title", nil))
-		s.recoverMsg.SetText(a.t("recover.message", map[string]any{"Root": root}))
-		s.recoverButton.SetText(a.t("recover.button", nil))
-		setEnabled(s.recoverButton, a.pending != nil && !s.recovering && a.elevated)
-		switch {
-		case s.recovering:
-			s.recoverResult.SetText(a.t("recover.state.running", nil))
-		case s.recoverErr != nil:
-			s.recoverResult.Importance = widget.DangerImportance
-			s.recoverResult.SetText(a.t("recover.state.failed", map[string]any{"Error": s.recoverErr.Error()}) + "\n" +
-				a.t("error.log", map[string]any{"Path": a.LogPath()}))
-		case s.recovered != nil:
-			s.recoverResult.Importance = widget.SuccessImportance
-			s.recoverResult.SetText(a.t("recover.done", map[string]any{"Version": s.recovered.Version}))
-		default:
-			s.recoverResult.SetText("")
-		}
-		s.recoverBox.Show()
-	} else {
-		s.recoverBox.Hide()
-	}
+	s.recovery.relabel(root)
 	s.rollback.relabel()
-	s.step.SetNextEnabled(a.loaded && a.elevated && a.pending == nil && !s.recovering && !s.rollback.running)
-	s.a.relayout(s.step, s.rootBox, s.recoverBox, s.rollback.box, s.body, s.scroll)
-}
-
-// recover finishes or undoes the interrupted run, off the UI goroutine.
-func (s *languageScreen) recover() {
-	a := s.a
-	if s.recovering {
-		return
-	}
-	s.recovering = true
-	s.recoverErr = nil
-	s.relabel()
-	opt := a.options()
-	go func() {
-		rep, err := upgrade.Recover(context.Background(), opt)
-		fyne.Do(func() {
-			s.recovering = false
-			s.recovered, s.recoverErr = rep, err
-			if err == nil {
-				a.pending = nil
-				if a.in != nil && rep != nil {
-					a.log.Logf("recovered: %s, OMFLOW %s", rep.Action, rep.Version)
-				}
-			}
-			s.relabel()
-		})
-	}()
+	s.step.SetNextEnabled(a.loaded && a.elevated && a.pending == nil && !s.recovery.running && !s.rollback.running)
+	s.a.relayout(s.step, s.rootBox, s.recovery.box, s.rollback.box, s.body, s.scroll)
 }

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -172,7 +171,7 @@ func (s *pythonScreen) compare() {
 	s.relabel()
 	oldDir, newPath, goos, log := s.oldDir(), s.newPath.Text, a.cfg.GOOS, a.log
 	go func() {
-		ctx := context.Background()
+		ctx := a.ctx
 		o := pyenv.Options{Logf: log.Logf}
 		var rep *pyenv.Report
 		oldEnv, err := pyenv.Open(ctx, oldDir, o)
@@ -217,7 +216,7 @@ func (s *pythonScreen) install(findLinks string) {
 	}
 	pkgs, log := r.Missing, a.log
 	go func() {
-		res, err := pyenv.Install(context.Background(), python, pkgs, pyenv.InstallOptions{FindLinks: findLinks, Logf: log.Logf})
+		res, err := pyenv.Install(a.ctx, python, pkgs, pyenv.InstallOptions{FindLinks: findLinks, Logf: log.Logf})
 		log.Logf("python install: %d installed, %d failed, %v", len(res.Installed), len(res.Failed), err)
 		fyne.Do(func() {
 			s.busy = false

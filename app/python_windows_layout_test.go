@@ -8,7 +8,6 @@ import (
 
 	"omflow-upgrade/upgrade"
 	"omflow-upgrade/upgrade/install"
-	"omflow-upgrade/upgrade/pyenv"
 	"omflow-upgrade/wizard"
 )
 
@@ -31,12 +30,12 @@ func TestPythonMoveTextsOnTheWindowsLayout(t *testing.T) {
 	py311 := filepath.Join(win.Root, "Python311")
 	vars := map[string]any{"Version": "3.11", "Path": py311}
 	for _, tt := range []struct {
-		reason string
+		reason upgrade.Reason
 		ok     bool
 		key    string
 	}{
-		{reasonPythonMove, true, "check.ok.pythonMove"},
-		{pyenv.ReasonPythonMissing, false, "check.refused.python"},
+		{upgrade.ReasonPythonMove, true, "check.ok.pythonMove"},
+		{upgrade.ReasonPythonMissing, false, "check.refused.python"},
 		{upgrade.ReasonPythonBitness, false, "check.refused.pythonBitness"},
 	} {
 		_, detail, st := h.a.check.item(upgrade.CheckItem{Name: upgrade.CheckPython, OK: tt.ok, Reason: tt.reason, Message: "the core's text"})
@@ -48,7 +47,7 @@ func TestPythonMoveTextsOnTheWindowsLayout(t *testing.T) {
 		assert.Equal(t, en.T(tt.key, vars)+"\nthe core's text", detail, tt.reason)
 	}
 
-	r.Checks = append(r.Checks, upgrade.CheckItem{Name: upgrade.CheckPython, OK: true, Reason: reasonPythonMove})
+	r.Checks = append(r.Checks, upgrade.CheckItem{Name: upgrade.CheckPython, OK: true, Reason: upgrade.ReasonPythonMove})
 	h.a.check.relabelChoices()
 	assert.True(t, h.a.check.wheelsBox.Visible(), "Windows installs the missing packages online or from a folder of wheels too")
 	h.a.cfg.GOOS = "windows"

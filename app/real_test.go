@@ -104,7 +104,7 @@ func saveCapture(t *testing.T, h *harness, path string) {
 func TestRollbackAsksAboutDataEnteredSinceTheUpdate(t *testing.T) {
 	d := newRealDemo(t)
 	opt := upgrade.Options{Root: d.Root, PublicKey: d.PublicKey, Override: install.Config{StartTimeout: 60}}
-	_, err := upgrade.Apply(context.Background(), opt, d.Package)
+	_, err := openSession(t, opt).Apply(context.Background(), d.Package)
 	require.NoError(t, err)
 	dbPath := filepath.Join(d.Root, "server", "db.omflow")
 	db, err := sql.Open("sqlite", dbPath)

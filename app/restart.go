@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -64,9 +63,12 @@ func (s *restartScreen) ask() {
 	s.asking = true
 	s.settled.Store(false)
 	s.relabel()
-	opt := a.options()
+	sess, err := a.session(a.ctx)
 	go func() {
-		st, err := upgrade.Status(context.Background(), opt)
+		var st *upgrade.StatusReport
+		if err == nil {
+			st, err = sess.Status(a.ctx)
+		}
 		fyne.Do(func() {
 			s.asking = false
 			s.status, s.statErr = st, err

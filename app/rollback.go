@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 
 	"fyne.io/fyne/v2"
@@ -91,11 +90,15 @@ func (p *rollbackPanel) run(choice upgrade.DataChoice) {
 	}
 	p.running, p.err, p.done = true, nil, nil
 	a.relabel()
-	opt := a.options()
-	opt.RollbackData = choice
+	sess, inErr := a.session(a.ctx)
 	go func() {
-		rep, err := upgrade.Rollback(context.Background(), opt)
-		in, inErr := install.Detect(a.cfg.Root, a.cfg.Override) // the version rolled back to
+		var rep *upgrade.RunReport
+		err := inErr
+		var in *install.Installation
+		if err == nil {
+			rep, err = sess.With(func(o *upgrade.Options) { o.RollbackData = choice }).Rollback(a.ctx)
+			in = sess.Installation() // the version rolled back to
+		}
 		fyne.Do(func() {
 			p.running = false
 			var refused *outcome.RefusedError

@@ -59,8 +59,8 @@ func shootLanguage(t *testing.T, dir, code string) {
 	p := d.Package
 	s := screenshot.New(screenshot.Options{Size: shotSize, Theme: Theme()})
 	h := &harness{t: t, en: i18n.MustLoad().Localizer(code), win: s.Window()}
-	h.a = New(h.win, Config{Root: d.Root, PublicKey: d.PublicKey, Package: p, Language: code,
-		Override: install.Config{StartTimeout: 10}, Quit: func() {}})
+	h.a = New(h.win, Config{Options: upgrade.Options{Root: d.Root, PublicKey: d.PublicKey, Override: install.Config{StartTimeout: 10}},
+		Package: p, Language: code, Quit: func() {}})
 	h.win.SetContent(h.a.Content())
 	require.Eventually(t, h.a.settled.Load, wait, tick)
 	shot := func(n int, name string) {
@@ -98,7 +98,7 @@ func shootLanguage(t *testing.T, dir, code string) {
 	newPy := filepath.Join(d.Root, "python")
 	pythonEnv(t, newPy, "3.11.4", "Django", "4.2.7", "ldap3", "2.9.1", "mod_wsgi", "4.9.4")
 	h.a.report.Package.Manifest.Requires.Python = "3.11"
-	h.a.report.Checks = append(h.a.report.Checks, upgrade.CheckItem{Name: upgrade.CheckPython, OK: true, Reason: reasonPythonMove})
+	h.a.report.Checks = append(h.a.report.Checks, upgrade.CheckItem{Name: upgrade.CheckPython, OK: true, Reason: upgrade.ReasonPythonMove})
 	h.a.Wizard().Refresh() // as a check that found the move does
 	h.nextWhenEnabled()
 	require.Equal(t, h.en.T("python.title", nil), h.title())
@@ -158,8 +158,8 @@ func shooter(t *testing.T, d *Demo, pkgPath, code string) (*screenshot.Shooter, 
 	t.Helper()
 	s := screenshot.New(screenshot.Options{Size: shotSize, Theme: Theme()})
 	h := &harness{t: t, en: i18n.MustLoad().Localizer(code), win: s.Window()}
-	h.a = New(h.win, Config{Root: d.Root, PublicKey: d.PublicKey, Package: pkgPath, Language: code,
-		Override: install.Config{StartTimeout: 10}, Quit: func() {}})
+	h.a = New(h.win, Config{Options: upgrade.Options{Root: d.Root, PublicKey: d.PublicKey, Override: install.Config{StartTimeout: 10}},
+		Package: pkgPath, Language: code, Quit: func() {}})
 	h.win.SetContent(h.a.Content())
 	require.Eventually(t, h.a.settled.Load, wait, tick)
 	h.nextWhenEnabled()

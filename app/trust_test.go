@@ -78,11 +78,11 @@ func TestTrustTextsInEveryLanguage(t *testing.T) {
 	}{
 		{upgrade.CheckItem{Name: upgrade.CheckTrust, OK: true}, doc},
 		{upgrade.CheckItem{Name: upgrade.CheckTrust, OK: true, Warning: true, Reason: upgrade.ReasonKeysMissing}, nil},
-		{upgrade.CheckItem{Name: upgrade.CheckTrust, Reason: trust.ReasonKeyExpired}, doc},
-		{upgrade.CheckItem{Name: upgrade.CheckTrust, Reason: trust.ReasonKeyRevoked}, doc},
-		{upgrade.CheckItem{Name: upgrade.CheckTrust, Reason: trust.ReasonPackageRevoked}, doc},
-		{upgrade.CheckItem{Name: upgrade.CheckTrust, Reason: trust.ReasonBelowFloor}, doc},
-		{upgrade.CheckItem{Name: upgrade.CheckTrust, Reason: trust.ReasonRollback}, doc},
+		{upgrade.CheckItem{Name: upgrade.CheckTrust, Reason: upgrade.ReasonKeyExpired}, doc},
+		{upgrade.CheckItem{Name: upgrade.CheckTrust, Reason: upgrade.ReasonKeyRevoked}, doc},
+		{upgrade.CheckItem{Name: upgrade.CheckTrust, Reason: upgrade.ReasonPackageRevoked}, doc},
+		{upgrade.CheckItem{Name: upgrade.CheckTrust, Reason: upgrade.ReasonBelowFloor}, doc},
+		{upgrade.CheckItem{Name: upgrade.CheckTrust, Reason: upgrade.ReasonKeysRollback}, doc},
 	} {
 		r := &upgrade.CheckReport{Update: "1.1.6.1", Package: &pkg.Package{KeyID: id, Trust: &trust.Verdict{Doc: tc.doc, KeyID: id}}}
 		vers := map[string]any{"Update": r.Update}

@@ -3,13 +3,7 @@ package app
 import (
 	"context"
 	"errors"
-	"io"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 	"sync/atomic"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -166,37 +160,29 @@ func (s *updateScreen) start() {
 	}
 	s.started = true
 	s.order = s.baseOrder()
-	opt := a.options()
+	sess, sessErr := a.session(a.ctx)
 	prog := &progress{s: s}
-	opt.Progress = prog
-	path, folder := a.cfg.Package, a.folder
-	logFile := a.LogPath()
-	if folder && a.in != nil {
-		// Each step of a chain writes its own log: follow the newest.
-		prog.hopLogs = a.in.LogsDir()
-		if a.plan != nil {
-			for _, st := range a.plan.Steps {
-				prog.hops = append(prog.hops, st.Version)
-			}
-		}
+	if sess != nil {
+		sess = sess.With(func(o *upgrade.Options) { o.Progress = prog })
 	}
+	path, folder := a.cfg.Package, a.folder
 	a.log.Logf("update: %s", path)
 	a.wz.Run(s.work, func(ctx context.Context, _ wizard.Reporter) error {
-		stopTail := tail(logFile, s.work, false)
 		var rep *upgrade.ApplyReport
 		var chain *upgrade.ChainReport
 		var err error
-		if folder {
-			chain, err = upgrade.ApplyChain(ctx, opt, path, "")
+		switch {
+		case sessErr != nil:
+			err = sessErr
+		case folder:
+			chain, err = sess.ApplyChain(ctx, path, "")
 			if chain != nil {
 				rep = &upgrade.ApplyReport{OK: err == nil, From: chain.Installed, Update: chain.Target, Version: chain.Version}
 			}
-		} else {
-			rep, err = upgrade.Apply(ctx, opt, path)
+		default:
+			rep, err = sess.Apply(ctx, path)
 		}
 		cancelled := ctx.Err() != nil
-		prog.stopHop()
-		stopTail()
 		fyne.Do(func() {
 			a.applied, a.chain, s.cancelled = rep, chain, cancelled
 		})
@@ -340,43 +326,11 @@ func (s *updateScreen) Step() string { return s.current }
 // progress hears the core from its worker goroutine and hops to the UI.
 type progress struct {
 	s *updateScreen
-	// hopLogs, for a chain, is the folder of the steps' own logs; the newest is
-	// followed into the live log.
-	hopLogs string
-	hops    []string // the chain's versions, in order
-	hop     int      // the next step's index
-	stop    func()
-}
-
-// followHop follows the log of the step of a chain that begins now: the core names it
-// after the step's version.
-func (p *progress) followHop() {
-	p.stopHop()
-	if p.hop >= len(p.hops) {
-		return
-	}
-	v := p.hops[p.hop]
-	p.hop++
-	matches, _ := filepath.Glob(filepath.Join(p.hopLogs, "omflow-upgrade-apply-"+v+"-*.log"))
-	sort.Strings(matches) // time-stamped names: the last is this run's
-	if len(matches) > 0 {
-		p.stop = tail(matches[len(matches)-1], p.s.work, true)
-	}
-}
-
-func (p *progress) stopHop() {
-	if p.stop != nil {
-		p.stop()
-		p.stop = nil
-	}
 }
 
 var _ upgrade.Progress = (*progress)(nil)
 
 func (p *progress) Step(name string) {
-	if name == upgrade.StepPreflight && p.hopLogs != "" {
-		p.followHop()
-	}
 	fyne.Do(func() { p.s.reached(name) })
 }
 
@@ -397,56 +351,9 @@ func (p *progress) Bytes(done, total int64) {
 
 func (p *progress) Logf(format string, args ...any) { p.s.work.Logf(format, args...) }
 
-// tail follows a log file from its current end (or its start) into the live log, until stop
-// is called (which reads what is left first). The core writes every file action and
-// service line there, so the screen shows the same lines the log keeps.
-func tail(path string, r wizard.Reporter, fromStart bool) (stop func()) {
-	f, err := os.Open(path)
-	if err != nil {
-		return func() {}
-	}
-	if !fromStart {
-		if _, err := f.Seek(0, io.SeekEnd); err != nil {
-			f.Close()
-			return func() {}
-		}
-	}
-	quit, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		defer f.Close()
-		var partial string
-		buf := make([]byte, 64<<10)
-		read := func() {
-			for {
-				n, _ := f.Read(buf)
-				if n == 0 {
-					return
-				}
-				text := partial + string(buf[:n])
-				i := strings.LastIndexByte(text, '\n')
-				if i < 0 {
-					partial = text
-					continue
-				}
-				partial = text[i+1:]
-				r.Logf("%s", text[:i])
-			}
-		}
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-quit:
-				read()
-				return
-			case <-tick.C:
-				read()
-			}
-		}
-	}()
-	return func() {
-		close(quit)
-		<-finished
-	}
-}
+// Hop needs nothing more: the next step's preflight starts its list (reached).
+func (p *progress) Hop(int, int, string, string) {}
+
+// Line shows the run's log, and a chain step's own, in the live log: the same lines the
+// log keeps.
+func (p *progress) Line(line string) { p.s.work.Logf("%s", line) }

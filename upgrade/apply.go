@@ -15,10 +15,8 @@ import (
 	"omflow-upgrade/upgrade/inuse"
 	"omflow-upgrade/upgrade/outcome"
 	"omflow-upgrade/upgrade/pkg"
-	"omflow-upgrade/upgrade/svc"
 	"omflow-upgrade/upgrade/trust"
 	"omflow-upgrade/upgrade/txn"
-	"omflow-upgrade/upgrade/version"
 )
 
 // ApplyReport is what an update did: SPEC 5's apply -json.
@@ -64,13 +62,13 @@ const phaseHealthy = "healthy"
 // Apply checks the package as Check does, then applies it as one transaction (SPEC 4.4):
 // stage, journal, stop, renames, start, health check, version file, commit. Any failure
 // after the first change rolls back and restarts the old service (*outcome.FailedError).
-func Apply(ctx context.Context, opt Options, pkgPath string) (*ApplyReport, error) {
+func (s *Session) Apply(ctx context.Context, pkgPath string) (*ApplyReport, error) {
+	opt := s.opt
 	prog := opt.progress()
+	defer s.follow()()
 	prog.Step(StepPreflight)
-	in, err := opt.detect()
-	if err != nil {
-		return nil, err
-	}
+	in := s.begin()
+	defer s.settle(in)
 	if err := recoverFirst(ctx, &opt, in); err != nil {
 		return nil, err
 	}
@@ -166,7 +164,7 @@ func (a *applier) run(ctx context.Context) (err error) {
 	if err := a.stage(ctx); err != nil {
 		if errors.Is(err, syscall.ENOSPC) {
 			// Nothing has changed: the staging folder goes with the run.
-			return &outcome.RefusedError{Reason: "disk-space", Err: err}
+			return &outcome.RefusedError{Reason: ReasonDiskSpace, Err: err}
 		}
 		return err
 	}
@@ -291,7 +289,7 @@ func (a *applier) startAndCommit(ctx context.Context, down time.Time, record fun
 	}
 	a.opt.hook("healthy", 0)
 	a.prog.Step(StepVersion)
-	if err := writeVersion(a.in, a.data.NewVersion); err != nil {
+	if err := a.in.WriteVersion(a.data.NewVersion); err != nil {
 		return a.failed(ctx, err, true)
 	}
 	a.opt.hook("version-written", 0)
@@ -498,39 +496,4 @@ func (a *applier) failed(ctx context.Context, cause error, started bool) error {
 		return failed
 	}
 	return &outcome.FailedError{RolledBack: true, Err: cause}
-}
-
-// checkHealth waits for OMFLOW's login page to answer 200, within the start timeout.
-func checkHealth(ctx context.Context, opt *Options, in *install.Installation) error {
-	hctx, cancel := context.WithTimeout(ctx, serviceTimeout(in))
-	defer cancel()
-	err := svc.CheckHealth(hctx, in.HealthURL())
-	if err != nil {
-		opt.logf("health check: %v", err)
-		return err
-	}
-	opt.logf("health check: %s answers 200", in.HealthURL())
-	return nil
-}
-
-// writeVersion writes version.bin for v in the installation's own line-end style.
-func writeVersion(in *install.Installation, v string) error {
-	ver, err := version.Parse(v)
-	if err != nil {
-		return err
-	}
-	p := in.VersionFile()
-	return install.WriteFileAtomic(p, install.VersionFileContent(p, ver), 0o644)
-}
-
-// restoreVersionFile puts version.bin's old bytes back when they differ.
-func restoreVersionFile(in *install.Installation, old []byte) error {
-	if old == nil {
-		return nil
-	}
-	p := in.VersionFile()
-	if cur, err := os.ReadFile(p); err == nil && string(cur) == string(old) {
-		return nil
-	}
-	return install.WriteFileAtomic(p, old, 0o644)
 }

@@ -30,7 +30,7 @@ func TestApplyThenRollback(t *testing.T) {
 		modes:  map[string]os.FileMode{"server/bin/omflow-tool": 0o755},
 		delete: []string{"server/omflow/__init__.py"},
 	})
-	rep, err := Apply(context.Background(), options(t, in), p)
+	rep, err := openSession(t, options(t, in)).Apply(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,19 +54,19 @@ func TestApplyThenRollback(t *testing.T) {
 		t.Errorf("mode of the new tool: %v", st)
 	}
 
-	st, err := Status(context.Background(), options(t, in))
+	st, err := openSession(t, options(t, in)).Status(context.Background())
 	if err != nil || len(st.Backups) != 1 || st.Pending != nil || !st.Healthy {
 		t.Fatalf("status %+v %v", st, err)
 	}
 
-	rb, err := Rollback(context.Background(), options(t, in))
+	rb, err := openSession(t, options(t, in)).Rollback(context.Background())
 	if err != nil || rb.Version != "1.1.6.1" {
 		t.Fatalf("rollback %+v %v", rb, err)
 	}
 	sameTree(t, old, snapshot(t, in.Root))
 	answers(t, in, "1.1.6.1")
 
-	_, err = Rollback(context.Background(), options(t, in))
+	_, err = openSession(t, options(t, in)).Rollback(context.Background())
 	var refused *outcome.RefusedError
 	if !errors.As(err, &refused) || outcome.ExitCode(err) != 3 {
 		t.Fatalf("second rollback: %v, want a refusal (nothing left to undo)", err)
@@ -90,7 +90,7 @@ func TestFailedUpdatesRollBack(t *testing.T) {
 				"server/omflow/new.py":   "# new\n",
 				"server/omflow_server":   tt.control,
 			}, modes: map[string]os.FileMode{"server/omflow_server": 0o755}, delete: []string{"server/omflow/urls.py"}})
-			rep, err := Apply(context.Background(), options(t, in), p)
+			rep, err := openSession(t, options(t, in)).Apply(context.Background(), p)
 			if outcome.ExitCode(err) != outcome.ExitRolledBack {
 				t.Fatalf("exit %d (%v), want 4", outcome.ExitCode(err), err)
 			}
@@ -119,7 +119,7 @@ func TestCancelDuringApplyRollsBack(t *testing.T) {
 	defer cancel()
 	opt := options(t, in)
 	opt.Progress = &cancelAt{step: StepApply, cancel: cancel}
-	_, err := Apply(ctx, opt, p)
+	_, err := openSession(t, opt).Apply(ctx, p)
 	if outcome.ExitCode(err) != outcome.ExitRolledBack || !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v (exit %d), want cancelled and rolled back", err, outcome.ExitCode(err))
 	}
@@ -149,11 +149,11 @@ func TestLockHeldByAnotherRunRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer held.Close()
-	r, err := Check(context.Background(), options(t, in), p, false)
+	r, err := openSession(t, options(t, in)).Check(context.Background(), p, false)
 	if outcome.ExitCode(err) != outcome.ExitRefused || r.Reason != "lock-held" {
 		t.Fatalf("check: %v reason %q", err, r.Reason)
 	}
-	_, err = Apply(context.Background(), options(t, in), p)
+	_, err = openSession(t, options(t, in)).Apply(context.Background(), p)
 	if outcome.ExitCode(err) != outcome.ExitRefused || !strings.Contains(err.Error(), "apply other.tar.gz") || !strings.Contains(err.Error(), "pid") {
 		t.Fatalf("apply: %v, want a refusal naming the holder", err)
 	}
@@ -177,14 +177,14 @@ func TestDiskFullMidUpdateRollsBack(t *testing.T) {
 	opt := options(t, in)
 	// Once the service is stopped, something else fills the disk.
 	opt.Progress = &fillAt{step: StepApply, path: filepath.Join(mnt, "filler")}
-	_, err := Apply(context.Background(), opt, p)
+	_, err := openSession(t, opt).Apply(context.Background(), p)
 	os.Remove(filepath.Join(mnt, "filler"))
 	if code := outcome.ExitCode(err); code != outcome.ExitRolledBack && err != nil {
 		t.Fatalf("exit %d (%v), want success or 4", code, err)
 	}
 	if err == nil {
 		// Renames need no room: the update may go through; then roll it back.
-		if _, err := Rollback(context.Background(), options(t, in)); err != nil {
+		if _, err := openSession(t, options(t, in)).Rollback(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -222,7 +222,7 @@ func TestDryRunAgreesWithApply(t *testing.T) {
 		"server/omflow/new/add.py": "# added\n",
 	}, delete: []string{"server/omflow/urls.py", "server/omflow/never-there.py"}})
 	before := snapshot(t, in.Root)
-	r, err := Check(context.Background(), options(t, in), p, true)
+	r, err := openSession(t, options(t, in)).Check(context.Background(), p, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestDryRunAgreesWithApply(t *testing.T) {
 	for _, f := range r.Files {
 		predicted[f.Path] = f.Action
 	}
-	if _, err := Apply(context.Background(), options(t, in), p); err != nil {
+	if _, err := openSession(t, options(t, in)).Apply(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
 	after := snapshot(t, in.Root)

@@ -35,10 +35,6 @@ const (
 	CheckTrust        = "trust"
 )
 
-// ReasonKeysMissing warns of a package signed directly by a release key, with no keys
-// document (the transition; see pkg.DirectSignatures).
-const ReasonKeysMissing = "keys-missing"
-
 // CheckItem is one line of the compatibility check.
 type CheckItem struct {
 	Name    string `json:"name"`
@@ -46,11 +42,24 @@ type CheckItem struct {
 	Message string `json:"message"`
 	// Reason is a stable code when the check fails (or warns); Requires the version to
 	// install first, when one helps; Warning marks a passed check that needs attention.
-	Reason   string `json:"reason,omitempty"`
+	Reason   Reason `json:"reason,omitempty"`
 	Requires string `json:"requires,omitempty"`
 	Warning  bool   `json:"warning,omitempty"`
 	// Bytes is the disk-space check's figure: what the update writes before its renames.
 	Bytes int64 `json:"bytes,omitempty"`
+
+	// What the message says, for a caller that words it itself (the wizard); -json has
+	// the message.
+	//
+	// Holder is the run that holds the lock (CheckLock).
+	Holder string `json:"-"`
+	// Engine is the site's Django database engine (CheckDatabase), and NeedsDBBackedUp
+	// says the update refuses it until the run is told it is backed up (-db-backed-up).
+	Engine          string `json:"-"`
+	NeedsDBBackedUp bool   `json:"-"`
+	// PythonFrom and PythonTo are the Python versions an update moves OMFLOW between
+	// (CheckPython).
+	PythonFrom, PythonTo string `json:"-"`
 }
 
 // CheckReport is what check found: SPEC 5's check -json.
@@ -58,7 +67,7 @@ type CheckReport struct {
 	Allowed   bool           `json:"allowed"`
 	Installed string         `json:"installed"`
 	Update    string         `json:"update"`
-	Reason    string         `json:"reason"`
+	Reason    Reason         `json:"reason"`
 	Requires  string         `json:"requires,omitempty"`
 	Root      string         `json:"root"`
 	Service   string         `json:"service"`
@@ -132,12 +141,8 @@ func joinSentences(msgs []string) string {
 // it changes nothing on disk but the run's log. The error is nil when the update is
 // allowed, a *outcome.RefusedError when a check fails (the report says which), and an
 // unusable-input error when the installation or the package cannot be read (no report).
-func Check(ctx context.Context, opt Options, pkgPath string, withFiles bool) (*CheckReport, error) {
-	in, err := opt.detect()
-	if err != nil {
-		return nil, err
-	}
-	return check(ctx, opt, in, pkgPath, withFiles, false)
+func (s *Session) Check(ctx context.Context, pkgPath string, withFiles bool) (*CheckReport, error) {
+	return check(ctx, s.opt, s.begin(), pkgPath, withFiles, false)
 }
 
 // check is Check on an installation already found.
@@ -195,7 +200,7 @@ func check(ctx context.Context, opt Options, in *install.Installation, pkgPath s
 
 // verdictReason keeps a refusal's reason, and for an allowed update the version rule that
 // allowed it.
-func verdictReason(r *CheckReport) string {
+func verdictReason(r *CheckReport) Reason {
 	if !r.Allowed {
 		return r.Reason
 	}
@@ -211,7 +216,7 @@ func checkService(ctx context.Context, opt *Options, in *install.Installation, r
 	st, err := opt.services(in).Status(ctx)
 	if err != nil {
 		r.Service = "unknown"
-		r.add(CheckItem{Name: CheckService, OK: true, Warning: true, Reason: "service-unknown",
+		r.add(CheckItem{Name: CheckService, OK: true, Warning: true, Reason: ReasonServiceUnknown,
 			Message: fmt.Sprintf("the service state cannot be read: %v", err)})
 		return
 	}
@@ -229,7 +234,7 @@ func checkPackage(p *pkg.Package, r *CheckReport) {
 		if p.Legacy.VersionFile != "" {
 			from = p.Legacy.VersionFile
 		}
-		r.add(CheckItem{Name: CheckPackage, OK: true, Warning: true, Reason: "legacy",
+		r.add(CheckItem{Name: CheckPackage, OK: true, Warning: true, Reason: ReasonLegacy,
 			Message: fmt.Sprintf("legacy patch %s (patch.sh, version from %s): the whole installation is backed up first", p.Legacy.Display(), from)})
 		checkLegacy(p, r)
 	} else {
@@ -244,7 +249,7 @@ func checkPackage(p *pkg.Package, r *CheckReport) {
 		r.add(CheckItem{Name: CheckSignature, OK: true, Message: "signed with key " + p.KeyID})
 	default:
 		// Open refuses these unless unsigned packages were explicitly allowed.
-		r.add(CheckItem{Name: CheckSignature, OK: true, Warning: true, Reason: "signature-" + string(p.Signature),
+		r.add(CheckItem{Name: CheckSignature, OK: true, Warning: true, Reason: signatureReason(string(p.Signature)),
 			Message: fmt.Sprintf("signature %s, accepted because unsigned packages were allowed: %v", p.Signature, p.SignatureErr)})
 	}
 }
@@ -278,14 +283,14 @@ func checkTrust(p *pkg.Package, r *CheckReport) {
 func checkVersion(in *install.Installation, p *pkg.Package, r *CheckReport) {
 	upd, err := version.Parse(p.Version())
 	if err != nil { // Open validated it; keep the check honest anyway
-		r.refuse(CheckItem{Name: CheckVersion, Reason: "bad-version", Message: err.Error()})
+		r.refuse(CheckItem{Name: CheckVersion, Reason: ReasonBadVersion, Message: err.Error()})
 		return
 	}
 	var from *version.Line
 	if p.Manifest != nil && p.Manifest.From != "" {
 		l, err := version.ParseLine(p.Manifest.From)
 		if err != nil {
-			r.refuse(CheckItem{Name: CheckVersion, Reason: "bad-version", Message: err.Error()})
+			r.refuse(CheckItem{Name: CheckVersion, Reason: ReasonBadVersion, Message: err.Error()})
 			return
 		}
 		from = &l
@@ -389,15 +394,18 @@ func checkDatabase(opt *Options, in *install.Installation, r *CheckReport) {
 	db, err := readDatabase(in)
 	switch {
 	case err != nil:
-		r.add(CheckItem{Name: CheckDatabase, OK: true, Warning: true, Reason: "database-unknown", Message: err.Error()})
+		r.add(CheckItem{Name: CheckDatabase, OK: true, Warning: true, Reason: ReasonDatabaseUnknown, Message: err.Error()})
 	case db.engine == "":
 	case db.sqlite():
 		r.add(CheckItem{Name: CheckDatabase, OK: true, Message: fmt.Sprintf("the SQLite database %s goes into the backup with the files", db.path)})
 	case opt.DBBackedUp:
-		r.add(CheckItem{Name: CheckDatabase, OK: true, Warning: true, Reason: ReasonDatabaseNotBackedUp,
+		r.add(CheckItem{Name: CheckDatabase, OK: true, Warning: true, Reason: ReasonDatabaseNotBackedUp, Engine: db.engine,
 			Message: fmt.Sprintf("the database (%s) is not in the update's backup; you said it is backed up", db.engine)})
 	default:
-		r.add(CheckItem{Name: CheckDatabase, OK: true, Warning: true, Reason: ReasonDatabaseNotBackedUp, Message: dbNotBackedUp(db).Error()})
+		// Apply refuses it (dbNotBackedUp); check leaves the verdict allowed, as SPEC 5
+		// says, and marks the item.
+		r.add(CheckItem{Name: CheckDatabase, OK: true, Warning: true, Reason: ReasonDatabaseNotBackedUp, Engine: db.engine,
+			NeedsDBBackedUp: true, Message: dbNotBackedUp(db).Error()})
 	}
 }
 

@@ -18,10 +18,6 @@ import (
 	"omflow-upgrade/upgrade/txn"
 )
 
-// ReasonConfigConflict refuses an update whose config files were changed on both sides
-// in ways that do not merge, until the administrator chooses -config keep or new.
-const ReasonConfigConflict = "config-conflict"
-
 // configChange is what an update does with one config file (SPEC 4.8).
 type configChange struct {
 	path      string

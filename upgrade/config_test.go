@@ -67,11 +67,11 @@ func TestSettingsEditMergedWithThePackagesBase(t *testing.T) {
 	p := buildPackage(t, release{version: "1.1.6.3", files: map[string]string{settingsRel: theirs},
 		base: map[string]string{settingsRel: demoSettings()}})
 
-	r, err := Check(context.Background(), options(t, in), p, true)
+	r, err := openSession(t, options(t, in)).Check(context.Background(), p, true)
 	if err != nil || fileAction(r.Files, settingsRel) != "merge" || configResult(r.Config, settingsRel) != "merged" {
 		t.Fatalf("check: %v files %+v config %+v", err, r.Files, r.Config)
 	}
-	rep, err := Apply(context.Background(), options(t, in), p)
+	rep, err := openSession(t, options(t, in)).Apply(context.Background(), p)
 	if err != nil || configResult(rep.Config, settingsRel) != "merged" {
 		t.Fatalf("apply: %v %+v", err, rep)
 	}
@@ -81,7 +81,7 @@ func TestSettingsEditMergedWithThePackagesBase(t *testing.T) {
 		t.Fatalf("merged settings.py:\n%s\nwant:\n%s", got, want)
 	}
 	answers(t, in, "1.1.6.3")
-	if _, err := Rollback(context.Background(), options(t, in)); err != nil {
+	if _, err := openSession(t, options(t, in)).Rollback(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if readRel(t, in.Root, settingsRel) != mine {
@@ -113,11 +113,11 @@ func TestConflictingSettings(t *testing.T) {
 				base: map[string]string{settingsRel: demoSettings()}})
 			opt := options(t, in)
 			opt.ConfigChoice = tt.choice
-			r, cerr := Check(context.Background(), opt, p, true)
+			r, cerr := openSession(t, opt).Check(context.Background(), p, true)
 			if configResult(r.Config, settingsRel) != tt.result || outcome.ExitCode(cerr) != tt.exit {
 				t.Fatalf("check: exit %d, config %+v", outcome.ExitCode(cerr), r.Config)
 			}
-			_, err := Apply(context.Background(), opt, p)
+			_, err := openSession(t, opt).Apply(context.Background(), p)
 			if outcome.ExitCode(err) != tt.exit {
 				t.Fatalf("apply: exit %d (%v), want %d", outcome.ExitCode(err), err, tt.exit)
 			}
@@ -138,7 +138,7 @@ func TestConflictingSettings(t *testing.T) {
 			if got := readRel(t, in.Root, tt.beside); got != tt.besideValue {
 				t.Fatalf("%s:\n%s", tt.beside, got)
 			}
-			if _, err := Rollback(context.Background(), options(t, in)); err != nil {
+			if _, err := openSession(t, options(t, in)).Rollback(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			sameTree(t, before, snapshot(t, in.Root))
@@ -151,7 +151,7 @@ func TestTheRecordOfAnUpdateIsTheNextBase(t *testing.T) {
 	v3 := edit(t, demoSettings(), "DEBUG = False", "DEBUG = False\nUSE_TZ = True")
 	p3 := buildPackage(t, release{version: "1.1.6.3", files: map[string]string{settingsRel: v3},
 		base: map[string]string{settingsRel: demoSettings()}})
-	rep, err := Apply(context.Background(), options(t, in), p3)
+	rep, err := openSession(t, options(t, in)).Apply(context.Background(), p3)
 	if err != nil || configResult(rep.Config, settingsRel) != "replaced" {
 		t.Fatalf("first update: %v %+v", err, rep)
 	}
@@ -160,7 +160,7 @@ func TestTheRecordOfAnUpdateIsTheNextBase(t *testing.T) {
 	// The next release carries no base: the record of 1.1.6.3 is the base.
 	v4 := edit(t, v3, "LANGUAGE_CODE = 'zh-hant'", "LANGUAGE_CODE = 'en'")
 	p4 := buildPackage(t, release{version: "1.1.6.4", files: map[string]string{settingsRel: v4}})
-	rep, err = Apply(context.Background(), options(t, in), p4)
+	rep, err = openSession(t, options(t, in)).Apply(context.Background(), p4)
 	if err != nil || configResult(rep.Config, settingsRel) != "merged" {
 		t.Fatalf("second update: %v %+v", err, rep)
 	}
@@ -168,10 +168,10 @@ func TestTheRecordOfAnUpdateIsTheNextBase(t *testing.T) {
 		t.Fatalf("merged:\n%s", got)
 	}
 	// Rolled back, the record of 1.1.6.3 is the base again: the same update merges again.
-	if _, err := Rollback(context.Background(), options(t, in)); err != nil {
+	if _, err := openSession(t, options(t, in)).Rollback(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := Check(context.Background(), options(t, in), p4, false); err != nil || configResult(r.Config, settingsRel) != "merged" {
+	if r, err := openSession(t, options(t, in)).Check(context.Background(), p4, false); err != nil || configResult(r.Config, settingsRel) != "merged" {
 		t.Fatalf("check after rollback: %v %+v", err, r.Config)
 	}
 }
@@ -202,11 +202,11 @@ func TestTheSitesDatabaseIsKept(t *testing.T) {
 		"server/db.omflow":       newSQLite(t, filepath.Join(t.TempDir(), "release.db"), ticket),
 		"server/omflow/views.py": "# 1.1.6.3\n",
 	}})
-	r, err := Check(context.Background(), options(t, in), p, true)
+	r, err := openSession(t, options(t, in)).Check(context.Background(), p, true)
 	if err != nil || fileAction(r.Files, "server/db.omflow") != "keep" || configResult(r.Config, "server/db.omflow") != "kept" {
 		t.Fatalf("check: %v %+v %+v", err, r.Files, r.Config)
 	}
-	if _, err := Apply(context.Background(), options(t, in), p); err != nil {
+	if _, err := openSession(t, options(t, in)).Apply(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
 	if readRel(t, in.Root, "server/db.omflow") != site {
@@ -227,7 +227,7 @@ func TestFailedMigrationRestoresFilesAndDatabase(t *testing.T) {
 	}})
 	opt := options(t, in)
 	opt.Override.Python = py
-	_, err := Apply(context.Background(), opt, p)
+	_, err := openSession(t, opt).Apply(context.Background(), p)
 	if outcome.ExitCode(err) != outcome.ExitRolledBack || !strings.Contains(err.Error(), "migrat") {
 		t.Fatalf("exit %d: %v", outcome.ExitCode(err), err)
 	}
@@ -239,7 +239,7 @@ func TestNonSQLiteDatabaseNeedsABackup(t *testing.T) {
 	in := newDemo(t, "", "1.1.6.1")
 	writeRel(t, in.Root, settingsRel, edit(t, demoSettings(), "'django.db.backends.sqlite3'", "'django.db.backends.postgresql'"))
 	p := buildPackage(t, release{version: "1.1.6.3", files: map[string]string{"server/omflow/views.py": "# 1.1.6.3\n"}})
-	r, err := Check(context.Background(), options(t, in), p, false)
+	r, err := openSession(t, options(t, in)).Check(context.Background(), p, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,14 +251,14 @@ func TestNonSQLiteDatabaseNeedsABackup(t *testing.T) {
 		t.Fatalf("check does not warn: %+v", r.Checks)
 	}
 	before := snapshot(t, in.Root)
-	_, err = Apply(context.Background(), options(t, in), p)
+	_, err = openSession(t, options(t, in)).Apply(context.Background(), p)
 	if outcome.ExitCode(err) != outcome.ExitRefused || !strings.Contains(err.Error(), "-db-backed-up") {
 		t.Fatalf("apply without -db-backed-up: %v", err)
 	}
 	sameTree(t, before, snapshot(t, in.Root))
 	opt := options(t, in)
 	opt.DBBackedUp = true
-	if _, err := Apply(context.Background(), opt, p); err != nil {
+	if _, err := openSession(t, opt).Apply(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -276,7 +276,7 @@ func TestAPackageCannotReplaceTheSitesDatabase(t *testing.T) {
 		"server/omflow/views.py": "# 1.1.6.3\n",
 	}})
 	before := snapshot(t, in.Root)
-	_, err := Apply(context.Background(), options(t, in), p)
+	_, err := openSession(t, options(t, in)).Apply(context.Background(), p)
 	if outcome.ExitCode(err) != outcome.ExitUnusable || !strings.Contains(err.Error(), "server/site.sqlite3") {
 		t.Fatalf("apply: %v, want unusable input naming the database", err)
 	}

@@ -55,7 +55,7 @@ func TestConfigNewKeepsTheAdministratorsCopyPrivate(t *testing.T) {
 			beforeOut := snapshot(t, outside)
 			opt := options(t, in)
 			opt.ConfigChoice = "new"
-			if _, err := Apply(context.Background(), opt, p); err != nil {
+			if _, err := openSession(t, opt).Apply(context.Background(), p); err != nil {
 				t.Fatal(err)
 			}
 			saved := settings + ".omflow-old"
@@ -108,7 +108,7 @@ func TestPlantedLinkIsNeverCopied(t *testing.T) {
 			}
 			pk := buildPackage(t, release{version: "1.1.6.3", files: map[string]string{"server/omflow/views.py": "# 1.1.6.3\n"}})
 			before := snapshot(t, in.Root)
-			_, err := Apply(context.Background(), options(t, in), pk)
+			_, err := openSession(t, options(t, in)).Apply(context.Background(), pk)
 			var unusable *outcome.UnusableError
 			if !errors.As(err, &unusable) || !strings.Contains(err.Error(), "symbolic link") {
 				t.Fatalf("got %v, want the planted link refused", err)

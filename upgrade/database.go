@@ -12,12 +12,9 @@ import (
 
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/outcome"
+	"omflow-upgrade/upgrade/runlog"
 	"omflow-upgrade/upgrade/txn"
 )
-
-// ReasonDatabaseNotBackedUp refuses an update of an installation whose database our
-// backup cannot hold (not SQLite), until the administrator says it is backed up.
-const ReasonDatabaseNotBackedUp = "database-not-backed-up"
 
 // database is what settings.py says of the site's database.
 type database struct {
@@ -104,27 +101,7 @@ func copyFile(src, dst string) (os.FileInfo, error) {
 	if err := notPlantedLink(src); err != nil {
 		return nil, outcome.Unusable(err)
 	}
-	in, err := os.Open(src)
-	if err != nil {
-		return nil, err
-	}
-	defer in.Close()
-	st, err := in.Stat()
-	if err != nil {
-		return nil, err
-	}
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, st.Mode().Perm())
-	if err != nil {
-		return nil, err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return nil, err
-	}
-	if err := out.Close(); err != nil {
-		return nil, err
-	}
-	return st, os.Chmod(dst, st.Mode().Perm())
+	return install.CopyFile(src, dst, 0)
 }
 
 // refreshDatabase copies the database again after the service stopped, when the
@@ -149,7 +126,7 @@ func migrate(ctx context.Context, opt *Options, in *install.Installation, prog P
 	python := in.Python()
 	cmd := exec.CommandContext(ctx, python, "manage.py", "migrate", "--noinput")
 	cmd.Dir = in.ProjectDir()
-	w := &progressLines{log: opt.Log.Writer("migrate: "), prog: prog}
+	w := progressLines(opt.Log.Writer("migrate: "), prog)
 	cmd.Stdout, cmd.Stderr = w, w
 	opt.logf("running %s manage.py migrate --noinput in %s", python, cmd.Dir)
 	if err := cmd.Run(); err != nil {
@@ -159,21 +136,6 @@ func migrate(ctx context.Context, opt *Options, in *install.Installation, prog P
 }
 
 // progressLines copies a child's output to the log and, line by line, to the live log.
-type progressLines struct {
-	log  io.Writer
-	prog Progress
-	buf  []byte
-}
-
-func (p *progressLines) Write(b []byte) (int, error) {
-	p.log.Write(b)
-	p.buf = append(p.buf, b...)
-	for {
-		i := strings.IndexByte(string(p.buf), '\n')
-		if i < 0 {
-			return len(b), nil
-		}
-		p.prog.Logf("%s", strings.TrimRight(string(p.buf[:i]), "\r"))
-		p.buf = p.buf[i+1:]
-	}
+func progressLines(log io.Writer, prog Progress) io.Writer {
+	return io.MultiWriter(log, runlog.Lines(func(s string) { prog.Logf("%s", s) }))
 }

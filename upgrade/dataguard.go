@@ -20,10 +20,6 @@ import (
 	"omflow-upgrade/upgrade/txn"
 )
 
-// ReasonDatabaseChangedSince refuses a rollback that would put back the database of
-// before the update after the site has written to it since (SPEC 4.9).
-const ReasonDatabaseChangedSince = "database-changed-since"
-
 // DataChoice is what a rollback does with a database the site has written to since the
 // update: refuse (the default), keep it with the previous version's files, or put the
 // old one back and keep the current one beside it.

@@ -128,7 +128,7 @@ class Migration(migrations.Migration):
 	opt.Override.Python = debianPython
 	var lines logLines
 	opt.Progress = &lines
-	if _, err := Apply(context.Background(), opt, p); err != nil {
+	if _, err := openSession(t, opt).Apply(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
 	if tables := sqliteTables(t, db); !strings.Contains(tables, "flow_ticket") {
@@ -139,7 +139,7 @@ class Migration(migrations.Migration):
 	}
 	answers(t, in, "1.1.6.3")
 
-	if _, err := Rollback(context.Background(), options(t, in)); err != nil {
+	if _, err := openSession(t, options(t, in)).Rollback(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if dbAfter, _ := os.ReadFile(db); !bytes.Equal(dbAfter, dbBefore) {
@@ -197,7 +197,7 @@ func TestReleaseColumnGetsTheModelDefaultOrIsRefused(t *testing.T) {
 			opt := options(t, in)
 			opt.Override.Python = debianPython
 			before := snapshot(t, in.Root)
-			_, err := Apply(context.Background(), opt, p)
+			_, err := openSession(t, opt).Apply(context.Background(), p)
 			if tc.refused {
 				var refused *outcome.RefusedError
 				if !errors.As(err, &refused) || refused.Reason != ReasonSchemaUnsafe || !strings.Contains(err.Error(), `"flow_form"`) || !strings.Contains(err.Error(), `"code"`) {

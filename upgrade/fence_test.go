@@ -54,11 +54,11 @@ func TestTheBootUnitIsFencedWhileTheTreeIsMixed(t *testing.T) {
 			var during []string
 			opt.Hook = func(point string, i int) {
 				if point == "op" && i == 0 {
-					st, err := Status(context.Background(), options(t, in))
+					st, err := openSession(t, options(t, in)).Status(context.Background())
 					during = append(during, strings.TrimSpace(boolWord(unitEnabled(state), "enabled", "disabled")), boolWord(err == nil && st.Fenced, "fenced", "not fenced"))
 				}
 			}
-			_, err := Apply(context.Background(), opt, p)
+			_, err := openSession(t, opt).Apply(context.Background(), p)
 			if (err != nil) != failing {
 				t.Fatalf("apply: %v", err)
 			}
@@ -68,7 +68,7 @@ func TestTheBootUnitIsFencedWhileTheTreeIsMixed(t *testing.T) {
 			if !unitEnabled(state) {
 				t.Fatal("the unit was not enabled again")
 			}
-			if st, _ := Status(context.Background(), options(t, in)); st.Fenced {
+			if st, _ := openSession(t, options(t, in)).Status(context.Background()); st.Fenced {
 				t.Fatal("status still shows the fence")
 			}
 		})
@@ -79,7 +79,7 @@ func TestNoUnitNothingToFence(t *testing.T) {
 	state := fakeSystemctl(t, false)
 	in := newDemo(t, "", "1.1.6.1")
 	p := buildPackage(t, release{version: "1.1.6.3", files: map[string]string{"server/omflow/views.py": "# 1.1.6.3\n"}})
-	if _, err := Apply(context.Background(), options(t, in), p); err != nil {
+	if _, err := openSession(t, options(t, in)).Apply(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
 	if unitEnabled(state) {

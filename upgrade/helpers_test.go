@@ -228,3 +228,13 @@ func runCmd(name string, args ...string) (string, error) {
 	out, err := exec.Command(name, args...).CombinedOutput()
 	return string(out), err
 }
+
+// openSession opens the installation of opt for one operation.
+func openSession(t testing.TB, opt Options) *Session {
+	t.Helper()
+	s, err := Open(context.Background(), opt)
+	if err != nil {
+		t.Fatalf("open %s: %v", opt.Root, err)
+	}
+	return s
+}

@@ -17,17 +17,6 @@ import (
 	"omflow-upgrade/upgrade/txn"
 )
 
-// Reasons a legacy patch is refused before anything changes.
-const (
-	// ReasonLegacyInterpreterMissing: patch.sh's #! line names an interpreter this machine
-	// lacks (or one that is not an executable file).
-	ReasonLegacyInterpreterMissing = "legacy-interpreter-missing"
-	// ReasonLegacyInterpreterInvalid: the #! line names no absolute interpreter path.
-	ReasonLegacyInterpreterInvalid = "legacy-interpreter-invalid"
-	// ReasonLegacyUnsupported: patch.sh does not run on this system (Windows).
-	ReasonLegacyUnsupported = "legacy-unsupported"
-)
-
 // legacyShell runs a patch.sh without a #! line, as a shell does when execve refuses such
 // a file.
 const legacyShell = "/bin/sh"
@@ -39,7 +28,7 @@ const legacyShell = "/bin/sh"
 // refusal (*outcome.RefusedError), found before anything changes; so is any patch.sh on
 // Windows.
 func legacyArgv(l *pkg.Legacy, goos string) ([]string, error) {
-	refuse := func(reason, format string, args ...any) error {
+	refuse := func(reason Reason, format string, args ...any) error {
 		return &outcome.RefusedError{Reason: reason,
 			Err: fmt.Errorf("legacy patch %s: %s; nothing was changed", l.Display(), fmt.Sprintf(format, args...))}
 	}
@@ -153,7 +142,7 @@ func (a *applier) runLegacy(ctx context.Context) (err error) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = filepath.Dir(script)
 	cmd.Env = append(os.Environ(), "OMFLOW_HOME="+a.in.Root)
-	out := &progressLines{log: a.opt.Log.Writer("patch.sh: "), prog: a.prog}
+	out := progressLines(a.opt.Log.Writer("patch.sh: "), a.prog)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Run(); err != nil {
 		return a.failed(ctx, fmt.Errorf("patch.sh of %s: %w (its output is in the log)", a.p.Path, err), false)

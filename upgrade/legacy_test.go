@@ -61,11 +61,11 @@ func TestLegacyPatch(t *testing.T) {
 			before := snapshot(t, in.Root)
 			p := legacyPatch(t, "omflow_patch_1_1_6_3.tar.gz", tt.script, map[string]string{"views.py": "# patched 1.1.6.3\n"})
 			opt := options(t, in)
-			if _, err := Apply(context.Background(), opt, p); outcome.ExitCode(err) != outcome.ExitUnusable {
+			if _, err := openSession(t, opt).Apply(context.Background(), p); outcome.ExitCode(err) != outcome.ExitUnusable {
 				t.Fatalf("an unsigned legacy patch without -allow-unsigned: %v", err)
 			}
 			opt.AllowUnsigned = true
-			rep, err := Apply(context.Background(), opt, p)
+			rep, err := openSession(t, opt).Apply(context.Background(), p)
 			if outcome.ExitCode(err) != tt.exit {
 				t.Fatalf("exit %d: %v", outcome.ExitCode(err), err)
 			}
@@ -78,7 +78,7 @@ func TestLegacyPatch(t *testing.T) {
 				t.Fatalf("report %+v", rep)
 			}
 			answers(t, in, "1.1.6.3")
-			if _, err := Rollback(context.Background(), options(t, in)); err != nil {
+			if _, err := openSession(t, options(t, in)).Rollback(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			sameTree(t, before, snapshot(t, in.Root))
@@ -113,7 +113,7 @@ func TestLegacyInterpreter(t *testing.T) {
 		mode   int64
 		files  map[string]string
 		exit   int
-		reason string
+		reason Reason
 		want   string // the version installed
 	}{
 		{"#!/bin/bash", "#!/bin/bash\n" + bashOnly, 0o755, nil, 0, "", "1.1.6.3"},
@@ -154,7 +154,7 @@ func TestLegacyInterpreter(t *testing.T) {
 				t.Fatalf("checkLegacy: allowed %v reason %q, want %q: %+v", r.Allowed, r.Reason, tt.reason, r.Checks)
 			}
 
-			rep, err := Apply(context.Background(), opt, p)
+			rep, err := openSession(t, opt).Apply(context.Background(), p)
 			if outcome.ExitCode(err) != tt.exit {
 				t.Fatalf("exit %d: %v", outcome.ExitCode(err), err)
 			}

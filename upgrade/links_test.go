@@ -33,8 +33,8 @@ func TestApplyRefusesWritingThroughTheInstallationsLink(t *testing.T) {
 		"server/omflow/media/victim.py":  "replaced\n",
 	}})
 	before, beforeOut := snapshot(t, in.Root), snapshot(t, outside)
-	_, cerr := Check(context.Background(), options(t, in), p, false)
-	_, aerr := Apply(context.Background(), options(t, in), p)
+	_, cerr := openSession(t, options(t, in)).Check(context.Background(), p, false)
+	_, aerr := openSession(t, options(t, in)).Apply(context.Background(), p)
 	for name, err := range map[string]error{"check": cerr, "apply": aerr} {
 		var unusable *outcome.UnusableError
 		if !errors.As(err, &unusable) || !strings.Contains(err.Error(), `below the link "server/omflow/media"`) {
@@ -69,7 +69,7 @@ func TestApplyChainRefusesLinksThatLeaveTogether(t *testing.T) {
 		}
 	}
 	before := snapshot(t, in.Root)
-	r, err := ApplyChain(context.Background(), options(t, in), dir, "")
+	r, err := openSession(t, options(t, in)).ApplyChain(context.Background(), dir, "")
 	var unusable *outcome.UnusableError
 	if !errors.As(err, &unusable) || !strings.Contains(err.Error(), "leaves the installation's root") || !strings.Contains(err.Error(), "1.2.0.0") {
 		t.Fatalf("got %v, want the second package refused: its link leaves the root through the first's", err)

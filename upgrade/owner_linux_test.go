@@ -139,7 +139,7 @@ func TestUpdateKeepsWwwDataOwners(t *testing.T) {
 		}
 		before = ownerModes(t, root)
 	}
-	if _, err := Apply(context.Background(), opt, p); err != nil {
+	if _, err := openSession(t, opt).Apply(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
 	answers(t, in, "1.1.6.3")
@@ -185,7 +185,7 @@ func TestUpdateKeepsWwwDataOwners(t *testing.T) {
 		t.Fatalf("www-data cannot write its database after the update: %v %s", err, out)
 	}
 
-	if _, err := Rollback(context.Background(), options(t, in)); err != nil {
+	if _, err := openSession(t, options(t, in)).Rollback(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	answers(t, in, "1.1.6.1")

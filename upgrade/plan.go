@@ -12,16 +12,8 @@ import (
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/outcome"
 	"omflow-upgrade/upgrade/pkg"
-	"omflow-upgrade/upgrade/runlog"
 	"omflow-upgrade/upgrade/trust"
 	"omflow-upgrade/upgrade/version"
-)
-
-// Reason codes of a plan that has no chain.
-const (
-	ReasonMissingStep   = "missing-step"   // the folder lacks a version on the way (Requires)
-	ReasonTargetMissing = "target-missing" // -to names a version the folder does not hold
-	ReasonNoPackages    = "no-packages"    // the folder holds no usable package
 )
 
 // PlanStep is one hop of a chain.
@@ -41,7 +33,7 @@ type PlanReport struct {
 	Installed string     `json:"installed"`
 	Target    string     `json:"target"`
 	Steps     []PlanStep `json:"steps"`
-	Reason    string     `json:"reason,omitempty"`
+	Reason    Reason     `json:"reason,omitempty"`
 	Requires  string     `json:"requires,omitempty"`
 	Skipped   []Skipped  `json:"skipped"`
 	Log       string     `json:"log,omitempty"`
@@ -63,11 +55,8 @@ type candidate struct {
 // package's from line. Below 1.1.4.0 the chain climbs through every feature version the
 // folder holds, in order. It is read-only. The error is nil when a chain exists (possibly
 // empty), and a *outcome.RefusedError naming the missing version when none does.
-func Plan(ctx context.Context, opt Options, dir, target string) (*PlanReport, error) {
-	in, err := opt.detect()
-	if err != nil {
-		return nil, err
-	}
+func (s *Session) Plan(ctx context.Context, dir, target string) (*PlanReport, error) {
+	opt, in := s.opt, s.begin()
 	var want *version.Version
 	if target != "" {
 		v, err := version.Parse(target)
@@ -394,62 +383,4 @@ func findCandidate(cands []candidate, v version.Version) (candidate, bool) {
 		}
 	}
 	return candidate{}, false
-}
-
-// Hop is one update of a chain as apply reports it.
-type Hop struct {
-	Version string `json:"version"`
-	Package string `json:"package"`
-	OK      bool   `json:"ok"`
-	Log     string `json:"log"`
-	Error   string `json:"error,omitempty"`
-}
-
-// ChainReport is apply given a folder: the plan, each hop, the version reached.
-type ChainReport struct {
-	Installed string      `json:"installed"`
-	Target    string      `json:"target"`
-	Hops      []Hop       `json:"hops"`
-	Version   string      `json:"version"`
-	Plan      *PlanReport `json:"plan"`
-	Log       string      `json:"log,omitempty"`
-}
-
-// ApplyChain plans the chain over the packages of dir and applies it hop by hop, one full
-// transaction each (its own log, health check and commit). A failing hop is rolled back
-// and the run stops there: the earlier hops stay, and Version says where the
-// installation is. The error is that hop's.
-func ApplyChain(ctx context.Context, opt Options, dir, target string) (*ChainReport, error) {
-	plan, err := Plan(ctx, opt, dir, target)
-	if plan == nil {
-		return nil, err
-	}
-	r := &ChainReport{Installed: plan.Installed, Target: plan.Target, Hops: []Hop{}, Version: plan.Installed, Plan: plan}
-	if err != nil {
-		return r, err
-	}
-	in, err := opt.detect()
-	if err != nil {
-		return r, err
-	}
-	for i, step := range plan.Steps {
-		hopOpt := opt
-		hopOpt.Log = runlog.Open(in.LogsDir(), "apply-"+step.Version)
-		opt.logf("hop %d of %d: %s (%s), log %s", i+1, len(plan.Steps), step.Version, step.Package, hopOpt.Log.Path)
-		opt.progress().Logf("hop %d of %d: OMFLOW %s", i+1, len(plan.Steps), step.Version)
-		rep, err := Apply(ctx, hopOpt, step.Package)
-		hopOpt.Log.Close()
-		h := Hop{Version: step.Version, Package: step.Package, OK: err == nil, Log: hopOpt.Log.Path}
-		if rep != nil {
-			r.Version = rep.Version
-		}
-		if err != nil {
-			h.Error = err.Error()
-			r.Hops = append(r.Hops, h)
-			opt.logf("hop %s failed: %v; stopping at %s", step.Version, err, r.Version)
-			return r, err
-		}
-		r.Hops = append(r.Hops, h)
-	}
-	return r, nil
 }

@@ -67,7 +67,7 @@ func TestChain(t *testing.T) {
 			steps, refused := chain(version.MustParse(tt.installed), cands(t, tt.folder...), want)
 			got := ""
 			if refused != nil {
-				got = "!" + refused.Reason + " " + refused.Requires
+				got = "!" + string(refused.Reason) + " " + refused.Requires
 			} else {
 				var vs []string
 				for _, s := range steps {
@@ -104,7 +104,7 @@ func TestPlanLeavesOutBadPackages(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("release notes\n"), 0o644)
 	before := snapshot(t, in.Root)
 
-	r, err := Plan(context.Background(), options(t, in), dir, "")
+	r, err := openSession(t, options(t, in)).Plan(context.Background(), dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestPlanLeavesOutBadPackages(t *testing.T) {
 	}
 	sameTree(t, before, snapshot(t, in.Root))
 
-	_, err = Plan(context.Background(), options(t, in), dir, "1.3.0.0")
+	_, err = openSession(t, options(t, in)).Plan(context.Background(), dir, "1.3.0.0")
 	if outcome.ExitCode(err) != outcome.ExitRefused {
 		t.Fatalf("plan to the tampered version: %v", err)
 	}
@@ -165,7 +165,7 @@ func TestApplyChainHopByHop(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(scratch, "server/omflow/syscom/version.bin"), []byte("version=1.2.0.1\nversion_num=001002000001\n"), 0o644)
 
-	r, err := ApplyChain(context.Background(), options(t, in), dir, "")
+	r, err := openSession(t, options(t, in)).ApplyChain(context.Background(), dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestApplyChainHopByHop(t *testing.T) {
 	// File by file (content and mode); folders' modes are the demo's own.
 	sameTree(t, filesOnly(snapshot(t, scratch)), filesOnly(snapshot(t, in.Root)))
 	answers(t, in, "1.2.0.1")
-	st, _ := Status(context.Background(), options(t, in))
+	st, _ := openSession(t, options(t, in)).Status(context.Background())
 	if len(st.Backups) != 3 {
 		t.Fatalf("backups %+v", st.Backups)
 	}
@@ -201,7 +201,7 @@ func TestApplyChainStopsAtAFailingHop(t *testing.T) {
 		b, _ := os.ReadFile(p)
 		os.WriteFile(filepath.Join(dir, filepath.Base(p)), b, 0o644)
 	}
-	r, err := ApplyChain(context.Background(), options(t, in), dir, "")
+	r, err := openSession(t, options(t, in)).ApplyChain(context.Background(), dir, "")
 	if outcome.ExitCode(err) != outcome.ExitRolledBack {
 		t.Fatalf("exit %d: %v", outcome.ExitCode(err), err)
 	}

@@ -96,14 +96,10 @@ func checkPython(ctx context.Context, opt *Options, in *install.Installation, p 
 		r.refuse(CheckItem{Name: CheckPython, Reason: reasonOf(err, pyenv.ReasonPythonMissing), Message: err.Error()})
 		return
 	}
-	r.add(CheckItem{Name: CheckPython, OK: true, Reason: "python-move",
+	r.add(CheckItem{Name: CheckPython, OK: true, Reason: ReasonPythonMove, PythonFrom: mv.have, PythonTo: mv.want,
 		Message: fmt.Sprintf("OMFLOW moves from Python %s to %s: a new environment is made at %s with %s, the old one goes into the backup",
 			mv.have, mv.want, in.PythonDir(), python)})
 }
-
-// ReasonPythonBitness refuses a new Windows Python whose bitness is not Apache's:
-// mod_wsgi loads Python into httpd.exe, which cannot load a DLL of the other bitness.
-const ReasonPythonBitness = "python-bitness"
 
 // checkWindowsPython checks the Python311\ the update wants: installed (the seed has the
 // administrator run Python's installer; this program does not), of the version the
@@ -112,12 +108,12 @@ const ReasonPythonBitness = "python-bitness"
 func checkWindowsPython(ctx context.Context, opt *Options, in *install.Installation, m *pkg.Manifest, mv *pythonMove, r *CheckReport) {
 	nw, err := windowsNewPython(ctx, in, mv)
 	if err != nil {
-		r.refuse(CheckItem{Name: CheckPython, Reason: reasonOf(err, "python-unreadable"), Message: err.Error()})
+		r.refuse(CheckItem{Name: CheckPython, Reason: reasonOf(err, ReasonPythonUnreadable), Message: err.Error()})
 		return
 	}
 	missing, err := windowsMissing(ctx, mv, opt.logf)
 	if err != nil {
-		r.refuse(CheckItem{Name: CheckPython, Reason: "python-unreadable", Message: err.Error()})
+		r.refuse(CheckItem{Name: CheckPython, Reason: ReasonPythonUnreadable, Message: err.Error()})
 		return
 	}
 	msg := fmt.Sprintf("OMFLOW moves from Python %s%s at %s to Python %s%s at %s",
@@ -139,7 +135,7 @@ func checkWindowsPython(ctx context.Context, opt *Options, in *install.Installat
 			}
 		}
 	}
-	r.add(CheckItem{Name: CheckPython, OK: true, Reason: "python-move", Message: msg})
+	r.add(CheckItem{Name: CheckPython, OK: true, Reason: ReasonPythonMove, PythonFrom: mv.have, PythonTo: nw.Version, Message: msg})
 }
 
 func inParens(s string) string {
@@ -300,7 +296,7 @@ func (a *applier) prepareWindowsPython(ctx context.Context, mv *pythonMove) erro
 	return &outcome.FailedError{RolledBack: true, Err: fmt.Errorf("install the old Python's packages into %s: %w", mv.newDir, err)}
 }
 
-func reasonOf(err error, fallback string) string {
+func reasonOf(err error, fallback Reason) Reason {
 	var refused *outcome.RefusedError
 	if errors.As(err, &refused) && refused.Reason != "" {
 		return refused.Reason

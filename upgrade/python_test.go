@@ -31,7 +31,7 @@ func TestPythonMoveThatFailsRollsBackTheVenv(t *testing.T) {
 
 	p := buildPackage(t, release{version: "1.2.0.0", python: "3.11", files: map[string]string{"server/omflow/views.py": "# 1.2.0.0\n"}})
 	opt := options(t, in)
-	r, err := Check(context.Background(), opt, p, false)
+	r, err := openSession(t, opt).Check(context.Background(), p, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestPythonMoveThatFailsRollsBackTheVenv(t *testing.T) {
 	log := runLog(t, &opt)
 	stopped := false
 	opt.Hook = func(point string, _ int) { stopped = stopped || point == "stopped" }
-	_, err = Apply(context.Background(), opt, p)
+	_, err = openSession(t, opt).Apply(context.Background(), p)
 	if outcome.ExitCode(err) != outcome.ExitRolledBack || !errors.Is(err, pyenv.ErrInstallFailed) {
 		t.Fatalf("exit %d: %v", outcome.ExitCode(err), err)
 	}
@@ -144,7 +144,7 @@ func TestWindowsPythonMoveOnOMFLOWsOwnPython(t *testing.T) {
 	}
 	p := buildPackage(t, release{version: "1.2.0.0", python: "3.11", files: map[string]string{"omflow/omflow/views.py": "# 1.2.0.0\n"}})
 	check := func() CheckItem {
-		r, _ := Check(context.Background(), options(t, in), p, false)
+		r, _ := openSession(t, options(t, in)).Check(context.Background(), p, false)
 		for _, c := range r.Checks {
 			if c.Name == CheckPython {
 				return c
@@ -236,7 +236,7 @@ func TestPythonMoveOnADemo(t *testing.T) {
 			}
 		}
 	}
-	rep, err := Apply(context.Background(), opt, p)
+	rep, err := openSession(t, opt).Apply(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +280,7 @@ func TestPythonMoveOnADemo(t *testing.T) {
 		t.Fatalf("django.conf not pointed at the new environment:\n%s", got)
 	}
 
-	if _, err := Rollback(context.Background(), options(t, in)); err != nil {
+	if _, err := openSession(t, options(t, in)).Rollback(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	sameTree(t, before, snapshot(t, in.Root))

@@ -160,7 +160,7 @@ func TestRealOMFLOW1001To1100KeepsTheSitesData(t *testing.T) {
 	opt := options(t, in)
 	opt.Override.StartTimeout = 60
 
-	r, err := Check(ctx, opt, p, false)
+	r, err := openSession(t, opt).Check(ctx, p, false)
 	if err != nil {
 		t.Fatalf("check: %v", err)
 	}
@@ -184,7 +184,7 @@ func TestRealOMFLOW1001To1100KeepsTheSitesData(t *testing.T) {
 	}
 	answers(t, in, "1.0.0.1")
 
-	rep, err := Apply(ctx, opt, p)
+	rep, err := openSession(t, opt).Apply(ctx, p)
 	if err != nil {
 		t.Fatalf("apply: %v", err)
 	}
@@ -209,7 +209,7 @@ func TestRealOMFLOW1001To1100KeepsTheSitesData(t *testing.T) {
 		t.Fatalf("the site's application got language_package %q, want Django's default {}", got)
 	}
 
-	if _, err := Rollback(ctx, options(t, in)); err != nil {
+	if _, err := openSession(t, options(t, in)).Rollback(ctx); err != nil {
 		t.Fatalf("rollback: %v", err)
 	}
 	if now, _ := os.ReadFile(dbPath); !bytes.Equal(now, before) {
@@ -250,8 +250,8 @@ func TestRealOMFLOWReleaseThatCannotStartIsRefusedBeforeTheStop(t *testing.T) {
 	opt.Override.StartTimeout = 60
 
 	for name, run := range map[string]func() error{
-		"check": func() error { _, err := Check(context.Background(), opt, p, false); return err },
-		"apply": func() error { _, err := Apply(context.Background(), opt, p); return err },
+		"check": func() error { _, err := openSession(t, opt).Check(context.Background(), p, false); return err },
+		"apply": func() error { _, err := openSession(t, opt).Apply(context.Background(), p); return err },
 	} {
 		err := run()
 		var refused *outcome.RefusedError
@@ -318,7 +318,7 @@ func TestRealOMFLOWPythonMoveTriesTheNewCodeWithTheNewPython(t *testing.T) {
 	stopped := false
 	opt.Hook = func(point string, _ int) { stopped = stopped || point == "stopped" }
 
-	_, err := Apply(context.Background(), opt, p)
+	_, err := openSession(t, opt).Apply(context.Background(), p)
 	var refused *outcome.RefusedError
 	if !errors.As(err, &refused) || refused.Reason != ReasonNewCodeFails || !strings.Contains(err.Error(), "broken_field") {
 		t.Fatalf("apply: %v, want a refusal %s quoting Django's error", err, ReasonNewCodeFails)
@@ -350,13 +350,13 @@ func TestRealOMFLOWRollbackKeepsDataEnteredSinceTheUpdate(t *testing.T) {
 			p := packRelease(t, extractRelease(t, "1.1.0.0"), "1.1.0.0", extractRelease(t, "1.0.0.1"))
 			opt := options(t, in)
 			opt.Override.StartTimeout = 60
-			if _, err := Apply(context.Background(), opt, p); err != nil {
+			if _, err := openSession(t, opt).Apply(context.Background(), p); err != nil {
 				t.Fatal(err)
 			}
 			addSiteData(t, in) // entered under 1.1.0.0
 			today, _ := os.ReadFile(dbPath)
 
-			_, err := Rollback(context.Background(), opt)
+			_, err := openSession(t, opt).Rollback(context.Background())
 			var refused *outcome.RefusedError
 			if !errors.As(err, &refused) || refused.Reason != ReasonDatabaseChangedSince || !strings.Contains(err.Error(), "omuser_omuser 3 rows, 2 before the update") {
 				t.Fatalf("rollback: %v, want a refusal %s saying what would be lost", err, ReasonDatabaseChangedSince)
@@ -367,7 +367,7 @@ func TestRealOMFLOWRollbackKeepsDataEnteredSinceTheUpdate(t *testing.T) {
 			loginShows(t, in, "1.1.0.0")
 
 			opt.RollbackData = choice
-			rep, err := Rollback(context.Background(), opt)
+			rep, err := openSession(t, opt).Rollback(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -51,15 +51,15 @@ func checkState(in *install.Installation, need spaceNeeded, r *CheckReport) {
 	j, err := txn.Pending(in.StateDir())
 	switch {
 	case err != nil:
-		r.refuse(CheckItem{Name: CheckPending, Reason: "interrupted-run", Message: err.Error()})
+		r.refuse(CheckItem{Name: CheckPending, Reason: ReasonInterruptedRun, Message: err.Error()})
 	case j != nil:
-		r.refuse(CheckItem{Name: CheckPending, Reason: "interrupted-run",
+		r.refuse(CheckItem{Name: CheckPending, Reason: ReasonInterruptedRun,
 			Message: fmt.Sprintf("an interrupted run (%s -> %s, stopped at %s) waits: run omflow-upgrade recover -root %s (apply does it first by itself)", j.From, j.To, j.Phase, in.Root)})
 	default:
 		r.add(CheckItem{Name: CheckPending, OK: true, Message: "no interrupted run"})
 	}
 	if h, held, err := txn.LockInfo(in.StateDir()); err == nil && held {
-		r.refuse(CheckItem{Name: CheckLock, Reason: "lock-held",
+		r.refuse(CheckItem{Name: CheckLock, Reason: ReasonLockHeld, Holder: h.String(),
 			Message: fmt.Sprintf("another upgrade run holds the installation: %s", h)})
 	} else {
 		r.add(CheckItem{Name: CheckLock, OK: true, Message: "no other upgrade run"})
@@ -67,11 +67,11 @@ func checkState(in *install.Installation, need spaceNeeded, r *CheckReport) {
 	if err := reboot.Check(reboot.System()); err != nil {
 		// Windows: an update applied now could be undone by the renames queued for the
 		// next boot.
-		r.refuse(CheckItem{Name: CheckReboot, Reason: reasonOf(err, "reboot-pending"), Message: err.Error()})
+		r.refuse(CheckItem{Name: CheckReboot, Reason: reasonOf(err, ReasonRebootPending), Message: err.Error()})
 	}
 	if err := txn.CheckSpace(in.Root, need.total()); err != nil {
 		var refused *outcome.RefusedError
-		reason := "disk-space"
+		reason := ReasonDiskSpace
 		if errors.As(err, &refused) {
 			reason = refused.Reason
 		}
@@ -103,6 +103,6 @@ func checkInUse(ctx context.Context, in *install.Installation, p *pkg.Package, r
 	if err != nil || len(hs) == 0 {
 		return
 	}
-	r.add(CheckItem{Name: CheckInUse, OK: true, Warning: true, Reason: "file-in-use",
+	r.add(CheckItem{Name: CheckInUse, OK: true, Warning: true, Reason: ReasonFileInUse,
 		Message: inuse.Describe(hs) + "; the update stops OMFLOW's services first and refuses if a file is still held then"})
 }

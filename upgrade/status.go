@@ -42,11 +42,8 @@ type Backup struct {
 
 // Status reports the installation's version, service and health, an interrupted run and
 // the kept backups. It is read-only.
-func Status(ctx context.Context, opt Options) (*StatusReport, error) {
-	in, err := opt.detect()
-	if err != nil {
-		return nil, err
-	}
+func (s *Session) Status(ctx context.Context) (*StatusReport, error) {
+	opt, in := s.opt, s.begin()
 	r := &StatusReport{Root: in.Root, Version: in.Version.String(), Health: in.HealthURL(), Backups: []Backup{}}
 	st, err := opt.services(in).Status(ctx)
 	switch {

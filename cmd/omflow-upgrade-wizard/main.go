@@ -30,6 +30,7 @@ import (
 	"fyne.io/fyne/v2/container"
 
 	"omflow-upgrade/app"
+	"omflow-upgrade/upgrade"
 	"omflow-upgrade/upgrade/bundle"
 	"omflow-upgrade/upgrade/demo"
 	"omflow-upgrade/upgrade/elevate"
@@ -82,8 +83,8 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "omflow-upgrade-wizard:", err)
 		return 2
 	}
-	cfg := app.Config{Root: *root, PublicKey: *pubkey, AllowUnsigned: *allowUnsigned, Language: *lang,
-		Wheels: *wheels, Package: fs.Arg(0)}
+	cfg := app.Config{Options: upgrade.Options{Root: *root, PublicKey: *pubkey, AllowUnsigned: *allowUnsigned, Wheels: *wheels},
+		Language: *lang, Package: fs.Arg(0)}
 
 	if *demoRun || *real != "" {
 		dir, err := os.MkdirTemp("", "omflow-upgrade-demo-")

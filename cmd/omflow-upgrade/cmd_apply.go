@@ -41,17 +41,27 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 	if !*accept {
 		return usageError("-accept-license is required: read the license (check shows it) and accept it with -accept-license")
 	}
-	opt := f.options(c)
-	opt.ConfigChoice, opt.DBBackedUp, opt.Wheels = string(*choice), *dbBackedUp, *wheels
-	opt.Progress = c.progress()
-	if st, err := os.Stat(rest[0]); err == nil && st.IsDir() {
-		return applyChain(ctx, c, opt, rest[0])
+	s, err := f.open(ctx, c)
+	st, serr := os.Stat(rest[0])
+	folder := serr == nil && st.IsDir()
+	if !folder {
+		if ferr := requireFile("package", rest[0]); ferr != nil {
+			return ferr
+		}
 	}
-	if err := requireFile("package", rest[0]); err != nil {
+	if err != nil {
 		return err
 	}
-	rep, err := upgrade.Apply(ctx, opt, rest[0])
-	closeProgress(opt.Progress)
+	prog := c.progress()
+	s = s.With(func(o *upgrade.Options) {
+		o.ConfigChoice, o.DBBackedUp, o.Wheels = string(*choice), *dbBackedUp, *wheels
+		o.Progress = prog
+	})
+	if folder {
+		return applyChain(ctx, c, s, rest[0])
+	}
+	rep, err := s.Apply(ctx, rest[0])
+	closeProgress(prog)
 	if rep == nil {
 		return err
 	}
@@ -72,16 +82,16 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 }
 
 func runRollback(ctx context.Context, c *cli, args []string) error {
-	return runRun(ctx, c, args, upgrade.Rollback)
+	return runRun(ctx, c, args, (*upgrade.Session).Rollback)
 }
 
 func runRecover(ctx context.Context, c *cli, args []string) error {
-	return runRun(ctx, c, args, upgrade.Recover)
+	return runRun(ctx, c, args, (*upgrade.Session).Recover)
 }
 
 // runRun is rollback and recover: no argument, one report. rollback also takes what to
 // do with a database the site has written to since the update.
-func runRun(ctx context.Context, c *cli, args []string, op func(context.Context, upgrade.Options) (*upgrade.RunReport, error)) error {
+func runRun(ctx context.Context, c *cli, args []string, op func(*upgrade.Session, context.Context) (*upgrade.RunReport, error)) error {
 	fs := c.flags()
 	var f installFlags
 	f.register(fs, false)
@@ -97,19 +107,23 @@ func runRun(ctx context.Context, c *cli, args []string, op func(context.Context,
 	if err := requireAdministrator(); err != nil {
 		return err
 	}
-	opt := f.options(c)
+	s, err := f.open(ctx, c)
+	var data upgrade.DataChoice
 	switch {
 	case filesOnly == nil:
 	case *filesOnly && *discard:
 		return usageError("-files-only and -discard-data exclude each other: choose one")
 	case *filesOnly:
-		opt.RollbackData = upgrade.DataFilesOnly
+		data = upgrade.DataFilesOnly
 	case *discard:
-		opt.RollbackData = upgrade.DataDiscard
+		data = upgrade.DataDiscard
 	}
-	opt.Progress = c.progress()
-	rep, err := op(ctx, opt)
-	closeProgress(opt.Progress)
+	if err != nil {
+		return err
+	}
+	prog := c.progress()
+	rep, err := op(s.With(func(o *upgrade.Options) { o.RollbackData, o.Progress = data, prog }), ctx)
+	closeProgress(prog)
 	if rep == nil {
 		return err
 	}
@@ -137,9 +151,9 @@ func runRun(ctx context.Context, c *cli, args []string, op func(context.Context,
 }
 
 // applyChain applies the plan over a folder of packages, hop by hop.
-func applyChain(ctx context.Context, c *cli, opt upgrade.Options, dir string) error {
-	r, err := upgrade.ApplyChain(ctx, opt, dir, "")
-	closeProgress(opt.Progress)
+func applyChain(ctx context.Context, c *cli, s *upgrade.Session, dir string) error {
+	r, err := s.ApplyChain(ctx, dir, "")
+	closeProgress(s.Options().Progress)
 	if r == nil {
 		return err
 	}

@@ -27,21 +27,26 @@ func (f *installFlags) register(fs *flag.FlagSet, withKey bool) {
 	}
 }
 
-// options opens the run's log under the installation's logs/ (or the temp folder) and
-// returns the core's options.
-func (f *installFlags) options(c *cli) upgrade.Options {
-	logDir := ""
-	if in, err := install.Detect(f.root, install.Config{}); err == nil {
-		logDir = in.LogsDir()
-	}
-	o := upgrade.Options{Root: f.root, PublicKey: f.pubkey, AllowUnsigned: f.allowUnsigned, Log: c.openLog(logDir)}
+// open finds the installation and opens the run's log under its logs/ (or the temp
+// folder when there is none). The error is the installation's: the caller returns it
+// where the operation would run, after its own checks of the arguments.
+func (f *installFlags) open(ctx context.Context, c *cli) (*upgrade.Session, error) {
+	o := upgrade.Options{Root: f.root, PublicKey: f.pubkey, AllowUnsigned: f.allowUnsigned, Hook: testHook}
 	if f.control != "" {
 		o.Override.Control = []string{f.control}
 	}
 	o.Override.HealthURL = f.healthURL
-	o.Hook = testHook
 	o.Override.Python = f.python
-	return o
+	s, err := upgrade.Open(ctx, o)
+	logDir := ""
+	if err == nil {
+		logDir = s.Installation().LogsDir()
+	}
+	log := c.openLog(logDir)
+	if err != nil {
+		return nil, err
+	}
+	return s.With(func(o *upgrade.Options) { o.Log = log }), nil
 }
 
 // testHook is set by the crash tests only (they run this program's code in a child
@@ -59,12 +64,15 @@ func runCheck(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	opt := f.options(c)
-	opt.ConfigChoice = string(*choice)
-	if err := requireFile("package", rest[0]); err != nil {
+	s, err := f.open(ctx, c)
+	if ferr := requireFile("package", rest[0]); ferr != nil {
+		return ferr
+	}
+	if err != nil {
 		return err
 	}
-	r, err := upgrade.Check(ctx, opt, rest[0], *files)
+	s = s.With(func(o *upgrade.Options) { o.ConfigChoice = string(*choice) })
+	r, err := s.Check(ctx, rest[0], *files)
 	if r == nil {
 		return err
 	}
@@ -136,7 +144,11 @@ func runStatus(ctx context.Context, c *cli, args []string) error {
 	if _, err := c.parse(fs, args, 0, 0, ""); err != nil {
 		return err
 	}
-	r, err := upgrade.Status(ctx, f.options(c))
+	s, err := f.open(ctx, c)
+	if err != nil {
+		return err
+	}
+	r, err := s.Status(ctx)
 	if err != nil {
 		return err
 	}

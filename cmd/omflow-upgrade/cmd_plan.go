@@ -16,7 +16,11 @@ func runPlan(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := upgrade.Plan(ctx, f.options(c), rest[0], *to)
+	s, err := f.open(ctx, c)
+	if err != nil {
+		return err
+	}
+	r, err := s.Plan(ctx, rest[0], *to)
 	if r == nil {
 		return err
 	}

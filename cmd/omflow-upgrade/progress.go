@@ -142,6 +142,12 @@ func (p *termProgress) Logf(format string, args ...any) {
 	}
 }
 
+// Hop is already said by the core's Logf line.
+func (p *termProgress) Hop(int, int, string, string) {}
+
+// Line: the terminal shows the steps, not the log (its path is printed at the end).
+func (p *termProgress) Line(string) {}
+
 // Close ends the line of a bar that never reached its total (a run that failed in the
 // middle of a step), so that what the command prints next starts on a line of its own.
 func (p *termProgress) Close() error {

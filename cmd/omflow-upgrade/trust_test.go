@@ -128,11 +128,11 @@ func TestTrustRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		name, kept, pkg, reason string
 	}{
-		{"revoked key (signed directly, the old way)", keys2, f.pack(t, "1.1.6.3", f.rel1Key, ""), trust.ReasonKeyRevoked},
-		{"revoked package", keys2, revokedPkg, trust.ReasonPackageRevoked},
-		{"below the floor", "", f.pack(t, "1.1.6.1fix1", f.rel2Key, keys3), trust.ReasonBelowFloor},
-		{"older keys document than the kept one", keys3, f.pack(t, "1.1.6.3", f.rel2Key, keys2), trust.ReasonRollback},
-		{"expired release key", expiredKeys, f.pack(t, "1.1.6.3", f.rel1Key, ""), trust.ReasonKeyExpired},
+		{"revoked key (signed directly, the old way)", keys2, f.pack(t, "1.1.6.3", f.rel1Key, ""), string(trust.ReasonKeyRevoked)},
+		{"revoked package", keys2, revokedPkg, string(trust.ReasonPackageRevoked)},
+		{"below the floor", "", f.pack(t, "1.1.6.1fix1", f.rel2Key, keys3), string(trust.ReasonBelowFloor)},
+		{"older keys document than the kept one", keys3, f.pack(t, "1.1.6.3", f.rel2Key, keys2), string(trust.ReasonRollback)},
+		{"expired release key", expiredKeys, f.pack(t, "1.1.6.3", f.rel1Key, ""), string(trust.ReasonKeyExpired)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			os.RemoveAll(filepath.Join(f.root, ".omflow-upgrade", "trust"))
@@ -215,7 +215,7 @@ func TestTrustChainOfTwoRotations(t *testing.T) {
 		t.Fatalf("kept serial %d, want 3", got)
 	}
 	// the old release key is revoked; root 1 alone signs nothing any more
-	if r := cmd(t, append([]string{"check", "-json"}, append(old, f.pack(t, "1.1.6.4", f.rel1Key, ""))...)...); r.code != 3 || r.json(t)["reason"] != trust.ReasonKeyRevoked {
+	if r := cmd(t, append([]string{"check", "-json"}, append(old, f.pack(t, "1.1.6.4", f.rel1Key, ""))...)...); r.code != 3 || r.json(t)["reason"] != string(trust.ReasonKeyRevoked) {
 		t.Fatalf("revoked key: %+v", r)
 	}
 	forged := filepath.Join(f.dir, "forged.json")

@@ -51,7 +51,7 @@ func createWindows(ctx context.Context, opt Options, root string, port int, prog
 	name := ServiceName(port)
 	for tries := 0; exists(m, name); tries++ {
 		if opt.Port != 0 || tries == 20 {
-			return nil, &outcome.RefusedError{Reason: "service-exists", Err: fmt.Errorf(
+			return nil, &outcome.RefusedError{Reason: outcome.ReasonServiceExists, Err: fmt.Errorf(
 				"demo: a service %s is registered already (another demo on port %d?): give another -port, or remove that demo's service (sc stop %s, sc delete %s)",
 				name, port, name, name)}
 		}
@@ -125,7 +125,7 @@ func exists(m *mgr.Mgr, name string) bool {
 
 func scmError(what string, err error) error {
 	if errors.Is(err, windows.ERROR_ACCESS_DENIED) {
-		return &outcome.RefusedError{Reason: "not-elevated", Err: fmt.Errorf("%s: %w: run as administrator", what, err)}
+		return &outcome.RefusedError{Reason: outcome.ReasonNotElevated, Err: fmt.Errorf("%s: %w: run as administrator", what, err)}
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

@@ -56,7 +56,7 @@ func Require(e Elevation, goos string, relaunch []string) error {
 	default:
 		ne.Hint = "run it as root (sudo " + filepath.Base(os.Args[0]) + " ...)"
 	}
-	return &outcome.RefusedError{Reason: "not-elevated", Err: ne}
+	return &outcome.RefusedError{Reason: outcome.ReasonNotElevated, Err: ne}
 }
 
 // displayVars are what a GUI needs to reach the user's display after pkexec, which

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"omflow-upgrade/upgrade/outcome"
 	"omflow-upgrade/upgrade/version"
@@ -200,6 +201,14 @@ func (in *Installation) HealthURL() string {
 	return DefaultHealthURL
 }
 
+// StartTimeout bounds one start or stop of the service, and its health check.
+func (in *Installation) StartTimeout() time.Duration {
+	if in.Config.StartTimeout > 0 {
+		return time.Duration(in.Config.StartTimeout) * time.Second
+	}
+	return 60 * time.Second
+}
+
 // KeepBackups is how many backups to keep.
 func (in *Installation) KeepBackups() int {
 	if in.Config.KeepBackups > 0 {
@@ -243,11 +252,9 @@ func Detect(root string, override Config) (*Installation, error) {
 		return nil, err
 	}
 	in.Config = cfg.Merge(override)
-	v, err := ReadVersionFile(in.VersionFile())
-	if err != nil {
+	if err := in.ReadVersion(); err != nil {
 		return nil, err
 	}
-	in.Version = v
 	return in, nil
 }
 

@@ -3,6 +3,8 @@ package install
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,6 +83,69 @@ func FormatVersionFile(v version.Version, crlf bool) []byte {
 func VersionFileContent(path string, v version.Version) []byte {
 	old, _ := os.ReadFile(path)
 	return FormatVersionFile(v, bytes.Contains(old, []byte("\r\n")))
+}
+
+// ReadVersion reads the installed version from the version file again.
+func (in *Installation) ReadVersion() error {
+	v, err := ReadVersionFile(in.VersionFile())
+	if err != nil {
+		return err
+	}
+	in.Version = v
+	return nil
+}
+
+// WriteVersion writes the version file for v in the file's own line-end style.
+func (in *Installation) WriteVersion(v string) error {
+	ver, err := version.Parse(v)
+	if err != nil {
+		return err
+	}
+	p := in.VersionFile()
+	return WriteFileAtomic(p, VersionFileContent(p, ver), 0o644)
+}
+
+// RestoreVersionFile puts the version file's old bytes back when they differ (nil: no
+// old file was recorded).
+func (in *Installation) RestoreVersionFile(old []byte) error {
+	if old == nil {
+		return nil
+	}
+	p := in.VersionFile()
+	if cur, err := os.ReadFile(p); err == nil && string(cur) == string(old) {
+		return nil
+	}
+	return WriteFileAtomic(p, old, 0o644)
+}
+
+// CopyFile copies src to dst and returns src's state as copied. dst gets perm, or src's
+// permissions when perm is 0. An existing dst is rewritten in place, not replaced: it
+// keeps its owner, group and label.
+func CopyFile(src, dst string, perm fs.FileMode) (fs.FileInfo, error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	st, err := in.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if perm == 0 {
+		perm = st.Mode().Perm()
+	}
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return nil, err
+	}
+	if err := out.Close(); err != nil {
+		return nil, err
+	}
+	return st, os.Chmod(dst, perm)
 }
 
 // WriteFileAtomic writes b to path through a temporary file in the same folder and a

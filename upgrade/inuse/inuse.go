@@ -54,7 +54,7 @@ func Check(ctx context.Context, f Finder, files []string) error {
 	if len(hs) == 0 {
 		return nil
 	}
-	return &outcome.RefusedError{Reason: "file-in-use", Err: fmt.Errorf(
+	return &outcome.RefusedError{Reason: outcome.ReasonFileInUse, Err: fmt.Errorf(
 		"%s: close the program (or stop the service) that holds it, then try again", Describe(hs))}
 }
 

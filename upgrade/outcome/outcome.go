@@ -34,7 +34,7 @@ func Unusable(err error) error {
 // code (for logs, -json and translation); Requires, when set, is the version to install
 // first.
 type RefusedError struct {
-	Reason   string
+	Reason   Reason
 	Requires string
 	Err      error
 }
@@ -43,7 +43,7 @@ func (e *RefusedError) Error() string {
 	if e.Err != nil {
 		return e.Err.Error()
 	}
-	return "refused: " + e.Reason
+	return "refused: " + string(e.Reason)
 }
 func (e *RefusedError) Unwrap() error { return e.Err }
 

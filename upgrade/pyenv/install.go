@@ -59,7 +59,7 @@ type InstallResult struct {
 }
 
 // ReasonPipMissing is the refusal reason of a new Python without pip.
-const ReasonPipMissing = "python-pip-missing"
+const ReasonPipMissing outcome.Reason = "python-pip-missing"
 
 // ErrInstallFailed is wrapped by Install's error when a package is still missing after
 // installing.

@@ -27,7 +27,7 @@ var Tooling = []string{"pip", "setuptools", "wheel"}
 
 // ReasonPackagesMissing is the refusal reason of a new environment that lacks packages the
 // old one had (exit 3 until they are installed).
-const ReasonPackagesMissing = "python-packages-missing"
+const ReasonPackagesMissing outcome.Reason = "python-packages-missing"
 
 // Missing lists what the new environment lacks compared with the old one, by PEP 503 name,
 // with names and versions as the old environment spells them, sorted by name. pip,

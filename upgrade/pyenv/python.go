@@ -13,8 +13,8 @@ import (
 
 // Refusal reasons of a missing or unfit new Python.
 const (
-	ReasonPythonMissing = "python-missing"      // no interpreter of the version the update needs
-	ReasonPythonNoVenv  = "python-venv-missing" // it is there, without venv/ensurepip (python3.11-venv)
+	ReasonPythonMissing outcome.Reason = "python-missing"      // no interpreter of the version the update needs
+	ReasonPythonNoVenv  outcome.Reason = "python-venv-missing" // it is there, without venv/ensurepip (python3.11-venv)
 )
 
 // PythonMissingError says what to install, and where, when the new Python is not there.

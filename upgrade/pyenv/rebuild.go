@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 
+	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/outcome"
 )
 
@@ -351,7 +352,7 @@ func (r *Rebuild) Swap(ctx context.Context) error {
 	for _, c := range changes {
 		r.logf("%s: %s", state.DjangoConf, c)
 	}
-	if err := replaceFile(state.DjangoConf, newConf, state.DjangoConfMode); err != nil {
+	if err := install.WriteFileAtomic(state.DjangoConf, newConf, state.DjangoConfMode); err != nil {
 		return fmt.Errorf("rewrite Apache config %q: %w", state.DjangoConf, err)
 	}
 	return nil
@@ -422,7 +423,7 @@ func (r *Rebuild) Undo(ctx context.Context) error {
 		if conf, err := os.ReadFile(copyPath); err == nil {
 			if cur, err := os.ReadFile(state.DjangoConf); err != nil || !bytes.Equal(cur, conf) {
 				r.logf("restore %s from %s", state.DjangoConf, copyPath)
-				if err := replaceFile(state.DjangoConf, conf, state.DjangoConfMode); err != nil {
+				if err := install.WriteFileAtomic(state.DjangoConf, conf, state.DjangoConfMode); err != nil {
 					errs = append(errs, fmt.Errorf("restore Apache config %q: %w", state.DjangoConf, err))
 				}
 			}
@@ -460,7 +461,7 @@ func relocateVenv(venv, to string) ([]string, error) {
 		if !bytes.Contains(b, from) || bytes.IndexByte(b, 0) >= 0 {
 			continue
 		}
-		if err := replaceFile(f, bytes.ReplaceAll(b, from, []byte(to)), fi.Mode().Perm()); err != nil {
+		if err := install.WriteFileAtomic(f, bytes.ReplaceAll(b, from, []byte(to)), fi.Mode().Perm()); err != nil {
 			return fixed, err
 		}
 		fixed = append(fixed, f)
@@ -545,33 +546,4 @@ func writeFileSync(path string, data []byte, mode fs.FileMode) error {
 		return err
 	}
 	return f.Close()
-}
-
-// replaceFile replaces path with data by rename, so Apache never reads half a file.
-func replaceFile(path string, data []byte, mode fs.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".omflow-*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	defer os.Remove(name) // after a successful rename there is nothing left to remove
-	if fi, err := os.Stat(path); err == nil {
-		chownLike(tmp, fi) // Apache's config stays root's (or whoever's it was)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(name, path)
 }

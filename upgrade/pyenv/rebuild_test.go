@@ -339,8 +339,8 @@ func TestFindPython(t *testing.T) {
 		name    string
 		version string
 		dirs    []string
-		want    string // found
-		reason  string // else refused
+		want    string         // found
+		reason  outcome.Reason // else refused
 	}{
 		{"found after an empty folder", "3.11", []string{empty, noVenv, good}, filepath.Join(good, "python3.11"), ""},
 		{"only without venv", "3.11", []string{empty, noVenv}, "", ReasonPythonNoVenv},

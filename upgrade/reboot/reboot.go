@@ -110,7 +110,7 @@ func Check(r Registry) error {
 	for i, s := range sigs {
 		where[i] = s.String()
 	}
-	return &outcome.RefusedError{Reason: "reboot-pending", Err: fmt.Errorf(
+	return &outcome.RefusedError{Reason: outcome.ReasonRebootPending, Err: fmt.Errorf(
 		"the computer must restart first (%s): restart it, then run the update again",
 		strings.Join(where, "; "))}
 }

@@ -4,6 +4,7 @@
 package runlog
 
 import (
+	"bytes"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -21,8 +22,9 @@ import (
 type Log struct {
 	Path string
 
-	mu sync.Mutex
-	f  *os.File
+	mu     sync.Mutex
+	f      *os.File
+	follow func(line string)
 }
 
 // Open creates the log of one run of command. dir is the preferred folder (the
@@ -81,17 +83,42 @@ func (l *Log) Logf(format string, args ...any) {
 		return
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.f == nil {
+		l.mu.Unlock()
 		return
 	}
 	msg := strings.TrimRight(fmt.Sprintf(format, args...), "\n")
-	fmt.Fprintf(l.f, "%s %s\n", time.Now().Format("2006-01-02 15:04:05.000"), msg)
+	line := time.Now().Format("2006-01-02 15:04:05.000") + " " + msg
+	fmt.Fprintln(l.f, line)
+	follow := l.follow
+	l.mu.Unlock()
+	if follow != nil {
+		follow(line)
+	}
+}
+
+// Follow has line hear every line written to the log from now on, as the file has it,
+// until stop is called (one follower at a time: stop puts the one before back).
+func (l *Log) Follow(line func(string)) (stop func()) {
+	if l == nil {
+		return func() {}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	before := l.follow
+	l.follow = line
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.follow = before
+	}
 }
 
 // Writer returns a writer whose lines go into the log with prefix (for a child process's
 // output).
-func (l *Log) Writer(prefix string) io.Writer { return &lineWriter{log: l, prefix: prefix} }
+func (l *Log) Writer(prefix string) io.Writer {
+	return Lines(func(s string) { l.Logf("%s%s", prefix, s) })
+}
 
 // Close closes the file.
 func (l *Log) Close() error {
@@ -108,11 +135,14 @@ func (l *Log) Close() error {
 	return err
 }
 
+// Lines is a writer that calls line with each line written to it, without its "\n" or
+// "\r\n"; a last line without an end is left out. It is safe from any goroutine.
+func Lines(line func(string)) io.Writer { return &lineWriter{line: line} }
+
 type lineWriter struct {
-	log    *Log
-	prefix string
-	mu     sync.Mutex
-	buf    []byte
+	line func(string)
+	mu   sync.Mutex
+	buf  []byte
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
@@ -120,11 +150,11 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 	defer w.mu.Unlock()
 	w.buf = append(w.buf, p...)
 	for {
-		i := strings.IndexByte(string(w.buf), '\n')
+		i := bytes.IndexByte(w.buf, '\n')
 		if i < 0 {
 			break
 		}
-		w.log.Logf("%s%s", w.prefix, strings.TrimRight(string(w.buf[:i]), "\r"))
+		w.line(strings.TrimRight(string(w.buf[:i]), "\r"))
 		w.buf = w.buf[i+1:]
 	}
 	return len(p), nil

@@ -410,7 +410,7 @@ func (m *SCMManager) wrap(name, what string, err error) error {
 	werr := fmt.Errorf("%s %s: %w", what, target, err)
 	switch {
 	case errors.Is(err, ErrAccessDenied):
-		return &outcome.RefusedError{Reason: "not-elevated", Err: fmt.Errorf(
+		return &outcome.RefusedError{Reason: outcome.ReasonNotElevated, Err: fmt.Errorf(
 			"%w: run the update program as administrator", werr)}
 	case errors.Is(err, ErrNoService):
 		return fmt.Errorf("%w (is OMFLOW installed? are the service names in omflow-upgrade.json right?)", werr)

@@ -364,8 +364,8 @@ func TestSCMErrors(t *testing.T) {
 		op     string // "start" or "stop"
 		opt    SCMOptions
 		setup  func(f *fakeSCM)
-		is     error  // errors.Is
-		reason string // outcome reason, when a refusal
+		is     error          // errors.Is
+		reason outcome.Reason // outcome reason, when a refusal
 		msg    []string
 		calls  []string // the SCM calls made, nil: not checked
 	}{

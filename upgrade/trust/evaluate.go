@@ -14,11 +14,11 @@ import (
 // Reason codes of the keys document's refusals (exit 3), stable for logs, -json and the
 // wizard's translations.
 const (
-	ReasonKeyExpired     = "key-expired"
-	ReasonKeyRevoked     = "key-revoked"
-	ReasonPackageRevoked = "package-revoked"
-	ReasonBelowFloor     = "below-min-version"
-	ReasonRollback       = "keys-rollback"
+	ReasonKeyExpired     outcome.Reason = "key-expired"
+	ReasonKeyRevoked     outcome.Reason = "key-revoked"
+	ReasonPackageRevoked outcome.Reason = "package-revoked"
+	ReasonBelowFloor     outcome.Reason = "below-min-version"
+	ReasonRollback       outcome.Reason = "keys-rollback"
 )
 
 // Package is what Evaluate needs of an update package.
@@ -145,7 +145,7 @@ func ids(keys []minisign.PublicKey) string {
 	return strings.Join(s, ", ")
 }
 
-func (v *Verdict) refuse(reason, format string, args ...any) {
+func (v *Verdict) refuse(reason outcome.Reason, format string, args ...any) {
 	if v.Refusal == nil {
 		v.Refusal = &outcome.RefusedError{Reason: reason, Err: fmt.Errorf(format, args...)}
 	}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 
 	"aead.dev/minisign"
+
+	"omflow-upgrade/upgrade/install"
 )
 
 // Names of the document's files, in a package and in the state folder; -out FILE names
@@ -152,42 +154,17 @@ func readSmall(file string, max int64) ([]byte, error) {
 // WriteFiles writes file, file.minisig and file.cross.minisig (removing a stale one),
 // each through a temporary file and a rename.
 func (s *Signed) WriteFiles(file string) error {
-	if err := writeAtomic(file+SignatureExt, s.Sig); err != nil {
+	if err := install.WriteFileAtomic(file+SignatureExt, s.Sig, 0o644); err != nil {
 		return err
 	}
 	if s.Cross != nil {
-		if err := writeAtomic(file+CrossExt, s.Cross); err != nil {
+		if err := install.WriteFileAtomic(file+CrossExt, s.Cross, 0o644); err != nil {
 			return err
 		}
 	} else if err := os.Remove(file + CrossExt); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	return writeAtomic(file, s.Raw)
-}
-
-func writeAtomic(file string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("write %q: %w", file, err)
-	}
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), file)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %q: %w", file, err)
-	}
-	return nil
+	return install.WriteFileAtomic(file, s.Raw, 0o644)
 }
 
 // StateDir is where an installation keeps its newest document, under its state folder.

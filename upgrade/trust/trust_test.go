@@ -85,7 +85,7 @@ func TestRefusals(t *testing.T) {
 		roots          []minisign.PublicKey
 		pkg            Package
 		now            time.Time
-		reason         string
+		reason         outcome.Reason
 		chain, keep    bool
 		wantDocSerial  uint64
 		wantNoDocument bool
@@ -123,7 +123,7 @@ func TestRefusals(t *testing.T) {
 			if tc.wantNoDocument != (v.Doc == nil) {
 				t.Fatalf("document %v", v.Doc)
 			}
-			got := ""
+			var got outcome.Reason
 			if v.Refusal != nil {
 				got = v.Refusal.Reason
 				if outcome.ExitCode(v.Refusal) != outcome.ExitRefused {

@@ -398,27 +398,6 @@ func Resume(ctx context.Context, stateDir, root string, opt Options) (*Txn, erro
 	return t, nil
 }
 
-// Recover brings an interrupted run to an end without asking: a committed run is
-// finished, anything else is rolled back. It returns the journal it found (nil when no
-// run was pending). Callers that may finish a run (its health check had passed) use
-// Resume instead.
-func Recover(ctx context.Context, stateDir, root string, opt Options) (*Journal, error) {
-	t, err := Resume(ctx, stateDir, root, opt)
-	if err != nil || t == nil {
-		return nil, err
-	}
-	j := t.Journal()
-	if j.Phase == PhaseCommitted {
-		_, err = t.Commit(ctx)
-	} else {
-		err = t.Rollback(ctx, nil)
-	}
-	if cerr := t.Close(); err == nil {
-		err = cerr
-	}
-	return j, err
-}
-
 // unstage moves a file an undo put in place (target) back to where it was staged, in
 // the kept backup. Nothing is done when it is there already or was never moved (staged
 // present), or when target is gone; so a rollback can repeat it after a crash.

@@ -117,7 +117,7 @@ func (t *Txn) markUndone(id string) error {
 // takes away, so the undo rolls back like an update), Commit marks the backup undone.
 // The caller stops and starts the service around it as for an update, and writes the
 // version file (Journal().To is the version the undo returns to). Without a backup left
-// to undo: *outcome.RefusedError{Reason: "nothing-to-undo"}.
+// to undo: *outcome.RefusedError{Reason: outcome.ReasonNothingToUndo}.
 func BeginUndo(ctx context.Context, stateDir, root string, opt Options) (*Txn, error) {
 	t, err := Begin(ctx, stateDir, root, opt)
 	if err != nil {
@@ -138,7 +138,7 @@ func BeginUndo(ctx context.Context, stateDir, root string, opt Options) (*Txn, e
 	}
 	if old == nil {
 		t.Close()
-		return nil, &outcome.RefusedError{Reason: "nothing-to-undo", Err: errors.New("no kept backup left to undo")}
+		return nil, &outcome.RefusedError{Reason: outcome.ReasonNothingToUndo, Err: errors.New("no kept backup left to undo")}
 	}
 	if old.Tree {
 		if err := t.prepareTreeUndo(old); err != nil {
@@ -171,23 +171,4 @@ func BeginUndo(ctx context.Context, stateDir, root string, opt Options) (*Txn, e
 	}
 	t.opt.logf("undoing run %s (%s -> %s) from %s", old.ID, old.From, old.To, filepath.Join(t.backupsDir(), old.ID))
 	return t, nil
-}
-
-// UndoLast undoes the newest kept backup not yet undone, in one call (BeginUndo, Apply,
-// Commit, Close). It returns the undo's journal: From and To are the versions it went
-// from and back to, Undoes the backup's id, Data the undone run's caller data.
-func UndoLast(ctx context.Context, stateDir, root string, opt Options) (*Journal, error) {
-	t, err := BeginUndo(ctx, stateDir, root, opt)
-	if err != nil {
-		return nil, err
-	}
-	defer t.Close()
-	j := t.Journal()
-	if err := t.Apply(ctx); err != nil {
-		return nil, err
-	}
-	if _, err := t.Commit(ctx); err != nil {
-		return nil, err
-	}
-	return j, t.Close()
 }

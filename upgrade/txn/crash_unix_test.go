@@ -71,10 +71,10 @@ func helperMain(mode string) error {
 		}
 		return tx.Close()
 	case "undo":
-		_, err := UndoLast(ctx, state, root, Options{Command: "rollback (helper)", Hook: killAt()})
+		_, err := undoLast(ctx, state, root, Options{Command: "rollback (helper)", Hook: killAt()})
 		return err
 	case "recover":
-		_, err := Recover(ctx, state, root, Options{Command: "recover (helper)", Hook: killAt()})
+		_, err := recoverAll(ctx, state, root, Options{Command: "recover (helper)", Hook: killAt()})
 		return err
 	case "crash":
 		point := os.Getenv("TXN_POINT")
@@ -334,7 +334,7 @@ func TestCrash(t *testing.T) {
 				}
 			} else {
 				// No journal: nothing changed; the next run cleans the dead run's staging.
-				if _, err := Recover(t.Context(), state, root, Options{}); err != nil {
+				if _, err := recoverAll(t.Context(), state, root, Options{}); err != nil {
 					t.Fatal(err)
 				}
 				tx, err := Begin(t.Context(), state, root, Options{})
@@ -361,7 +361,7 @@ func TestCrash(t *testing.T) {
 			}
 			if c.want == new {
 				// And the kept backup undoes it to the old tree.
-				if _, err := UndoLast(t.Context(), state, root, Options{}); err != nil {
+				if _, err := undoLast(t.Context(), state, root, Options{}); err != nil {
 					t.Fatal(err)
 				}
 				if d := diffTrees(snapshot(t, root), oldTree); d != "" {
@@ -473,7 +473,7 @@ func TestCrashUndoTreeRecover(t *testing.T) {
 			for _, k := range c.kills {
 				runKilled(t, k.mode, tr.root, k.point, k.at)
 			}
-			if _, err := Recover(t.Context(), state, tr.root, Options{}); err != nil {
+			if _, err := recoverAll(t.Context(), state, tr.root, Options{}); err != nil {
 				t.Fatalf("Recover: %v", err)
 			}
 			want, name := tr.before, "before"
@@ -501,7 +501,7 @@ func TestCrashUndoTreeRecover(t *testing.T) {
 			if c.kills[0].mode == "undo" && !c.after {
 				// The undo was rolled back: the backup it took its originals from is whole
 				// again, and undoes the update.
-				if _, err := UndoLast(t.Context(), state, tr.root, Options{}); err != nil {
+				if _, err := undoLast(t.Context(), state, tr.root, Options{}); err != nil {
 					t.Fatalf("undo again after the recovery: %v", err)
 				}
 				if d := diffTrees(snapshot(t, tr.root, skip...), tr.after); d != "" {

@@ -2,6 +2,7 @@ package txn
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -293,4 +294,44 @@ func (f *fixture) applyAll(t testing.TB, from, to string, opt Options) (string, 
 		return "", err
 	}
 	return dir, tx.Close()
+}
+
+// recoverAll brings an interrupted run to an end without asking: a committed run is
+// finished, anything else is rolled back. It returns the journal it found (nil when no
+// run was pending). Callers that may finish a run (its health check had passed) use
+// Resume instead.
+func recoverAll(ctx context.Context, stateDir, root string, opt Options) (*Journal, error) {
+	t, err := Resume(ctx, stateDir, root, opt)
+	if err != nil || t == nil {
+		return nil, err
+	}
+	j := t.Journal()
+	if j.Phase == PhaseCommitted {
+		_, err = t.Commit(ctx)
+	} else {
+		err = t.Rollback(ctx, nil)
+	}
+	if cerr := t.Close(); err == nil {
+		err = cerr
+	}
+	return j, err
+}
+
+// undoLast undoes the newest kept backup not yet undone, in one call (BeginUndo, Apply,
+// Commit, Close). It returns the undo's journal: From and To are the versions it went
+// from and back to, Undoes the backup's id, Data the undone run's caller data.
+func undoLast(ctx context.Context, stateDir, root string, opt Options) (*Journal, error) {
+	t, err := BeginUndo(ctx, stateDir, root, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	j := t.Journal()
+	if err := t.Apply(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := t.Commit(ctx); err != nil {
+		return nil, err
+	}
+	return j, t.Close()
 }

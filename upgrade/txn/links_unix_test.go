@@ -89,7 +89,7 @@ func TestUndoWritesNothingThroughALinkPlantedSince(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, beforeOut := snapshot(t, f.root), snapshot(t, outside)
-	_, err := UndoLast(t.Context(), f.state, f.root, Options{})
+	_, err := undoLast(t.Context(), f.state, f.root, Options{})
 	var refused *outcome.RefusedError
 	if !errors.As(err, &refused) || refused.Reason != "target" {
 		t.Fatalf("got %v, want refused \"target\"", err)

@@ -43,7 +43,7 @@ func acquireLock(stateDir, command string) (*lockFile, error) {
 	// copies, the backups, the journal) lives here: no other account may write here,
 	// or it could plant links that root's writes follow.
 	if err := checkStateDir(stateDir); err != nil {
-		return nil, refuse("state-folder", err)
+		return nil, refuse(outcome.ReasonStateFolder, err)
 	}
 	path := lockPath(stateDir)
 	// A reader (LockInfo) may hold a shared lock for an instant; a few quick retries keep
@@ -88,12 +88,25 @@ func acquireLock(stateDir, command string) (*lockFile, error) {
 	if busy == nil {
 		return nil, fmt.Errorf("lock %q: the lock file keeps changing", path)
 	}
-	h, err := readHolder(path)
-	if err != nil {
-		return nil, &outcome.RefusedError{Reason: "lock-held", Err: fmt.Errorf("another upgrade run holds the lock %q", path)}
+	held := &LockHeldError{Path: path}
+	if h, err := readHolder(path); err == nil {
+		held.Holder = &h
 	}
-	return nil, &outcome.RefusedError{Reason: "lock-held",
-		Err: fmt.Errorf("another upgrade run holds the lock %q: %s", path, h)}
+	return nil, &outcome.RefusedError{Reason: outcome.ReasonLockHeld, Err: held}
+}
+
+// LockHeldError is the lock of another live run; Holder is nil when its file cannot be
+// read.
+type LockHeldError struct {
+	Path   string
+	Holder *Holder
+}
+
+func (e *LockHeldError) Error() string {
+	if e.Holder == nil {
+		return fmt.Sprintf("another upgrade run holds the lock %q", e.Path)
+	}
+	return fmt.Sprintf("another upgrade run holds the lock %q: %s", e.Path, e.Holder)
 }
 
 var errLockBusy = errors.New("lock busy")

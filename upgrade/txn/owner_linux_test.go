@@ -367,7 +367,7 @@ func TestOwnersModesLabelsKept(t *testing.T) {
 	}
 	undo.Close()
 	check("undo rolled back")
-	if _, err := UndoLast(t.Context(), state, root, opt); err != nil {
+	if _, err := undoLast(t.Context(), state, root, opt); err != nil {
 		t.Fatal(err)
 	}
 	sameSnapshot(t, "after the undo", ownedSnapshot(t, root), before)

@@ -16,7 +16,7 @@ func CheckSpace(dir string, need int64) error {
 		return err
 	}
 	if free >= 0 && free < need+journalMargin {
-		return &outcome.RefusedError{Reason: "disk-space",
+		return &outcome.RefusedError{Reason: outcome.ReasonDiskSpace,
 			Err: fmt.Errorf("%q has %d MB free, the update needs %d MB", dir, free>>20, (need+journalMargin+(1<<20)-1)>>20)}
 	}
 	return nil

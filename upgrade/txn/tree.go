@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"omflow-upgrade/upgrade/outcome"
 )
 
 // A full-tree backup wraps a legacy patch (a patch.sh that changes the tree in place):
@@ -76,7 +78,7 @@ func (t *Txn) PrepareTree(ctx context.Context, p Plan) error {
 				return fmt.Errorf("full backup of %q: %w", t.root, err)
 			}
 			if dev, ok := devOf(fi); known && ok && dev != sdev {
-				return refuse("cross-device", fmt.Errorf("%q is another file system (a mount point): a full backup of %q cannot restore it by rename", filepath.Join(t.root, n), t.root))
+				return refuse(outcome.ReasonCrossDevice, fmt.Errorf("%q is another file system (a mount point): a full backup of %q cannot restore it by rename", filepath.Join(t.root, n), t.root))
 			}
 		}
 	}

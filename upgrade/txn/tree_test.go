@@ -127,7 +127,7 @@ func TestTreeBackupCommitUndo(t *testing.T) {
 		t.Errorf("left in the state folder: %v", l)
 	}
 
-	if _, err := UndoLast(ctx, state, root, Options{}); err != nil {
+	if _, err := undoLast(ctx, state, root, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if d := diffTrees(snapshot(t, root, "logs"), before); d != "" {
@@ -151,7 +151,7 @@ func TestTreeBackupCommitUndo(t *testing.T) {
 	if l := leftovers(t, state); len(l) > 0 {
 		t.Errorf("left in the state folder: %v", l)
 	}
-	_, err = UndoLast(ctx, state, root, Options{})
+	_, err = undoLast(ctx, state, root, Options{})
 	var refused *outcome.RefusedError
 	if !errors.As(err, &refused) || refused.Reason != "nothing-to-undo" {
 		t.Fatalf("second undo: %v", err)

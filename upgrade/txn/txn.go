@@ -147,7 +147,7 @@ func Begin(ctx context.Context, stateDir, root string, opt Options) (*Txn, error
 		if err != nil {
 			return nil, err
 		}
-		return nil, &outcome.RefusedError{Reason: "interrupted-run",
+		return nil, &outcome.RefusedError{Reason: outcome.ReasonInterruptedRun,
 			Err: fmt.Errorf("an interrupted %s run %s (%s -> %s, phase %s) waits for recover", j.Kind, j.ID, j.From, j.To, j.Phase)}
 	}
 	t.cleanOrphans()
@@ -398,7 +398,9 @@ func (t *Txn) writeFirstJournal(j *Journal) error {
 	return nil
 }
 
-func refuse(reason string, err error) error { return &outcome.RefusedError{Reason: reason, Err: err} }
+func refuse(reason outcome.Reason, err error) error {
+	return &outcome.RefusedError{Reason: reason, Err: err}
+}
 
 func (t *Txn) preflight(ctx context.Context, j *Journal, ops []Op) error {
 	stateRel, _ := filepath.Rel(t.root, t.stateDir)
@@ -433,10 +435,10 @@ func (t *Txn) preflight(ctx context.Context, j *Journal, ops []Op) error {
 		fi, err := os.Lstat(target)
 		present := err == nil
 		if err != nil && !isNotExist(err) {
-			return refuse("target", fmt.Errorf("check %q: %w", target, err))
+			return refuse(outcome.ReasonTarget, fmt.Errorf("check %q: %w", target, err))
 		}
 		if present && !(fi.Mode().IsRegular() || fi.Mode()&fs.ModeSymlink != 0) {
-			return refuse("target", fmt.Errorf("%q is a %s, the update expects a file there", target, kindOf(fi)))
+			return refuse(outcome.ReasonTarget, fmt.Errorf("%q is a %s, the update expects a file there", target, kindOf(fi)))
 		}
 		switch op.Kind {
 		case Add, Replace:
@@ -453,10 +455,10 @@ func (t *Txn) preflight(ctx context.Context, j *Journal, ops []Op) error {
 			src := filepath.Join(staging, filepath.FromSlash(op.Path))
 			sfi, err := os.Lstat(src)
 			if err != nil {
-				return refuse("staging", fmt.Errorf("staged copy of %q: %w", op.Path, err))
+				return refuse(outcome.ReasonStaging, fmt.Errorf("staged copy of %q: %w", op.Path, err))
 			}
 			if !sfi.Mode().IsRegular() && sfi.Mode()&fs.ModeSymlink == 0 {
-				return refuse("staging", fmt.Errorf("staged copy %q is a %s", src, kindOf(sfi)))
+				return refuse(outcome.ReasonStaging, fmt.Errorf("staged copy %q is a %s", src, kindOf(sfi)))
 			}
 			if err := t.checkDir(staging, path.Dir(op.Path), dirsOK, nil); err != nil {
 				return err
@@ -503,9 +505,9 @@ func (t *Txn) checkDir(base, rel string, ok, mk map[string]bool) error {
 	case err == nil && (fi.Mode()&fs.ModeSymlink != 0 || fi.Mode()&fs.ModeIrregular != 0 && fi.IsDir()):
 		// A link planted where a folder is (uploads/x -> /etc) would take root's renames
 		// and deletions outside the installation.
-		return refuse("target", fmt.Errorf("%q is a link, the update expects a folder there: nothing is written through a link", dir))
+		return refuse(outcome.ReasonTarget, fmt.Errorf("%q is a link, the update expects a folder there: nothing is written through a link", dir))
 	case err == nil && !fi.IsDir():
-		return refuse("target", fmt.Errorf("%q is a %s, the update expects a folder there", dir, kindOf(fi)))
+		return refuse(outcome.ReasonTarget, fmt.Errorf("%q is a %s, the update expects a folder there", dir, kindOf(fi)))
 	case err != nil && isNotExist(err) && mk != nil && rel != ".":
 		if err := t.checkDir(base, path.Dir(rel), ok, mk); err != nil {
 			return err
@@ -515,14 +517,14 @@ func (t *Txn) checkDir(base, rel string, ok, mk map[string]bool) error {
 		return nil
 	}
 	if err != nil {
-		return refuse("target", fmt.Errorf("check folder %q: %w", dir, err))
+		return refuse(outcome.ReasonTarget, fmt.Errorf("check folder %q: %w", dir, err))
 	}
 	if err := checkWritable(dir); err != nil {
-		return refuse("read-only", err)
+		return refuse(outcome.ReasonReadOnly, err)
 	}
 	if mk != nil && t.stateDev != nil {
 		if dev, known := devOf(fi); known && dev != *t.stateDev {
-			return refuse("cross-device", fmt.Errorf("folder %q is on another file system than %q: files cannot be moved between them by rename", dir, t.stateDir))
+			return refuse(outcome.ReasonCrossDevice, fmt.Errorf("folder %q is on another file system than %q: files cannot be moved between them by rename", dir, t.stateDir))
 		}
 	}
 	ok[key] = true
@@ -548,10 +550,10 @@ func noLinkAbove(base, rel string, ok map[string]bool) error {
 			return nil // nor is anything below it
 		}
 		if err != nil {
-			return refuse("target", fmt.Errorf("check folder %q: %w", dir, err))
+			return refuse(outcome.ReasonTarget, fmt.Errorf("check folder %q: %w", dir, err))
 		}
 		if fi.Mode()&fs.ModeSymlink != 0 || fi.Mode()&fs.ModeIrregular != 0 && fi.IsDir() {
-			return refuse("target", fmt.Errorf("%q is a link, the update expects a folder there: nothing is written through a link", dir))
+			return refuse(outcome.ReasonTarget, fmt.Errorf("%q is a link, the update expects a folder there: nothing is written through a link", dir))
 		}
 		ok[key] = true
 	}

@@ -54,7 +54,7 @@ func TestApplyCommitUndo(t *testing.T) {
 	}
 
 	// Undo the newest, then the older one: each gives back the tree before it exactly.
-	j, err := UndoLast(t.Context(), f.state, f.root, Options{})
+	j, err := undoLast(t.Context(), f.state, f.root, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestApplyCommitUndo(t *testing.T) {
 	if d := diffTrees(snapshot(t, f.root), v2); d != "" {
 		t.Fatalf("tree after the first undo differs from v2:\n%s", d)
 	}
-	if _, err := UndoLast(t.Context(), f.state, f.root, Options{}); err != nil {
+	if _, err := undoLast(t.Context(), f.state, f.root, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if d := diffTrees(snapshot(t, f.root), v1); d != "" {
@@ -83,7 +83,7 @@ func TestApplyCommitUndo(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(f.state, l[0], "files", "server", "omflow_server")); err != nil || string(b) != f.new["server/omflow_server"].data {
 		t.Errorf("the discarded folder holds %q, %v; want v2's server/omflow_server", b, err)
 	}
-	_, err = UndoLast(t.Context(), f.state, f.root, Options{})
+	_, err = undoLast(t.Context(), f.state, f.root, Options{})
 	var refused *outcome.RefusedError
 	if !errors.As(err, &refused) || refused.Reason != "nothing-to-undo" {
 		t.Fatalf("third undo: %v, want refused nothing-to-undo", err)
@@ -115,7 +115,7 @@ func discardedFolders(t *testing.T, state string) []string {
 func TestUndoWithoutBackup(t *testing.T) {
 	root := t.TempDir()
 	state := filepath.Join(root, ".omflow-upgrade")
-	_, err := UndoLast(t.Context(), state, root, Options{})
+	_, err := undoLast(t.Context(), state, root, Options{})
 	var refused *outcome.RefusedError
 	if !errors.As(err, &refused) || refused.Reason != "nothing-to-undo" || outcome.ExitCode(err) != outcome.ExitRefused {
 		t.Fatalf("UndoLast on a fresh installation: %v", err)
@@ -241,7 +241,7 @@ func TestPreflightRefuses(t *testing.T) {
 	cases := []struct {
 		name   string
 		setup  func(t *testing.T, f *fixture, staging string)
-		reason string
+		reason outcome.Reason
 	}{
 		{"read-only folder", func(t *testing.T, f *fixture, _ string) {
 			makeReadOnly(t, filepath.Join(f.root, "server", "app2"))
@@ -393,7 +393,7 @@ func TestRollbackFailsThenRecover(t *testing.T) {
 		t.Fatalf("pending after a failed rollback: %+v", j)
 	}
 	undo()
-	if _, err := Recover(t.Context(), f.state, f.root, Options{}); err != nil {
+	if _, err := recoverAll(t.Context(), f.state, f.root, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if d := diffTrees(snapshot(t, f.root), v1); d != "" {

@@ -9,16 +9,16 @@ import (
 // Reason codes of a verdict. They are stable: logs, -json and the wizard's translations
 // use them.
 const (
-	ReasonFixRelease        = "fix-release"         // same feature version
-	ReasonFeatureRelease    = "feature-release"     // the first release of a later feature version
-	ReasonClimb             = "climb-to-1.1.4.0"    // below 1.1.4.0, the next first release on the way
-	ReasonFromLine          = "from-line"           // the package upgrades from this feature version
-	ReasonAlreadyInstalled  = "already-installed"   // same version
-	ReasonDowngrade         = "downgrade"           // older than installed: rollback is the way back
-	ReasonNeedsFirstRelease = "needs-first-release" // a fix release of another feature version
-	ReasonNeedsStepping     = "needs-1.1.4.0"       // below 1.1.4.0, past it in one go
-	ReasonNeedsFromLine     = "needs-from-line"     // below the package's from line
-	ReasonFromMismatch      = "from-mismatch"       // past the package's from line: no version helps
+	ReasonFixRelease        outcome.Reason = "fix-release"         // same feature version
+	ReasonFeatureRelease    outcome.Reason = "feature-release"     // the first release of a later feature version
+	ReasonClimb             outcome.Reason = "climb-to-1.1.4.0"    // below 1.1.4.0, the next first release on the way
+	ReasonFromLine          outcome.Reason = "from-line"           // the package upgrades from this feature version
+	ReasonAlreadyInstalled  outcome.Reason = "already-installed"   // same version
+	ReasonDowngrade         outcome.Reason = "downgrade"           // older than installed: rollback is the way back
+	ReasonNeedsFirstRelease outcome.Reason = "needs-first-release" // a fix release of another feature version
+	ReasonNeedsStepping     outcome.Reason = "needs-1.1.4.0"       // below 1.1.4.0, past it in one go
+	ReasonNeedsFromLine     outcome.Reason = "needs-from-line"     // below the package's from line
+	ReasonFromMismatch      outcome.Reason = "from-mismatch"       // past the package's from line: no version helps
 )
 
 // Stepping is the release from which the newest update file may be used; below it an
@@ -29,7 +29,7 @@ var Stepping = Version{Major: 1, Minor: 1, Feature: 4}
 // to install first (nil when no version helps).
 type Verdict struct {
 	Allowed  bool
-	Reason   string
+	Reason   outcome.Reason
 	Requires *Version
 }
 
@@ -50,7 +50,7 @@ func (v Verdict) Err(installed, update Version) error {
 
 // Explain gives the English sentence for a reason code (logs and the CLI; the wizard has
 // its own translations).
-func Explain(reason string) string {
+func Explain(reason outcome.Reason) string {
 	switch reason {
 	case ReasonFixRelease:
 		return "a fix release of the installed feature version"
@@ -73,7 +73,7 @@ func Explain(reason string) string {
 	case ReasonFromMismatch:
 		return "the update is built for an older feature version; this installation needs an update built for its own"
 	}
-	return reason
+	return string(reason)
 }
 
 // Gate applies OMFLOW's update rules (SPEC 4.1). from is the feature version the package
@@ -117,9 +117,9 @@ func Gate(installed, update Version, from *Line) Verdict {
 	return allow(ReasonFeatureRelease)
 }
 
-func allow(reason string) Verdict { return Verdict{Allowed: true, Reason: reason} }
+func allow(reason outcome.Reason) Verdict { return Verdict{Allowed: true, Reason: reason} }
 
-func refuse(reason string, requires *Version) Verdict {
+func refuse(reason outcome.Reason, requires *Version) Verdict {
 	if requires != nil {
 		r := *requires
 		requires = &r

@@ -3,6 +3,8 @@ package version
 import (
 	"strings"
 	"testing"
+
+	"omflow-upgrade/upgrade/outcome"
 )
 
 func TestParse(t *testing.T) {
@@ -91,7 +93,8 @@ func TestGate(t *testing.T) {
 		installed, update string
 		from              string
 		allowed           bool
-		reason, requires  string
+		reason            outcome.Reason
+		requires          string
 	}{
 		// The seed's vectors (SPEC 4.1 table).
 		{"fix release", "1.1.6.1", "1.1.6.3", "", true, ReasonFixRelease, ""},

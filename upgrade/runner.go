@@ -8,6 +8,7 @@ import (
 
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/outcome"
+	"omflow-upgrade/upgrade/svc"
 	"omflow-upgrade/upgrade/txn"
 )
 
@@ -43,11 +44,10 @@ func decodeData(j *txn.Journal) runData {
 // service is stopped, the originals go back by rename, the update's new files go, the old
 // version file comes back, and the old service starts. With no kept backup left to undo
 // it is refused.
-func Rollback(ctx context.Context, opt Options) (*RunReport, error) {
-	in, err := opt.detect()
-	if err != nil {
-		return nil, err
-	}
+func (s *Session) Rollback(ctx context.Context) (*RunReport, error) {
+	defer s.follow()()
+	opt, in := s.opt, s.begin()
+	defer s.settle(in)
 	if err := recoverFirst(ctx, &opt, in); err != nil {
 		return nil, err
 	}
@@ -83,110 +83,10 @@ func Rollback(ctx context.Context, opt Options) (*RunReport, error) {
 		}
 		rep.Database, rep.DatabaseKept = string(guard.choice), guard.kept
 	}
-	if err := r.swap(ctx, beforeStart, func() error { return restoreVersionFile(in, d.OldVersion) }); err != nil {
+	if err := r.swap(ctx, beforeStart, func() error { return in.RestoreVersionFile(d.OldVersion) }); err != nil {
 		return rep, err
 	}
 	rep.OK, rep.Action, rep.Version = true, "rolled-back", j.To
-	return rep, nil
-}
-
-// Recover ends a run that was interrupted (power cut, kill -9): a run whose files were all
-// in place and whose new version had passed its health check, or passes it now, is
-// finished; anything else is rolled back to the exact previous tree. Then the service
-// runs.
-func Recover(ctx context.Context, opt Options) (*RunReport, error) {
-	in, err := opt.detect()
-	if err != nil {
-		return nil, err
-	}
-	return recoverRun(ctx, &opt, in)
-}
-
-// recoverFirst recovers an interrupted run before another operation starts, as the next
-// start of the program must (SPEC 4.4).
-func recoverFirst(ctx context.Context, opt *Options, in *install.Installation) error {
-	j, err := txn.Pending(in.StateDir())
-	if err != nil || j == nil {
-		return err
-	}
-	opt.logf("an interrupted run %s (%s -> %s, phase %s) is recovered first", j.ID, j.From, j.To, j.Phase)
-	if _, err := recoverRun(ctx, opt, in); err != nil {
-		return err
-	}
-	v, err := install.ReadVersionFile(in.VersionFile())
-	if err != nil {
-		return err
-	}
-	in.Version = v
-	return nil
-}
-
-func recoverRun(ctx context.Context, opt *Options, in *install.Installation) (*RunReport, error) {
-	rep := &RunReport{Action: "none", Version: in.Version.String()}
-	t, err := txn.Resume(ctx, in.StateDir(), in.Root, txn.Options{Command: "recover", Keep: in.KeepBackups(), Logf: opt.logf, Hook: opt.Hook})
-	if err != nil || t == nil {
-		rep.OK = err == nil
-		return rep, err
-	}
-	defer t.Close()
-	j := t.Journal()
-	d := decodeData(j)
-	rep.From, rep.To = j.From, j.To
-	r := &runner{opt: opt, in: in, t: t}
-	svcs := opt.services(in)
-	// The service may run a mixed tree, or not run at all: stop it either way.
-	if err := r.serviceCall(ctx, "stop", svcs.Stop); err != nil {
-		opt.logf("stop before recovery: %v", err)
-	}
-	// What finishing writes as the version file: the new version for an update, the old
-	// bytes back for an undo.
-	finishVersion := func() error {
-		if j.Kind == txn.KindUndo {
-			return restoreVersionFile(in, d.OldVersion)
-		}
-		return writeVersion(in, d.NewVersion)
-	}
-	switch {
-	case j.Phase == txn.PhaseCommitted || (t.CanFinish() && j.Reached(phaseHealthy)):
-		opt.logf("recover: run %s had passed its health check; finishing it", j.ID)
-		if err := finishVersion(); err != nil {
-			return rep, err
-		}
-		backup, err := t.Commit(ctx)
-		if err != nil {
-			return rep, err
-		}
-		rep.Backup = backup
-		if err := r.startChecked(ctx); err != nil {
-			return rep, &outcome.FailedError{Err: err, Manual: "the update is complete but OMFLOW does not start: read the log, then run rollback"}
-		}
-		rep.OK, rep.Action, rep.Version = true, "finished", j.To
-	case t.CanFinish():
-		opt.logf("recover: every file of run %s is in place; starting the new version", j.ID)
-		if err := r.startChecked(ctx); err == nil {
-			if err := t.Mark(ctx, phaseHealthy); err != nil {
-				return rep, err
-			}
-			if err := finishVersion(); err != nil {
-				return rep, err
-			}
-			if rep.Backup, err = t.Commit(ctx); err != nil {
-				return rep, err
-			}
-			rep.OK, rep.Action, rep.Version = true, "finished", j.To
-			return rep, nil
-		} else {
-			opt.logf("recover: the new version does not answer (%v); rolling back", err)
-			r.serviceCall(ctx, "stop", svcs.Stop)
-		}
-		fallthrough
-	default:
-		opt.logf("recover: rolling back run %s", j.ID)
-		if err := r.rollback(ctx, nil, d, j.Kind); err != nil {
-			return rep, err
-		}
-		rep.OK, rep.Action, rep.Version = true, "rolled-back", j.From
-	}
 	return rep, nil
 }
 
@@ -198,7 +98,7 @@ type runner struct {
 }
 
 func (r *runner) serviceCall(ctx context.Context, what string, call func(context.Context) error) error {
-	cctx, cancel := context.WithTimeout(ctx, serviceTimeout(r.in))
+	cctx, cancel := context.WithTimeout(ctx, r.in.StartTimeout())
 	defer cancel()
 	r.opt.logf("service %s", what)
 	return call(cctx)
@@ -292,7 +192,7 @@ func (r *runner) rollback(ctx context.Context, cause error, d runData, kind stri
 		return err
 	}
 	if kind == txn.KindApply {
-		if werr := restoreVersionFile(r.in, d.OldVersion); werr != nil {
+		if werr := r.in.RestoreVersionFile(d.OldVersion); werr != nil {
 			return broken(werr, fmt.Sprintf("write the old version file back: %v", werr))
 		}
 	}
@@ -308,4 +208,17 @@ func startHint(in *install.Installation) string {
 		return "start the OMFLOW services (Services console, or sc start)"
 	}
 	return "start it with " + in.Control()[0] + " start"
+}
+
+// checkHealth waits for OMFLOW's login page to answer 200, within the start timeout.
+func checkHealth(ctx context.Context, opt *Options, in *install.Installation) error {
+	hctx, cancel := context.WithTimeout(ctx, in.StartTimeout())
+	defer cancel()
+	err := svc.CheckHealth(hctx, in.HealthURL())
+	if err != nil {
+		opt.logf("health check: %v", err)
+		return err
+	}
+	opt.logf("health check: %s answers 200", in.HealthURL())
+	return nil
 }

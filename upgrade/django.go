@@ -19,16 +19,6 @@ import (
 	"omflow-upgrade/upgrade/schema"
 )
 
-// Reasons of a database preflight's refusal (SPEC 4.9).
-const (
-	// ReasonSchemaUnsafe: the release's schema cannot reach the site's database without
-	// dropping or changing something of the site's.
-	ReasonSchemaUnsafe = "schema-unsafe"
-	// ReasonNewCodeFails: the new release's Django did not migrate or set up against a
-	// copy of the site's database.
-	ReasonNewCodeFails = "new-code-fails"
-)
-
 // DatabaseReport is what the update does (or did) to the site's SQLite database: the
 // release's tables, columns and indexes it adds, and the Django migrations that run.
 type DatabaseReport struct {
@@ -210,7 +200,7 @@ func jsonValue(v any) any {
 // django runs django_preflight.py with the new code, its output in the log; the error
 // quotes Django's own last line.
 func (d *dbPreflight) django(ctx context.Context, projectDir, mode, db string, args ...string) (*djangoResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*serviceTimeout(d.in))
+	ctx, cancel := context.WithTimeout(ctx, 2*d.in.StartTimeout())
 	defer cancel()
 	d.opt.logf("django %s: run with %s", mode, d.python)
 	cmd := exec.CommandContext(ctx, d.python, append([]string{"-c", djangoScript, mode, db}, args...)...)

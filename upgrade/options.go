@@ -7,7 +7,6 @@ package upgrade
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"aead.dev/minisign"
 
@@ -74,14 +73,22 @@ type Progress interface {
 	Bytes(done, total int64)
 	// Logf is one line of the live log.
 	Logf(format string, args ...any)
+	// Hop says that step i (from 1) of a chain of n begins: the update to version, whose
+	// own log is log.
+	Hop(i, n int, version, log string)
+	// Line is one line of the run's log (and of a chain step's own log) as the file
+	// has it, once it is written.
+	Line(line string)
 }
 
 // NoProgress discards everything.
 type NoProgress struct{}
 
-func (NoProgress) Step(string)         {}
-func (NoProgress) Bytes(int64, int64)  {}
-func (NoProgress) Logf(string, ...any) {}
+func (NoProgress) Step(string)                  {}
+func (NoProgress) Bytes(int64, int64)           {}
+func (NoProgress) Logf(string, ...any)          {}
+func (NoProgress) Hop(int, int, string, string) {}
+func (NoProgress) Line(string)                  {}
 
 var _ Progress = NoProgress{}
 
@@ -103,16 +110,6 @@ const (
 	StepCommit        = "commit"
 	StepRollback      = "rollback"
 )
-
-// detect finds the installation named by the options.
-func (o *Options) detect() (*install.Installation, error) {
-	in, err := install.Detect(o.Root, o.Override)
-	if err != nil {
-		return nil, err
-	}
-	o.logf("installation %s: OMFLOW %s (%s layout)", in.Root, in.Version, in.Layout)
-	return in, nil
-}
 
 // keys loads the trusted public key.
 func (o *Options) keys() ([]minisign.PublicKey, error) {
@@ -161,12 +158,4 @@ func (o *Options) services(in *install.Installation) svc.Manager {
 		return o.Services
 	}
 	return platformServices(in, o.Log)
-}
-
-// serviceTimeout bounds one start or stop.
-func serviceTimeout(in *install.Installation) time.Duration {
-	if in.Config.StartTimeout > 0 {
-		return time.Duration(in.Config.StartTimeout) * time.Second
-	}
-	return 60 * time.Second
 }
