@@ -26,20 +26,9 @@ var messageID = regexp.MustCompile(`^[a-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)+$`)
 // to something else, which neither grep nor goi18n extract can follow.
 func usedMessageIDs(t *testing.T, tables map[string]bool) (ids map[string]string, joined []string) {
 	t.Helper()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ids = map[string]string{}
 	fset := token.NewFileSet()
-	for _, file := range files {
-		if strings.HasSuffix(file, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, file, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, f := range parseSources(t, fset, ".") {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.BinaryExpr:
@@ -104,41 +93,27 @@ func TestEveryMessageIDUsedExistsInEveryLanguage(t *testing.T) {
 // Every check the core can report has a title in the wizard's words: the core's check
 // names are read from its sources (the constants named Check...).
 func TestEveryCheckOfTheCoreHasATitle(t *testing.T) {
-	fset := token.NewFileSet()
-	files, err := filepath.Glob(filepath.Join("..", "upgrade", "*.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	found := 0
-	for _, file := range files {
-		if strings.HasSuffix(file, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, file, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		{
-			for _, d := range f.Decls {
-				g, ok := d.(*ast.GenDecl)
-				if !ok || g.Tok != token.CONST {
-					continue
-				}
-				for _, spec := range g.Specs {
-					vs := spec.(*ast.ValueSpec)
-					for i, name := range vs.Names {
-						if !strings.HasPrefix(name.Name, "Check") || i >= len(vs.Values) {
-							continue
-						}
-						lit, ok := vs.Values[i].(*ast.BasicLit)
-						if !ok || lit.Kind != token.STRING {
-							continue
-						}
-						found++
-						check, _ := strconv.Unquote(lit.Value)
-						if _, ok := checkNames[check]; !ok {
-							t.Errorf("upgrade.%s (%q) has no title in checkNames", name.Name, check)
-						}
+	for _, f := range parseSources(t, token.NewFileSet(), filepath.Join("..", "upgrade")) {
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range g.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, name := range vs.Names {
+					if !strings.HasPrefix(name.Name, "Check") || i >= len(vs.Values) {
+						continue
+					}
+					lit, ok := vs.Values[i].(*ast.BasicLit)
+					if !ok || lit.Kind != token.STRING {
+						continue
+					}
+					found++
+					check, _ := strconv.Unquote(lit.Value)
+					if _, ok := checkNames[check]; !ok {
+						t.Errorf("upgrade.%s (%q) has no title in checkNames", name.Name, check)
 					}
 				}
 			}
@@ -147,4 +122,25 @@ func TestEveryCheckOfTheCoreHasATitle(t *testing.T) {
 	if found < 10 {
 		t.Fatalf("found only %d check names in the core's sources: the scan is broken", found)
 	}
+}
+
+// parseSources parses the Go files of dir, not its tests.
+func parseSources(t *testing.T, fset *token.FileSet, dir string) []*ast.File {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*ast.File
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, file, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, f)
+	}
+	return out
 }
