@@ -142,7 +142,7 @@ install: cli wizard
 	install -Dm755 $(BIN)/omflow-upgrade $(DESTDIR)$(PREFIX)/bin/omflow-upgrade
 	install -Dm755 $(BIN)/omflow-upgrade-wizard $(DESTDIR)$(PREFIX)/bin/omflow-upgrade-wizard
 	install -Dm644 packaging/linux/omflow-upgrade-wizard.desktop $(DESTDIR)$(PREFIX)/share/applications/omflow-upgrade-wizard.desktop
-	install -Dm644 cmd/omflow-upgrade-wizard/icon.png $(DESTDIR)$(PREFIX)/share/icons/hicolor/256x256/apps/omflow-upgrade-wizard.png
+	install -Dm644 assets/icon.png $(DESTDIR)$(PREFIX)/share/icons/hicolor/256x256/apps/omflow-upgrade-wizard.png
 
 clean:
 	rm -rf $(BIN)

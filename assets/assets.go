@@ -14,3 +14,9 @@ const CJKFontName = "NotoSansCJKtc-Regular-subset.otf"
 //
 //go:embed fonts/NotoSansCJKtc-Regular-subset.otf
 var CJKFont []byte
+
+// Icon is the wizard's window and desktop icon, 256x256 PNG (FyneApp.toml, the .desktop
+// file and the Windows resources name the same file).
+//
+//go:embed icon.png
+var Icon []byte

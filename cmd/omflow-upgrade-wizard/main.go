@@ -12,7 +12,6 @@ package main
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,6 +29,7 @@ import (
 	"fyne.io/fyne/v2/container"
 
 	"omflow-upgrade/app"
+	"omflow-upgrade/assets"
 	"omflow-upgrade/upgrade"
 	"omflow-upgrade/upgrade/bundle"
 	"omflow-upgrade/upgrade/demo"
@@ -40,11 +40,6 @@ import (
 
 // appID matches FyneApp.toml and the .desktop file.
 const appID = "com.omflow.upgrade"
-
-// icon is the window's and the desktop's icon (FyneApp.toml names the same file).
-//
-//go:embed icon.png
-var icon []byte
 
 func main() {
 	// The demo installation's service is this program started again.
@@ -126,7 +121,7 @@ func run(args []string) int {
 	}
 
 	a := fyneapp.NewWithID(appID)
-	a.SetIcon(fyne.NewStaticResource("icon.png", icon))
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	a.Settings().SetTheme(app.Theme())
 	fonts := app.ReadFonts()
 	w := a.NewWindow("OMFLOW")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cross-builds a Windows program of the project on Linux, with its resources embedded:
-# the project's icon (the wizard's, cmd/omflow-upgrade-wizard/icon.png), a version
+# the project's icon (the wizard's, assets/icon.png), a version
 # resource and a manifest.
 #
 #   scripts/windows/build.sh cli    OUT.exe    # headless CLI: console, asInvoker, no cgo
@@ -27,7 +27,7 @@ cd "$here/../.."
 GO="${GO:-go}"
 WINRES="${WINRES:-github.com/tc-hib/go-winres@v0.3.3}"
 version="${VERSION:-1.0.0.0}"
-icon="${ICON:-cmd/omflow-upgrade-wizard/icon.png}"
+icon="${ICON:-assets/icon.png}"
 
 usage() { echo "usage: $0 cli|wizard OUT.exe" >&2; exit 2; }
 [ $# -eq 2 ] || usage
