@@ -20,7 +20,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -34,7 +33,6 @@ import (
 	"omflow-upgrade/upgrade/bundle"
 	"omflow-upgrade/upgrade/demo"
 	"omflow-upgrade/upgrade/elevate"
-	"omflow-upgrade/upgrade/version"
 	"omflow-upgrade/wizard"
 )
 
@@ -115,7 +113,7 @@ func run(args []string) int {
 		}
 		if cfg.Package == "" {
 			if exe, err := os.Executable(); err == nil {
-				cfg.Package = newestPackage(filepath.Dir(exe))
+				cfg.Package = app.NewestPackage(filepath.Dir(exe))
 			}
 		}
 	}
@@ -143,29 +141,6 @@ func run(args []string) int {
 	w.SetContent(reportFirstFrame(wz.Content()))
 	a.Run()
 	return 0
-}
-
-// newestPackage is the update package of the highest version in dir, named as releases
-// are (omflow_update_1_1_6_3.tar.gz or .zip), or "" when there is none.
-func newestPackage(dir string) string {
-	var found []string
-	for _, pattern := range []string{"omflow_update_*.tar.gz", "omflow_update_*.zip"} {
-		m, _ := filepath.Glob(filepath.Join(dir, pattern))
-		found = append(found, m...)
-	}
-	best, bestV := "", version.Version{}
-	for _, f := range found {
-		name := strings.TrimPrefix(filepath.Base(f), "omflow_update_")
-		name = strings.TrimSuffix(strings.TrimSuffix(name, ".tar.gz"), ".zip")
-		v, err := version.Parse(strings.ReplaceAll(name, "_", "."))
-		if err != nil {
-			continue
-		}
-		if best == "" || bestV.Less(v) {
-			best, bestV = f, v
-		}
-	}
-	return best
 }
 
 // bundledPackage is the package carried inside this program (the self-contained
