@@ -63,13 +63,13 @@ func crashingApply(spec string) {
 
 const wait, tick = 30 * time.Second, 20 * time.Millisecond
 
-// newTestDemo makes a demo installation of installed with a package of DemoUpdate for it;
+// newTestDemo makes a demo installation of installed with a package of demo.KitUpdate for it;
 // its service is stopped at the end of the test.
-func newTestDemo(t *testing.T, installed string) *Demo {
+func newTestDemo(t *testing.T, installed string) *demo.Kit {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	d, err := NewDemo(ctx, t.TempDir(), installed)
+	d, err := demo.NewKit(ctx, t.TempDir(), installed)
 	require.NoError(t, err)
 	t.Cleanup(d.Stop)
 	return d
@@ -84,7 +84,7 @@ type harness struct {
 	en   *i18n.Localizer
 }
 
-func start(t *testing.T, d *Demo, pkgPath string, change func(*Config)) *harness {
+func start(t *testing.T, d *demo.Kit, pkgPath string, change func(*Config)) *harness {
 	t.Helper()
 	test.NewTempApp(t).Settings().SetTheme(Theme())
 	h := &harness{t: t, en: i18n.MustLoad().Localizer("en")}
@@ -207,7 +207,7 @@ func walk(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
 }
 
 func TestSuccessfulUpdate(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	h := start(t, d, d.Package, nil)
 	en := h.en
 
@@ -221,7 +221,7 @@ func TestSuccessfulUpdate(t *testing.T) {
 	// License: the package's English text; Next waits for "I agree".
 	assert.Equal(t, en.T("license.title", nil), h.title())
 	require.Eventually(t, func() bool { return strings.Contains(h.a.license.text.Text, "demo update: license agreement") }, wait, tick)
-	assert.Equal(t, en.T("license.prompt", map[string]any{"Version": DemoUpdate}), h.a.license.prompt.Text)
+	assert.Equal(t, en.T("license.prompt", map[string]any{"Version": demo.KitUpdate}), h.a.license.prompt.Text)
 	_, next, _ := h.buttons()
 	assert.True(t, next.Disabled())
 	test.Tap(h.a.license.agree)
@@ -235,7 +235,7 @@ func TestSuccessfulUpdate(t *testing.T) {
 	st, text, detail := item(t, h.a.check.checks, upgrade.CheckVersion)
 	assert.Equal(t, wizard.Passed, st)
 	assert.Equal(t, en.T("check.name.version", nil), text)
-	assert.Equal(t, en.T("check.ok.versionFix", map[string]any{"Update": DemoUpdate, "Installed": DemoInstalled}), detail)
+	assert.Equal(t, en.T("check.ok.versionFix", map[string]any{"Update": demo.KitUpdate, "Installed": demo.KitInstalled}), detail)
 	st, _, _ = item(t, h.a.check.checks, upgrade.CheckSignature)
 	assert.Equal(t, wizard.Passed, st)
 	assert.Equal(t, en.T("check.signature.verified", nil), h.a.check.updSig.Text)
@@ -245,7 +245,7 @@ func TestSuccessfulUpdate(t *testing.T) {
 	// Update: the steps run, the log is live, then Next.
 	assert.Equal(t, en.T("update.title", nil), h.title())
 	h.updateDone()
-	assert.Equal(t, en.T("update.done", map[string]any{"Version": DemoUpdate}), h.a.update.result.Text)
+	assert.Equal(t, en.T("update.done", map[string]any{"Version": demo.KitUpdate}), h.a.update.result.Text)
 	for _, name := range updateSteps {
 		st, text, _ := item(t, h.a.update.steps, name)
 		assert.Equal(t, wizard.Passed, st, name)
@@ -261,16 +261,16 @@ func TestSuccessfulUpdate(t *testing.T) {
 	// Restart: the Python screen is skipped; the service answers with the new version.
 	assert.Equal(t, en.T("restart.title", nil), h.title())
 	assert.Equal(t, en.T("wizard.finish", nil), next.Text)
-	assert.Equal(t, en.T("restart.healthy", map[string]any{"Version": DemoUpdate}), h.a.restart.result.Text)
+	assert.Equal(t, en.T("restart.healthy", map[string]any{"Version": demo.KitUpdate}), h.a.restart.result.Text)
 	require.Eventually(t, h.a.restart.settled.Load, wait, tick)
 	in, _ := install.Detect(d.Root, install.Config{})
-	assert.Equal(t, en.T("restart.status.service", map[string]any{"State": en.T("check.state.running", nil), "Version": DemoUpdate}), h.a.restart.service.Text)
+	assert.Equal(t, en.T("restart.status.service", map[string]any{"State": en.T("check.state.running", nil), "Version": demo.KitUpdate}), h.a.restart.service.Text)
 	assert.Equal(t, en.T("restart.status.answered", map[string]any{"URL": in.HealthURL()}), h.a.restart.url.Text)
 	assert.Contains(t, h.a.restart.backup.Text, filepath.Join(d.Root, install.StateDirName))
 	assert.Contains(t, h.a.restart.downtime.Text, "seconds")
 	assert.Equal(t, en.T("restart.log", map[string]any{"Path": h.a.LogPath()}), h.a.restart.logPath.Text)
 	assert.FileExists(t, h.a.LogPath())
-	serves(t, d.Root, DemoUpdate)
+	serves(t, d.Root, demo.KitUpdate)
 	assert.NotContains(t, h.a.Wizard().StepList(), "  "+en.T("python.title", nil))
 
 	test.Tap(next)
@@ -278,7 +278,7 @@ func TestSuccessfulUpdate(t *testing.T) {
 }
 
 func TestRefusedUpdateExplainsAndKeepsUpdateDisabled(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	ctx := context.Background()
 	p, err := d.Pack(ctx, "1.2.0.1", nil)
 	require.NoError(t, err)
@@ -300,15 +300,15 @@ func TestRefusedUpdateExplainsAndKeepsUpdateDisabled(t *testing.T) {
 	test.Tap(h.a.check.again)
 	h.checkDone()
 	assert.True(t, next.Disabled())
-	serves(t, d.Root, DemoInstalled)
+	serves(t, d.Root, demo.KitInstalled)
 }
 
 // failingControl is a control script whose start fails, as a broken release's would.
 const failingControl = "#!/bin/sh\ncase \"$1\" in status) exit 3;; start) echo 'OMFLOW: ImportError: No module named omflow.settings' >&2; exit 1;; *) exit 0;; esac\n"
 
 func TestServiceThatFailsToStartIsRolledBack(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
-	p, err := d.Pack(context.Background(), DemoUpdate, map[string]string{"server/omflow_server": failingControl})
+	d := newTestDemo(t, demo.KitInstalled)
+	p, err := d.Pack(context.Background(), demo.KitUpdate, map[string]string{"server/omflow_server": failingControl})
 	require.NoError(t, err)
 	h := start(t, d, p, nil)
 	h.toCheck()
@@ -316,7 +316,7 @@ func TestServiceThatFailsToStartIsRolledBack(t *testing.T) {
 	h.updateDone()
 	en := h.en
 	res := h.a.update.result.Text
-	assert.Contains(t, res, en.T("restart.rolledBack", map[string]any{"Version": DemoInstalled}))
+	assert.Contains(t, res, en.T("restart.rolledBack", map[string]any{"Version": demo.KitInstalled}))
 	st, text, _ := item(t, h.a.update.steps, upgrade.StepStart)
 	assert.Equal(t, wizard.Failed, st, text)
 	st, _, _ = item(t, h.a.update.steps, upgrade.StepRollback)
@@ -324,26 +324,26 @@ func TestServiceThatFailsToStartIsRolledBack(t *testing.T) {
 
 	// The error dialog says what happened, what was kept and where the log is.
 	msg := dialogText(h.win)
-	assert.Contains(t, msg, en.T("error.keptRolledBack", map[string]any{"Version": DemoInstalled}))
+	assert.Contains(t, msg, en.T("error.keptRolledBack", map[string]any{"Version": demo.KitInstalled}))
 	assert.Contains(t, msg, en.T("error.log", map[string]any{"Path": h.a.LogPath()}))
 	test.Tap(dialogButton(h.win, en.T("wizard.close", nil)))
 
 	h.nextWhenEnabled()
 	assert.Equal(t, en.T("restart.title", nil), h.title())
 	assert.Contains(t, h.a.restart.result.Text, "OMFLOW did not start after the update")
-	assert.Equal(t, en.T("restart.rolledBack", map[string]any{"Version": DemoInstalled}), h.a.restart.detail.Text)
+	assert.Equal(t, en.T("restart.rolledBack", map[string]any{"Version": demo.KitInstalled}), h.a.restart.detail.Text)
 	require.Eventually(t, h.a.restart.settled.Load, wait, tick)
-	assert.Equal(t, en.T("restart.status.service", map[string]any{"State": en.T("check.state.running", nil), "Version": DemoInstalled}), h.a.restart.service.Text)
-	serves(t, d.Root, DemoInstalled)
+	assert.Equal(t, en.T("restart.status.service", map[string]any{"State": en.T("check.state.running", nil), "Version": demo.KitInstalled}), h.a.restart.service.Text)
+	serves(t, d.Root, demo.KitInstalled)
 }
 
 func TestCancelDuringUpdateRollsBack(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	real, err := os.ReadFile(filepath.Join(d.Root, "server", "omflow_server"))
 	require.NoError(t, err)
 	// The new release's service takes a while to start: time to cancel.
 	slow := "#!/bin/sh\nif [ \"$1\" = start ]; then sleep 4; fi\nexec \"$(dirname -- \"$0\")/omflow_server.real\" \"$@\"\n"
-	p, err := d.Pack(context.Background(), DemoUpdate, map[string]string{
+	p, err := d.Pack(context.Background(), demo.KitUpdate, map[string]string{
 		"server/omflow_server": slow, "server/omflow_server.real": string(real)})
 	require.NoError(t, err)
 	h := start(t, d, p, nil)
@@ -358,18 +358,18 @@ func TestCancelDuringUpdateRollsBack(t *testing.T) {
 	require.NotNil(t, yes)
 	test.Tap(yes)
 	h.updateDone()
-	assert.Equal(t, en.T("update.rolledBack", map[string]any{"Version": DemoInstalled}), h.a.update.result.Text)
+	assert.Equal(t, en.T("update.rolledBack", map[string]any{"Version": demo.KitInstalled}), h.a.update.result.Text)
 	st, _, _ := item(t, h.a.update.steps, upgrade.StepRollback)
 	assert.Equal(t, wizard.Passed, st)
 	assert.False(t, h.quit, "Cancel during the update stops the update, not the wizard")
-	serves(t, d.Root, DemoInstalled)
+	serves(t, d.Root, demo.KitInstalled)
 
 	h.nextWhenEnabled()
-	assert.Equal(t, en.T("update.rolledBack", map[string]any{"Version": DemoInstalled}), h.a.restart.result.Text)
+	assert.Equal(t, en.T("update.rolledBack", map[string]any{"Version": demo.KitInstalled}), h.a.restart.result.Text)
 }
 
 func TestLicenseNeedsAgreement(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	h := start(t, d, d.Package, nil)
 	h.nextWhenEnabled()
 	_, next, _ := h.buttons()
@@ -385,7 +385,7 @@ func TestLicenseNeedsAgreement(t *testing.T) {
 }
 
 func TestLanguageSwitchRelabelsAtOnce(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	h := start(t, d, d.Package, nil)
 	ja := i18n.MustLoad().Localizer("ja")
 	h.nextWhenEnabled()
@@ -428,7 +428,7 @@ type notElevated struct{}
 func (notElevated) IsElevated() (bool, error) { return false, nil }
 
 func TestNotRootOffersPkexec(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	var started []string
 	h := start(t, d, d.Package, func(c *Config) {
 		c.Elevation = notElevated{}
@@ -447,9 +447,9 @@ func TestNotRootOffersPkexec(t *testing.T) {
 }
 
 func TestUnsignedPackageIsShownInRed(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	// Signed, but with a key the wizard does not trust: refused until allowed.
-	other := newTestDemo(t, DemoInstalled)
+	other := newTestDemo(t, demo.KitInstalled)
 	h := start(t, d, other.Package, nil)
 	h.toCheck()
 	h.checkDone()
@@ -470,9 +470,9 @@ func TestUnsignedPackageIsShownInRed(t *testing.T) {
 }
 
 func TestPythonMoveIsCheckedFirst(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	pythonEnv(t, filepath.Join(d.Root, "python"), "3.6.8", "Django", "2.2.28")
-	p, err := d.PackPython(context.Background(), DemoUpdate, "3.11", nil)
+	p, err := d.PackPython(context.Background(), demo.KitUpdate, "3.11", nil)
 	require.NoError(t, err)
 	h := start(t, d, p, nil)
 	en := h.en
@@ -505,7 +505,7 @@ func TestPythonMoveIsCheckedFirst(t *testing.T) {
 // then stands in for the move with the state it leaves: the old venv in the run's backup,
 // the new venv in its place, the check's note of the move.
 func TestPythonPackagesLoopUntilNothingIsMissing(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	h := start(t, d, d.Package, nil)
 	en := h.en
 	h.toCheck()
@@ -547,7 +547,7 @@ func TestPythonPackagesLoopUntilNothingIsMissing(t *testing.T) {
 }
 
 func TestInterruptedRunIsRecoveredFirst(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	child := exec.Command(os.Args[0])
 	child.Env = append(os.Environ(), crashEnv+"="+strings.Join([]string{d.Root, d.PublicKey, d.Package, "stopped"}, "\n"))
 	out, err := child.CombinedOutput()
@@ -561,20 +561,20 @@ func TestInterruptedRunIsRecoveredFirst(t *testing.T) {
 	assert.True(t, next.Disabled(), "nothing else before the recovery")
 	test.Tap(h.a.lang.recovery.button)
 	require.Eventually(t, func() bool { return !next.Disabled() }, wait, tick)
-	assert.Equal(t, en.T("recover.done", map[string]any{"Version": DemoInstalled}), h.a.lang.recovery.result.Text)
-	serves(t, d.Root, DemoInstalled)
+	assert.Equal(t, en.T("recover.done", map[string]any{"Version": demo.KitInstalled}), h.a.lang.recovery.result.Text)
+	serves(t, d.Root, demo.KitInstalled)
 
 	// And the update then goes through.
 	h.toCheck()
 	h.checkDone()
 	h.nextWhenEnabled()
 	h.updateDone()
-	assert.Equal(t, en.T("update.done", map[string]any{"Version": DemoUpdate}), h.a.update.result.Text)
-	serves(t, d.Root, DemoUpdate)
+	assert.Equal(t, en.T("update.done", map[string]any{"Version": demo.KitUpdate}), h.a.update.result.Text)
+	serves(t, d.Root, demo.KitUpdate)
 }
 
 func TestOSLocaleIsPreselected(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	t.Setenv("LC_ALL", "")
 	t.Setenv("LC_MESSAGES", "")
 	t.Setenv("LANG", "zh_TW.UTF-8")
@@ -586,7 +586,7 @@ func TestOSLocaleIsPreselected(t *testing.T) {
 }
 
 func TestInstallationAndPackageAreReadBehindTheFirstFrame(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	test.NewTempApp(t).Settings().SetTheme(Theme())
 	win := test.NewTempWindow(t, nil)
 	a := New(win, Config{Options: upgrade.Options{Root: d.Root, PublicKey: d.PublicKey}, Package: d.Package, Language: "en", DeferLoad: true})
@@ -599,11 +599,11 @@ func TestInstallationAndPackageAreReadBehindTheFirstFrame(t *testing.T) {
 	win.Canvas().Capture() // the first frame
 	require.Eventually(t, a.settled.Load, wait, tick, "the wizard reads the installation and the package")
 	require.Eventually(t, func() bool { return !next.Disabled() }, wait, tick)
-	assert.Equal(t, DemoUpdate, a.pkg.Manifest.Version)
+	assert.Equal(t, demo.KitUpdate, a.pkg.Manifest.Version)
 }
 
 func TestMissingInstallationIsExplained(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	nowhere := filepath.Join(t.TempDir(), "not-omflow")
 	h := start(t, d, d.Package, func(c *Config) { c.Root = nowhere })
 	h.toCheck()
@@ -618,7 +618,7 @@ func TestMissingInstallationIsExplained(t *testing.T) {
 }
 
 // packFolder makes a folder holding packages of the given versions for d.
-func packFolder(t *testing.T, d *Demo, versions ...string) string {
+func packFolder(t *testing.T, d *demo.Kit, versions ...string) string {
 	t.Helper()
 	dir := filepath.Join(d.Dir, "updates")
 	require.NoError(t, os.MkdirAll(dir, 0o755))
@@ -631,7 +631,7 @@ func packFolder(t *testing.T, d *Demo, versions ...string) string {
 }
 
 func TestFolderOfPackagesIsWalkedStepByStep(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	dir := packFolder(t, d, "1.2.0.0", "1.2.0.1")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "omflow_update_9_9_9_9.tar.gz"), []byte("not a package"), 0o644))
 	h := start(t, d, dir, nil)
@@ -645,8 +645,8 @@ func TestFolderOfPackagesIsWalkedStepByStep(t *testing.T) {
 	st, text, detail := item(t, h.a.check.checks, checkPlan)
 	assert.Equal(t, wizard.Passed, st)
 	assert.Equal(t, en.T("check.plan.heading", nil), text)
-	assert.Contains(t, detail, en.T("check.plan.path", map[string]any{"Installed": DemoInstalled, "Target": "1.2.0.1",
-		"Path": DemoInstalled + " → 1.2.0.0 → 1.2.0.1"}))
+	assert.Contains(t, detail, en.T("check.plan.path", map[string]any{"Installed": demo.KitInstalled, "Target": "1.2.0.1",
+		"Path": demo.KitInstalled + " → 1.2.0.0 → 1.2.0.1"}))
 	assert.Contains(t, detail, en.Plural("check.plan.hops", 2, nil))
 	assert.Contains(t, detail, "omflow_update_9_9_9_9.tar.gz", "a bad file is left out and named")
 	st, _, detail = item(t, h.a.check.checks, upgrade.CheckVersion)
@@ -665,7 +665,7 @@ func TestFolderOfPackagesIsWalkedStepByStep(t *testing.T) {
 }
 
 func TestFolderWithoutAChainNamesTheMissingVersion(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	dir := packFolder(t, d, "1.2.0.1")
 	h := start(t, d, dir, nil)
 	h.toCheck()
@@ -678,7 +678,7 @@ func TestFolderWithoutAChainNamesTheMissingVersion(t *testing.T) {
 }
 
 func TestDatabaseOutsideTheBackupNeedsTheAdministratorsWord(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	settings := filepath.Join(d.Root, "server", "omflow", "settings.py")
 	b, err := os.ReadFile(settings)
 	require.NoError(t, err)
@@ -725,7 +725,7 @@ func TestDatabaseOutsideTheBackupNeedsTheAdministratorsWord(t *testing.T) {
 	h.nextWhenEnabled()
 	h.updateDone()
 	assert.NoError(t, h.a.applyErr)
-	serves(t, d.Root, DemoUpdate)
+	serves(t, d.Root, demo.KitUpdate)
 	b, err = os.ReadFile(settings)
 	require.NoError(t, err)
 	assert.Contains(t, string(b), "postgresql", "the administrator's settings stay")
@@ -733,7 +733,7 @@ func TestDatabaseOutsideTheBackupNeedsTheAdministratorsWord(t *testing.T) {
 }
 
 func TestCancelBeforeTheUpdateLeavesEverythingAsItWas(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	h := start(t, d, d.Package, nil)
 	h.toCheck()
 	h.checkDone()
@@ -745,7 +745,7 @@ func TestCancelBeforeTheUpdateLeavesEverythingAsItWas(t *testing.T) {
 	test.Tap(cancel)
 	test.Tap(dialogButton(h.win, h.en.T("wizard.yes", nil)))
 	assert.True(t, h.quit)
-	serves(t, d.Root, DemoInstalled)
+	serves(t, d.Root, demo.KitInstalled)
 	st, err := openSession(t, upgrade.Options{Root: d.Root}).Status(context.Background())
 	require.NoError(t, err)
 	assert.Nil(t, st.Pending)
@@ -755,9 +755,9 @@ func TestCancelBeforeTheUpdateLeavesEverythingAsItWas(t *testing.T) {
 // conflictingDemo is a demo whose administrator moved settings.py to Berlin's time zone,
 // with an update (stored with the previous release's settings.py as its merge base) that
 // moves it to UTC: the same line changed on both sides.
-func conflictingDemo(t *testing.T) (*Demo, string) {
+func conflictingDemo(t *testing.T) (*demo.Kit, string) {
 	t.Helper()
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	settings := filepath.Join(d.Root, "server", "omflow", "settings.py")
 	b, err := os.ReadFile(settings)
 	require.NoError(t, err)
@@ -765,8 +765,8 @@ func conflictingDemo(t *testing.T) (*Demo, string) {
 	require.NotEqual(t, string(b), mine)
 	require.NoError(t, os.WriteFile(settings, []byte(mine), 0o644))
 	theirs := strings.Replace(string(b), "TIME_ZONE = 'Asia/Taipei'", "TIME_ZONE = 'UTC'", 1)
-	p, err := d.PackWith(context.Background(), PackSpec{Version: DemoUpdate,
-		Files: map[string]string{"server/omflow/settings.py": theirs}, Base: DemoInstalled})
+	p, err := d.PackWith(context.Background(), demo.PackSpec{Version: demo.KitUpdate,
+		Files: map[string]string{"server/omflow/settings.py": theirs}, Base: demo.KitInstalled})
 	require.NoError(t, err)
 	return d, p
 }
@@ -798,7 +798,7 @@ func TestConfigConflictShowsTheDifferencesAndTheChoice(t *testing.T) {
 	assert.Contains(t, diff, en.T("check.diff.threeWay", map[string]any{"Path": rel}))
 	assert.Contains(t, diff, en.T("check.diff.mine", nil))
 	assert.Contains(t, diff, en.T("check.diff.base", nil))
-	assert.Contains(t, diff, en.T("check.diff.theirs", map[string]any{"Version": DemoUpdate}))
+	assert.Contains(t, diff, en.T("check.diff.theirs", map[string]any{"Version": demo.KitUpdate}))
 	assert.Contains(t, diff, "TIME_ZONE = 'Europe/Berlin'", "the administrator's edit")
 	assert.Contains(t, diff, "TIME_ZONE = 'Asia/Taipei'", "the previous release's line")
 	assert.Contains(t, diff, "TIME_ZONE = 'UTC'", "the update's edit")
@@ -833,12 +833,12 @@ func TestConfigConflictShowsTheDifferencesAndTheChoice(t *testing.T) {
 }
 
 func TestDetailsListEveryFileWithItsActionAndTheTotal(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	// An installed file the update deletes, and one it adds.
 	old := filepath.Join(d.Root, "server", "omflow", "old_report.py")
 	require.NoError(t, os.WriteFile(old, []byte(strings.Repeat("#", 100)), 0o644))
 	added := "# OMFLOW demo: reports\n"
-	p, err := d.PackWith(context.Background(), PackSpec{Version: DemoUpdate,
+	p, err := d.PackWith(context.Background(), demo.PackSpec{Version: demo.KitUpdate,
 		Files: map[string]string{"server/omflow/reports.py": added}, Delete: []string{"server/omflow/old_report.py"}})
 	require.NoError(t, err)
 	h := start(t, d, p, nil)
@@ -846,7 +846,7 @@ func TestDetailsListEveryFileWithItsActionAndTheTotal(t *testing.T) {
 	h.toCheck()
 	h.checkDone()
 
-	v, err := version.Parse(DemoUpdate)
+	v, err := version.Parse(demo.KitUpdate)
 	require.NoError(t, err)
 	files := demo.Files(v)
 	size := func(rel string) int64 { return int64(len(files[rel])) }
@@ -893,8 +893,8 @@ func TestDetailsListEveryFileWithItsActionAndTheTotal(t *testing.T) {
 }
 
 func TestFailedUpdateSpeaksTheChosenLanguageWithTheCoresTextBelow(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
-	p, err := d.Pack(context.Background(), DemoUpdate, map[string]string{"server/omflow_server": failingControl})
+	d := newTestDemo(t, demo.KitInstalled)
+	p, err := d.Pack(context.Background(), demo.KitUpdate, map[string]string{"server/omflow_server": failingControl})
 	require.NoError(t, err)
 	h := start(t, d, p, func(c *Config) { c.Language = "ja" })
 	ja := i18n.MustLoad().Localizer("ja")
@@ -912,7 +912,7 @@ func TestFailedUpdateSpeaksTheChosenLanguageWithTheCoresTextBelow(t *testing.T) 
 	happened := ja.T("error.happened", map[string]any{"Error": ja.T("error.failedStart", nil)})
 	msg := dialogText(h.win)
 	assert.Contains(t, msg, happened)
-	assert.Contains(t, msg, ja.T("error.keptRolledBack", map[string]any{"Version": DemoInstalled}))
+	assert.Contains(t, msg, ja.T("error.keptRolledBack", map[string]any{"Version": demo.KitInstalled}))
 	assert.NotContains(t, msg, h.en.T("error.happened", map[string]any{"Error": core}), "no raw English as what happened")
 	var first, detail *widget.Label
 	walk(h.win.Canvas().Overlays().Top(), func(o fyne.CanvasObject) {
@@ -942,7 +942,7 @@ func TestFailedUpdateSpeaksTheChosenLanguageWithTheCoresTextBelow(t *testing.T) 
 // The core's check items the wizard has words for are translated; one it has none for
 // says so in the language in use, with the core's English text under it.
 func TestCheckItemsSpeakTheChosenLanguage(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	h := start(t, d, d.Package, func(c *Config) { c.Language = "zh-Hans" })
 	zh := i18n.MustLoad().Localizer("zh-Hans")
 	h.en = zh

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"omflow-upgrade/upgrade"
+	"omflow-upgrade/upgrade/demo"
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/wizard"
 )
@@ -17,7 +18,7 @@ import (
 // wheel folder is offered, and the Python screen compares Python311 with the Python
 // OMFLOW ran on at the check.
 func TestPythonMoveTextsOnTheWindowsLayout(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	h := start(t, d, d.Package, nil)
 	en := h.en
 	h.toCheck()

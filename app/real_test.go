@@ -30,7 +30,7 @@ import (
 // update brings the site's database to the release's schema, and the restart screen
 // sees 1.1.0.0 answer.
 // newRealDemo is OMFLOW's own 1.0.0.1 running, with a package of its 1.1.0.0.
-func newRealDemo(t *testing.T) *Demo {
+func newRealDemo(t *testing.T) *demo.Kit {
 	t.Helper()
 	releases := os.Getenv("OMFLOW_REAL")
 	if releases == "" {
@@ -41,7 +41,7 @@ func newRealDemo(t *testing.T) *Demo {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	d, err := NewRealDemo(ctx, t.TempDir(), releases, "1.0.0.1", "1.1.0.0")
+	d, err := demo.NewRealKit(ctx, t.TempDir(), releases, "1.0.0.1", "1.1.0.0")
 	require.NoError(t, err)
 	t.Cleanup(d.Stop)
 	return d

@@ -18,6 +18,7 @@ import (
 
 	"omflow-upgrade/i18n"
 	"omflow-upgrade/upgrade"
+	"omflow-upgrade/upgrade/demo"
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/wizard/screenshot"
 )
@@ -55,7 +56,7 @@ func TestScreenshots(t *testing.T) {
 }
 
 func shootLanguage(t *testing.T, dir, code string) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	p := d.Package
 	s := screenshot.New(screenshot.Options{Size: shotSize, Theme: Theme()})
 	h := &harness{t: t, en: i18n.MustLoad().Localizer(code), win: s.Window()}
@@ -124,7 +125,7 @@ func shootLanguage(t *testing.T, dir, code string) {
 // choices is the check of an installation whose settings.py the administrator changed
 // to PostgreSQL: the database is outside the backup, and settings.py conflicts.
 func choices(t *testing.T, dir, code string) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	settings := filepath.Join(d.Root, "server", "omflow", "settings.py")
 	b, err := os.ReadFile(settings)
 	require.NoError(t, err)
@@ -154,7 +155,7 @@ func differences(t *testing.T, dir, code string) {
 
 // shooter opens the wizard in language code on pkgPath of d in an in-memory window and
 // goes through the license to the end of the check.
-func shooter(t *testing.T, d *Demo, pkgPath, code string) (*screenshot.Shooter, *harness) {
+func shooter(t *testing.T, d *demo.Kit, pkgPath, code string) (*screenshot.Shooter, *harness) {
 	t.Helper()
 	s := screenshot.New(screenshot.Options{Size: shotSize, Theme: Theme()})
 	h := &harness{t: t, en: i18n.MustLoad().Localizer(code), win: s.Window()}
@@ -170,7 +171,7 @@ func shooter(t *testing.T, d *Demo, pkgPath, code string) (*screenshot.Shooter, 
 }
 
 func refused(t *testing.T, dir, code string) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	p, err := d.Pack(context.Background(), "1.2.0.1", nil)
 	require.NoError(t, err)
 	s, _ := shooter(t, d, p, code)
@@ -178,8 +179,8 @@ func refused(t *testing.T, dir, code string) {
 }
 
 func failed(t *testing.T, dir, code string) {
-	d := newTestDemo(t, DemoInstalled)
-	p, err := d.Pack(context.Background(), DemoUpdate, map[string]string{"server/omflow_server": failingControl})
+	d := newTestDemo(t, demo.KitInstalled)
+	p, err := d.Pack(context.Background(), demo.KitUpdate, map[string]string{"server/omflow_server": failingControl})
 	require.NoError(t, err)
 	s, h := shooter(t, d, p, code)
 	h.nextWhenEnabled()

@@ -13,6 +13,7 @@ import (
 
 	"omflow-upgrade/i18n"
 	"omflow-upgrade/upgrade"
+	"omflow-upgrade/upgrade/demo"
 	"omflow-upgrade/upgrade/pkg"
 	"omflow-upgrade/upgrade/trust"
 	"omflow-upgrade/wizard"
@@ -22,7 +23,7 @@ import (
 // the release key the package is signed with; the check screen says so in every
 // language, and Update stays disabled.
 func TestCheckScreenShowsRevokedKey(t *testing.T) {
-	d := newTestDemo(t, DemoInstalled)
+	d := newTestDemo(t, demo.KitInstalled)
 	_, root, err := minisign.GenerateKey(rand.Reader)
 	require.NoError(t, err)
 	next, _, err := minisign.GenerateKey(rand.Reader)
@@ -58,7 +59,7 @@ func TestCheckScreenShowsRevokedKey(t *testing.T) {
 		assert.Equal(t, loc.T("check.refused.keyRevoked", map[string]any{"Key": id}), detail, lang)
 		assert.NotEqual(t, h.en.T("check.refused.keyRevoked", map[string]any{"Key": id}), detail, lang)
 	}
-	serves(t, d.Root, DemoInstalled)
+	serves(t, d.Root, demo.KitInstalled)
 }
 
 // TestTrustTextsInEveryLanguage: each reason of the keys document has its words in every

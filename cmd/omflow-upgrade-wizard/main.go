@@ -52,7 +52,7 @@ func run(args []string) int {
 	root := fs.String("root", "", "the OMFLOW installation (default: the platform's)")
 	pubkey := fs.String("pubkey", "", "the trusted root key (keys documents), also the release key of a package without one (default: the program's own)")
 	allowUnsigned := fs.Bool("allow-unsigned", false, "accept unsigned packages")
-	demoRun := fs.Bool("demo", false, "make a demo installation ("+app.DemoInstalled+") and a signed demo package ("+app.DemoUpdate+") in a temporary folder and update it")
+	demoRun := fs.Bool("demo", false, "make a demo installation ("+demo.KitInstalled+") and a signed demo package ("+demo.KitUpdate+") in a temporary folder and update it")
 	wheels := fs.String("wheels", "", "folder of wheels to install the new Python's packages from, offline (Linux, an update that moves Python)")
 	lang := fs.String("lang", "", "language: en, zh-Hant, zh-Hans or ja (default: the system's)")
 	real := fs.String("real", "", "like -demo, on OMFLOW's own releases in this folder: its 1.0.0.1 running under Django, updated to its 1.1.0.0")
@@ -86,11 +86,11 @@ func run(args []string) int {
 			return 1
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		var d *app.Demo
+		var d *demo.Kit
 		if *real != "" {
-			d, err = app.NewRealDemo(ctx, dir, *real, "1.0.0.1", "1.1.0.0")
+			d, err = demo.NewRealKit(ctx, dir, *real, "1.0.0.1", "1.1.0.0")
 		} else {
-			d, err = app.NewDemo(ctx, dir, app.DemoInstalled)
+			d, err = demo.NewKit(ctx, dir, demo.KitInstalled)
 		}
 		cancel()
 		if err != nil {

@@ -1,6 +1,6 @@
 //go:build !windows
 
-package app
+package demo
 
 import (
 	"context"
@@ -8,23 +8,22 @@ import (
 	"path/filepath"
 	"strings"
 
-	"omflow-upgrade/upgrade/demo"
 	"omflow-upgrade/upgrade/pkg"
 )
 
-// NewRealDemo makes, under dir, an installation of OMFLOW's own release installed from
+// NewRealKit makes, under dir, an installation of OMFLOW's own release installed from
 // the folder of releases (running under Django's server), a key pair, and a signed
 // package of the release update, packed with installed's tree as the base of its config
 // files and the release's own license (GPLv3) as its license text.
-func NewRealDemo(ctx context.Context, dir, releases, installed, update string) (*Demo, error) {
-	d := &Demo{Dir: dir, Root: filepath.Join(dir, "omflow")}
+func NewRealKit(ctx context.Context, dir, releases, installed, update string) (*Kit, error) {
+	d := &Kit{Dir: dir, Root: filepath.Join(dir, "omflow")}
 	if err := d.makeKeys(); err != nil {
 		return nil, err
 	}
 	name := "omflow_update_" + strings.ReplaceAll(update, ".", "_")
 	src, base, lic := filepath.Join(dir, "src-"+name), filepath.Join(dir, "base-"+name), filepath.Join(dir, "license-"+name)
 	for folder, v := range map[string]string{src: update, base: installed} {
-		if err := demo.ExtractRelease(ctx, demo.RealRelease(releases, v), folder); err != nil {
+		if err := ExtractRelease(ctx, RealRelease(releases, v), folder); err != nil {
 			return nil, err
 		}
 	}
@@ -47,7 +46,7 @@ func NewRealDemo(ctx context.Context, dir, releases, installed, update string) (
 		LicenseDir: lic, BaseDir: base}); err != nil {
 		return nil, err
 	}
-	if _, err := demo.CreateReal(ctx, demo.RealOptions{Root: d.Root, Release: demo.RealRelease(releases, installed)}); err != nil {
+	if _, err := CreateReal(ctx, RealOptions{Root: d.Root, Release: RealRelease(releases, installed)}); err != nil {
 		return nil, err
 	}
 	return d, nil

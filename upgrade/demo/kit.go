@@ -1,4 +1,4 @@
-package app
+package demo
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 
 	"aead.dev/minisign"
 
-	"omflow-upgrade/upgrade/demo"
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/pkg"
 	"omflow-upgrade/upgrade/svc"
@@ -17,9 +16,9 @@ import (
 	"omflow-upgrade/upgrade/version"
 )
 
-// Demo is a stand-in installation with a signed package for it and the key that signed
+// Kit is a stand-in installation with a signed package for it and the key that signed
 // it, so that anyone can click through a whole upgrade (-demo, tests, screenshots).
-type Demo struct {
+type Kit struct {
 	Dir        string // the folder holding everything
 	Root       string // the installation
 	PublicKey  string // the root's public key file: its keys document trusts ReleaseKey
@@ -32,7 +31,7 @@ type Demo struct {
 
 // makeKeys makes the demo's keys as release engineers do: a root key, a release key and
 // the keys document (serial 1) by which the root trusts it.
-func (d *Demo) makeKeys() error {
+func (d *Kit) makeKeys() error {
 	dir := filepath.Join(d.Dir, "keys")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -59,11 +58,11 @@ func (d *Demo) makeKeys() error {
 	return d.keys.WriteFiles(filepath.Join(dir, trust.DocumentName))
 }
 
-// DemoInstalled and DemoUpdate are the versions of the -demo run: a fix release, the
+// KitInstalled and KitUpdate are the versions of the -demo run: a fix release, the
 // first example of the seed page.
 const (
-	DemoInstalled = "1.1.6.1"
-	DemoUpdate    = "1.1.6.3"
+	KitInstalled = "1.1.6.1"
+	KitUpdate    = "1.1.6.3"
 )
 
 // demoLicenses are the demo package's license texts, one per language of the wizard.
@@ -91,23 +90,23 @@ var demoLicenses = map[string]string{
 		"3. 実際の OMFLOW サーバーを更新する前に、データをバックアップしてください。\n",
 }
 
-// NewDemo makes, under dir (a new or empty folder), a demo installation of installed
-// whose service runs, a key pair, and a signed package of DemoUpdate with license texts
+// NewKit makes, under dir (a new or empty folder), a demo installation of installed
+// whose service runs, a key pair, and a signed package of KitUpdate with license texts
 // in every language of the wizard. The demo service is the program running now (it must
-// call demo.Main first thing).
-func NewDemo(ctx context.Context, dir, installed string) (*Demo, error) {
+// call Main first thing).
+func NewKit(ctx context.Context, dir, installed string) (*Kit, error) {
 	v, err := version.Parse(installed)
 	if err != nil {
 		return nil, err
 	}
-	d := &Demo{Dir: dir, Root: filepath.Join(dir, "omflow")}
+	d := &Kit{Dir: dir, Root: filepath.Join(dir, "omflow")}
 	if err := d.makeKeys(); err != nil {
 		return nil, err
 	}
-	if _, err := demo.Create(ctx, demo.Options{Root: d.Root, Version: v}); err != nil {
+	if _, err := Create(ctx, Options{Root: d.Root, Version: v}); err != nil {
 		return nil, err
 	}
-	d.Package, err = d.Pack(ctx, DemoUpdate, nil)
+	d.Package, err = d.Pack(ctx, KitUpdate, nil)
 	if err != nil {
 		d.Stop()
 		return nil, err
@@ -118,12 +117,12 @@ func NewDemo(ctx context.Context, dir, installed string) (*Demo, error) {
 // Pack builds a signed package of version v for the demo: the demo's own files of v,
 // plus files (root-relative path to content; a script, starting with "#!", is made
 // executable), with the demo's license texts.
-func (d *Demo) Pack(ctx context.Context, v string, files map[string]string) (string, error) {
+func (d *Kit) Pack(ctx context.Context, v string, files map[string]string) (string, error) {
 	return d.PackPython(ctx, v, "", files)
 }
 
 // PackPython is Pack for an update that requires Python python ("3.11").
-func (d *Demo) PackPython(ctx context.Context, v, python string, files map[string]string) (string, error) {
+func (d *Kit) PackPython(ctx context.Context, v, python string, files map[string]string) (string, error) {
 	return d.PackWith(ctx, PackSpec{Version: v, Python: python, Files: files})
 }
 
@@ -142,7 +141,7 @@ type PackSpec struct {
 }
 
 // PackWith builds a signed package for the demo as spec says.
-func (d *Demo) PackWith(ctx context.Context, spec PackSpec) (string, error) {
+func (d *Kit) PackWith(ctx context.Context, spec PackSpec) (string, error) {
 	v := spec.Version
 	name := "omflow_update_" + strings.ReplaceAll(v, ".", "_")
 	src := filepath.Join(d.Dir, "src-"+name)
@@ -186,7 +185,7 @@ func writeRelease(dir, v string, files map[string]string) error {
 		return err
 	}
 	all := map[string]string{}
-	for rel, content := range demo.Files(ver) {
+	for rel, content := range Files(ver) {
 		if !strings.HasPrefix(rel, "logs/") && rel != "server/db.omflow" {
 			all[rel] = content
 		}
@@ -211,7 +210,7 @@ func writeRelease(dir, v string, files map[string]string) error {
 }
 
 // Stop stops the demo service (its files stay).
-func (d *Demo) Stop() {
+func (d *Kit) Stop() {
 	in, err := install.Detect(d.Root, install.Config{})
 	if err != nil {
 		return
