@@ -48,6 +48,7 @@ func runPack(ctx context.Context, c *cli, args []string) error {
 	fs.StringVar(&o.Version, "version", "", "version the package installs, a.b.c.d")
 	fs.StringVar(&o.From, "from", "", "feature version a.b.c the update upgrades from")
 	fs.StringVar(&o.Python, "python", "", "Python version the update requires, X.Y")
+	fs.StringVar(&o.Django, "django", "", "Django series the update runs on, X.Y (a Python move installs django==X.Y.*)")
 	fs.StringVar(&o.LicenseDir, "license-dir", "", "folder of license texts, one per language (en.txt, zh-Hant.txt, ...)")
 	deleteList := fs.String("delete", "", "file listing root-relative paths the update removes")
 	configList := fs.String("config", "", "file listing root-relative config files")

@@ -15,6 +15,7 @@ import (
 
 	"omflow-upgrade/upgrade/bundle"
 	"omflow-upgrade/upgrade/demo"
+	"omflow-upgrade/upgrade/pkg"
 )
 
 // The test binary serves demo installations when started as their service.
@@ -141,6 +142,7 @@ func TestBadInputIsExit2WithOneClearLine(t *testing.T) {
 		{"two packages", []string{"check", "-root", f.root, f.pkg, f.pkg}, f.pkg},
 		{"bad config choice", []string{"check", "-root", f.root, "-config", "mine", f.pkg}, "mine"},
 		{"malformed pack version", []string{"pack", "-key", f.key, "-version", "1.2.0", "-out", filepath.Join(f.dir, "x.tar.gz"), f.dir}, "1.2.0"},
+		{"malformed pack django", []string{"pack", "-key", f.key, "-version", "1.2.0.0", "-django", "4.x", "-out", filepath.Join(f.dir, "x.tar.gz"), f.dir}, "4.x"},
 		{"demo version", []string{"demo", "-root", filepath.Join(f.dir, "d"), "-version", "v1.2.0.0"}, "v1.2.0.0"},
 		{"keygen without -out", []string{"keygen"}, "-out"},
 	}
@@ -273,5 +275,24 @@ func TestPackWritesTheSelfContainedProgram(t *testing.T) {
 	}
 	if r := cmd(t, "check", "-root", f.root, "-pubkey", f.pub, extracted); r.code != 0 {
 		t.Fatalf("the carried package does not check: %+v", r)
+	}
+}
+
+// pack -python and -django go into the manifest's requires, which a Python move reads.
+func TestPackRecordsThePythonAndDjangoTheUpdateRequires(t *testing.T) {
+	f := newFixture(t, "1.1.6.1")
+	src := filepath.Join(f.dir, "src-requires", "server")
+	os.MkdirAll(src, 0o755)
+	os.WriteFile(filepath.Join(src, "view.txt"), []byte("1.2.0.0\n"), 0o644)
+	out := filepath.Join(f.dir, "omflow_update_1_2_0_0.tar.gz")
+	if r := cmd(t, "pack", "-key", f.key, "-version", "1.2.0.0", "-python", "3.11", "-django", "4.2", "-out", out, filepath.Dir(src)); r.code != 0 {
+		t.Fatalf("pack: %+v", r)
+	}
+	p, err := pkg.Open(t.Context(), out, pkg.Options{AllowUnsigned: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Manifest.Requires; got.Python != "3.11" || got.Django != "4.2" {
+		t.Fatalf("manifest requires %+v, want python 3.11 and django 4.2", got)
 	}
 }

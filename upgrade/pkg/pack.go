@@ -115,6 +115,11 @@ func (o PackOptions) manifest(ctx context.Context) (*Manifest, map[string]string
 			return nil, nil, fmt.Errorf("from: %w", err)
 		}
 	}
+	for name, v := range map[string]string{"python": o.Python, "django": o.Django} {
+		if v != "" && !pyVersion.MatchString(v) {
+			return nil, nil, fmt.Errorf("requires %s %q: want a version such as 3.11", name, v)
+		}
+	}
 	if o.Key.ID() == 0 {
 		return nil, nil, errors.New("no secret key to sign with")
 	}
