@@ -81,12 +81,12 @@ race:
 	$(GO) test -race -count=1 ./upgrade/...
 
 fuzz:
-	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./upgrade/version
-	$(GO) test -run='^$$' -fuzz='^FuzzParseManifest$$' -fuzztime=$(FUZZTIME) ./upgrade/pkg
-	$(GO) test -run='^$$' -fuzz='^FuzzOpen$$' -fuzztime=$(FUZZTIME) ./upgrade/pkg
-	$(GO) test -run='^$$' -fuzz='^FuzzOpenTar$$' -fuzztime=$(FUZZTIME) ./upgrade/pkg
-	$(GO) test -run='^$$' -fuzz='^FuzzMerge$$' -fuzztime=$(FUZZTIME) ./upgrade/merge
-	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./upgrade/trust
+	GO=$(GO) scripts/fuzz.sh FuzzParse ./upgrade/version $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh FuzzParseManifest ./upgrade/pkg $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh FuzzOpen ./upgrade/pkg $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh FuzzOpenTar ./upgrade/pkg $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh FuzzMerge ./upgrade/merge $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh FuzzParse ./upgrade/trust $(FUZZTIME)
 
 # SPEC section 5 checked on demo installations (the steering repo's tool, when present).
 contract:
