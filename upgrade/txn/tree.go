@@ -84,14 +84,7 @@ func (t *Txn) PrepareTree(ctx context.Context, p Plan) error {
 	}
 	var total int64
 	for _, n := range names {
-		filepath.WalkDir(filepath.Join(t.root, n), func(_ string, d fs.DirEntry, err error) error {
-			if err == nil && d.Type().IsRegular() {
-				if fi, err := d.Info(); err == nil {
-					total += fi.Size()
-				}
-			}
-			return nil
-		})
+		total += treeBytes(filepath.Join(t.root, n))
 	}
 	if err := t.checkSpace(total); err != nil {
 		return err
