@@ -346,23 +346,6 @@ func releaseRequirements(m *pkg.Manifest) []string {
 	return req
 }
 
-// seesSystemSitePackages says whether the venv at dir was made with
-// --system-site-packages (its pyvenv.cfg says include-system-site-packages = true): the
-// new venv is made alike, or the packages the site takes from the system would be gone.
-func seesSystemSitePackages(dir string) bool {
-	b, err := os.ReadFile(filepath.Join(dir, "pyvenv.cfg"))
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(line, "=")
-		if ok && strings.EqualFold(strings.TrimSpace(k), "include-system-site-packages") {
-			return strings.EqualFold(strings.TrimSpace(v), "true")
-		}
-	}
-	return false
-}
-
 // preparedPython is the interpreter the new release runs on once preparePython is done:
 // the new venv's on Linux, Python311\ (made by Python's installer) on Windows.
 func (a *applier) preparedPython(mv *pythonMove) string {
@@ -418,7 +401,7 @@ func (a *applier) preparePython(ctx context.Context, mv *pythonMove) error {
 		}
 	}
 	d := &pythonData{Python: python, Version: mv.want, BackupDir: filepath.Join(a.t.BackupDir(), "python-rebuild"), DjangoConf: conf,
-		SystemSitePackages: seesSystemSitePackages(a.in.PythonDir()), Required: releaseRequirements(a.p.Manifest)}
+		SystemSitePackages: pyenv.SeesSystemSitePackages(a.in.PythonDir()), Required: releaseRequirements(a.p.Manifest)}
 	a.data.Python = d
 	if err := a.saveData(ctx); err != nil {
 		return err

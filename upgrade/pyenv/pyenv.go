@@ -219,6 +219,12 @@ func readPyvenvCfg(path string) string {
 	return cfg["version_info"]
 }
 
+// SeesSystemSitePackages says whether the venv at dir was made with
+// --system-site-packages: its pyvenv.cfg says include-system-site-packages = true.
+func SeesSystemSitePackages(dir string) bool {
+	return strings.EqualFold(pyvenvCfg(filepath.Join(dir, "pyvenv.cfg"))["include-system-site-packages"], "true")
+}
+
 // pyvenvCfg reads a pyvenv.cfg's "key = value" lines; nil when there is none.
 func pyvenvCfg(path string) map[string]string {
 	data, err := os.ReadFile(path)
