@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"syscall"
 
 	"omflow-upgrade/upgrade/pkg"
@@ -14,8 +15,17 @@ import (
 // installLinks is the installation's own links, as pkg.CheckLinks asks for them: a
 // package is checked against what is on disk, not only against itself. A Windows
 // junction counts as a link.
+// Each path is looked at once per tree: a package's files share a few hundred folders,
+// asked about once for every file below them.
 func installLinks(root string) pkg.LinkTree {
-	return func(p string) (string, bool, error) {
+	type answer struct {
+		target string
+		isLink bool
+		err    error
+	}
+	var mu sync.Mutex
+	seen := map[string]answer{}
+	look := func(p string) (string, bool, error) {
 		full := filepath.Join(root, filepath.FromSlash(p))
 		fi, err := os.Lstat(full)
 		switch {
@@ -31,5 +41,15 @@ func installLinks(root string) pkg.LinkTree {
 			return "", true, nil // a reparse point of another kind: a link whose target is unknown (absolute)
 		}
 		return target, true, nil
+	}
+	return func(p string) (string, bool, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		a, ok := seen[p]
+		if !ok {
+			a.target, a.isLink, a.err = look(p)
+			seen[p] = a
+		}
+		return a.target, a.isLink, a.err
 	}
 }

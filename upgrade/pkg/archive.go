@@ -3,8 +3,6 @@ package pkg
 import (
 	"archive/tar"
 	"archive/zip"
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,8 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-
-	"github.com/klauspost/compress/gzip"
 )
 
 // ArchiveFormat is the container of a package.
@@ -40,6 +36,13 @@ type entry struct {
 	mode fs.FileMode // permission bits
 	link string      // target (links)
 	body io.Reader   // content (files), at most size bytes
+	buf  []byte      // the walk's copy buffer, for copyTo
+}
+
+// copyTo copies the member's content to w through the walk's one buffer: io.Copy would
+// take a new one for every member of a package of thousands.
+func (e *entry) copyTo(w io.Writer) (int64, error) {
+	return io.CopyBuffer(w, e.body, e.buf)
 }
 
 // sniff tells the archive format from the first bytes, whatever the file is called.
@@ -64,6 +67,7 @@ func sniff(f *os.File) (ArchiveFormat, error) {
 // declared bytes than limits allow. fn must consume e.body before returning.
 func walkArchive(ctx context.Context, f *os.File, format ArchiveFormat, lim Limits, fn func(e *entry) error) error {
 	seen := map[string]string{}
+	buf := make([]byte, 64<<10)
 	var count int
 	var total int64
 	visit := func(e *entry) error {
@@ -79,6 +83,7 @@ func walkArchive(ctx context.Context, f *os.File, format ArchiveFormat, lim Limi
 			return fmt.Errorf("member %q: duplicate name (already %q)", e.name, prev)
 		}
 		seen[k] = e.name
+		e.buf = buf
 		if e.typ == entryFile {
 			if e.size < 0 || e.size > lim.MaxBytes-total {
 				return fmt.Errorf("member %q: declared size %d takes the archive over the limit of %d bytes", e.name, e.size, lim.MaxBytes)
@@ -112,14 +117,12 @@ func walkArchive(ctx context.Context, f *os.File, format ArchiveFormat, lim Limi
 }
 
 func walkTar(f *os.File, visit func(*entry) error) error {
-	zr, err := gzip.NewReader(bufio.NewReader(f))
+	zr, err := openGzip(f)
 	if err != nil {
 		return fmt.Errorf("gzip: %w", err)
 	}
 	defer zr.Close()
-	ra := newReadAhead(zr)
-	defer ra.Close()
-	tr := tar.NewReader(ra)
+	tr := tar.NewReader(zr)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -285,7 +288,7 @@ func readSmall(e *entry, max int64) ([]byte, error) {
 	if e.size > max {
 		return nil, fmt.Errorf("member %q: %d bytes, at most %d allowed", e.name, e.size, max)
 	}
-	b := bytes.NewBuffer(make([]byte, 0, e.size)) // never nil: an empty member is still there
-	_, err := io.Copy(b, e.body)
-	return b.Bytes(), err
+	b := make([]byte, e.size) // never nil: an empty member is still there
+	_, err := io.ReadFull(e.body, b)
+	return b, err
 }

@@ -3,7 +3,12 @@
 //
 // # The package format
 //
-// A package is one archive, .tar.gz (or .tgz), or .zip for Windows. Its members:
+// A package is one archive, .tar.gz (or .tgz), or .zip for Windows. Pack writes a
+// .tar.gz as a series of gzip members of 1 MiB of tar stream each, every one naming its
+// own compressed length in its header's extra field (subfield "OB"): gzip, tar xzf and
+// any gzip library read it as one stream, and this reader decompresses the members on
+// every core at once (blocks.go). A .tar.gz made otherwise is read as one stream. Its
+// members:
 //
 //	manifest.json           what the update is (below); the first member
 //	manifest.json.minisig   minisign signature of manifest.json; the second member

@@ -108,7 +108,7 @@ func (p *Package) Extract(ctx context.Context, dir string) (err error) {
 		if exp != nil && e.name == ManifestName {
 			body = io.TeeReader(body, &manifest)
 		}
-		blob, err := writeMember(cursor, e.name, mode, body)
+		blob, err := writeMember(cursor, e.name, mode, body, e.buf)
 		if err != nil {
 			return err
 		}
@@ -188,13 +188,13 @@ func (c *folderCursor) close() {
 }
 
 // writeMember writes a new file below the cursor's root, hashing what it writes.
-func writeMember(c *folderCursor, name string, mode fs.FileMode, body io.Reader) (Blob, error) {
+func writeMember(c *folderCursor, name string, mode fs.FileMode, body io.Reader, buf []byte) (Blob, error) {
 	f, err := c.open(name)
 	if err != nil {
 		return Blob{}, err
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), body)
+	n, err := io.CopyBuffer(io.MultiWriter(f, h), body, buf)
 	if err == nil {
 		err = f.Chmod(mode.Perm())
 	}

@@ -336,13 +336,28 @@ func windowsName(name string) error {
 			return fmt.Errorf("the name %q has a character Windows forbids in file names (<>\"|?* or a control character)", name)
 		}
 	}
+	// The expressions are tried only on names that could match: every path of a
+	// package passes here, and most names start otherwise and have no tilde.
 	switch {
-	case reservedName.MatchString(name):
+	case mayBeDevice(name) && reservedName.MatchString(name):
 		return fmt.Errorf("the name %q is a Windows device name (CON, PRN, AUX, NUL, COM1-9, LPT1-9)", name)
-	case shortName.MatchString(name):
+	case strings.Contains(name, "~") && shortName.MatchString(name):
 		return fmt.Errorf("the name %q has the form of a Windows 8.3 short name, which may stand for another file", name)
 	}
 	return nil
+}
+
+// mayBeDevice says whether name starts as a device name does (no other letter folds to
+// these under the expression's (?i)).
+func mayBeDevice(name string) bool {
+	if len(name) < 3 {
+		return false
+	}
+	switch strings.ToLower(name[:3]) {
+	case "con", "prn", "aux", "nul", "com", "lpt":
+		return true
+	}
+	return false
 }
 
 // checkLink accepts a relative link target that, seen from the link, stays inside the

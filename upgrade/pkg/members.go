@@ -59,7 +59,7 @@ func (p *Package) ReadConfigs(ctx context.Context) (*ConfigCopies, error) {
 		}
 		var buf bytes.Buffer
 		h := sha256.New()
-		if _, err := io.Copy(io.MultiWriter(&buf, h), e.body); err != nil {
+		if _, err := e.copyTo(io.MultiWriter(&buf, h)); err != nil {
 			return err
 		}
 		if int64(buf.Len()) != blob.Size || hex.EncodeToString(h.Sum(nil)) != blob.SHA256 {

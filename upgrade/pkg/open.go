@@ -213,11 +213,13 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 	}
 	p := &Package{Path: file, Format: format, opts: opts}
 	var (
-		members = map[string]member{}
-		order   []string
-		exp     expectation
-		sig     []byte
-		keys    = map[string][]byte{}
+		members  = map[string]member{}
+		order    []string
+		exp      expectation
+		sig      []byte
+		keys     = map[string][]byte{}
+		parsed   *Manifest // the manifest, once read
+		parseErr error
 	)
 	err = walkArchive(ctx, f, format, opts.limits(), func(e *entry) error {
 		if opts.HeadOnly && p.manifestRaw != nil && sig != nil && !headMember(e.name) {
@@ -236,8 +238,10 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 				return err
 			}
 			p.manifestRaw = b
-			if man, err := ParseManifest(b); err == nil && len(members) == 0 {
-				exp = expect(man)
+			if len(members) == 0 { // parsed once, here, when it comes first as pack puts it
+				if parsed, parseErr = ParseManifest(b); parseErr == nil {
+					exp = expect(parsed)
+				}
 			}
 		case e.name == SignatureName:
 			var err error
@@ -262,7 +266,7 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 				head = &prefix{max: n}
 				w = io.MultiWriter(h, head)
 			}
-			n, err := io.Copy(w, e.body)
+			n, err := e.copyTo(w)
 			if err != nil {
 				return err
 			}
@@ -282,9 +286,13 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 	if p.manifestRaw == nil {
 		return p, p.openLegacy(members)
 	}
-	if p.Manifest, err = ParseManifest(p.manifestRaw); err != nil {
-		return nil, err
+	if parsed == nil && parseErr == nil {
+		parsed, parseErr = ParseManifest(p.manifestRaw)
 	}
+	if parseErr != nil {
+		return nil, parseErr
+	}
+	p.Manifest = parsed
 	p.checkTrust(sig, keys)
 	if p.Signature != SigVerified && p.Signature != SigRefused {
 		opts.logf("package %s: signature %s: %v", file, p.Signature, p.SignatureErr)

@@ -20,7 +20,7 @@ import (
 	"unicode/utf8"
 
 	"aead.dev/minisign"
-	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/flate"
 
 	"omflow-upgrade/upgrade/outcome"
 	"omflow-upgrade/upgrade/trust"
@@ -364,11 +364,12 @@ func writePackage(ctx context.Context, out string, manifest, sig []byte, keys *t
 	}()
 	bw := bufio.NewWriter(tmp)
 	var w archiveWriter
-	var gz *gzip.Writer
+	var gz *blockWriter
 	if outFormat(out) == Zip {
 		w = zipWriter{zip.NewWriter(bw)}
 	} else {
-		gz = gzip.NewWriter(bw)
+		gz = newBlockWriter(bw, flate.DefaultCompression)
+		defer gz.Close() // after an error too: its goroutines end
 		w = tarWriter{tar.NewWriter(gz)}
 	}
 	put := func(name string, mode fs.FileMode, b []byte) error {
