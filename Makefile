@@ -5,7 +5,7 @@ BIN     ?= bin
 FUZZTIME ?= 10s
 CONTRACT ?= ../shared/tools/cli-contract
 
-.PHONY: all build cli wizard wizard-wayland run run-real demo test vet nofyne unit race fuzz contract test-windows bench bench-go bench-wizard deps deps-test clean \
+.PHONY: all build cli wizard fyne-floor wizard-wayland run run-real demo test vet nofyne unit race fuzz contract test-windows bench bench-go bench-wizard deps deps-test clean \
 	windows windows-cli windows-wizard windows-bundle windows-sign screenshots install
 
 all: build
@@ -31,6 +31,11 @@ WIZARD_TAGS  ?= no_emoji
 # The wizard, X11 build (runs under XWayland on Wayland desktops too).
 wizard: deps
 	@if [ -d cmd/omflow-upgrade-wizard ]; then $(GO) build $(WIZARD_FLAGS) -tags $(WIZARD_TAGS) -o $(BIN)/omflow-upgrade-wizard ./cmd/omflow-upgrade-wizard; fi
+
+# The smallest Fyne program, built as the wizard is: scripts/bench-wizard.sh measures it
+# beside the wizard.
+fyne-floor: deps
+	$(GO) build $(WIZARD_FLAGS) -tags $(WIZARD_TAGS) -o $(BIN)/fyne-floor ./scripts/fyne-floor
 
 # The wizard, native Wayland build (Fyne's wayland tag).
 wizard-wayland:

@@ -6,6 +6,8 @@
 # each apply against that apply. Ratios are taken pair by pair, so that a machine whose
 # speed drifts still compares like with like. Every figure as min / median / max; each
 # ratio against its limit: apply <= 1.3 x (tar xzf + sync), rollback <= 0.3 x apply.
+# On ext4 without a journal, apply and tar each start 35 s after the last mass deletion
+# (settle, scripts/lib-stats.sh), so that neither pays for the other's unlinks.
 # Usage: scripts/bench-apply.sh [FILES] [SIZE_MB] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,14 +26,15 @@ echo "on $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 ms() { echo $(( ($2 - $1) / 1000000 )); }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 declare -a t_apply t_tar t_tarsync t_rollback r_apply r_rollback downtime
+settle_for "$work"
 for _ in $(seq 1 "$runs"); do
-	sync
+	sync; settle
 	s=$(date +%s%N); "$BIN" apply -root "$root" -pubkey "$work/keys/omflow-upgrade.pub" -accept-license -json "$work/update.tar.gz" >"$work/apply.json"; e=$(date +%s%N)
 	a=$(ms "$s" "$e")
 	downtime+=("$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["downtime_ms"])' "$work/apply.json")")
 	s=$(date +%s%N); "$BIN" rollback -root "$root" -json >/dev/null; e=$(date +%s%N)
 	r=$(ms "$s" "$e")
-	mkdir "$work/x"; sync
+	mkdir "$work/x"; sync; settle
 	s=$(date +%s%N); tar xzf "$work/update.tar.gz" -C "$work/x"; e=$(date +%s%N)
 	sync; e2=$(date +%s%N)
 	t=$(ms "$s" "$e"); ts=$(ms "$s" "$e2")

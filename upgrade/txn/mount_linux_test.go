@@ -60,9 +60,9 @@ func mountTmpfs(t *testing.T, dir string) {
 }
 
 // The files a rollback put aside count as free space for the next run, which removes
-// them beside its own work: on a 4 MB file system with 2 MB of them (2 MB free), a run
-// that needs 2.5 MB (and the 1 MB journal margin) begins, and the folder is gone when it
-// ends.
+// them before anything else when it needs their room: on a 4 MB file system with 2 MB of
+// them (2 MB free), a run that needs 2.5 MB (and the 1 MB journal margin) begins with the
+// folder gone.
 func TestDiscardedFilesCountAsFreeSpace(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "omflow")
 	if err := os.MkdirAll(root, 0o755); err != nil {
@@ -83,6 +83,9 @@ func TestDiscardedFilesCountAsFreeSpace(t *testing.T) {
 	tx, err := Begin(t.Context(), state, root, Options{Command: "apply", NeedBytes: 5 << 19})
 	if err != nil {
 		t.Fatalf("Begin with 2 MB put aside by a rollback: %v", err)
+	}
+	if _, err := os.Stat(aside); !os.IsNotExist(err) {
+		t.Errorf("the run needs the room of the folder put aside, and it is still there once the run began: %v", err)
 	}
 	if err := tx.Close(); err != nil {
 		t.Fatal(err)

@@ -159,13 +159,26 @@ func Begin(ctx context.Context, stateDir, root string, opt Options) (*Txn, error
 		t.lock.release()
 		return nil, fmt.Errorf("create staging folder %q: %w", t.StagingDir(), err)
 	}
+	if len(t.discarded) > 0 && t.checkSpace(opt.NeedBytes) != nil {
+		// The run needs the room they take: they go before anything is written.
+		for _, p := range t.discarded {
+			t.opt.logf("removing %s, the files an earlier rollback took out, first: the update needs their room", p)
+			if err := removeAll(p); err != nil {
+				t.opt.logf("remove %s: %v", p, err)
+			}
+		}
+		t.discarded = nil
+	}
 	t.removeDiscarded()
 	return t, nil
 }
 
 // removeDiscarded removes the folders earlier rollbacks put aside, on a goroutine beside
 // the run's own work (unlinking 20,000 files is the disk's and the other core's work, not
-// the extraction's); Close waits for it before it lets go of the lock.
+// the extraction's); Close waits for it before it lets go of the lock. On a journaled
+// file system that costs the run little; on ext4 without a journal every file the run
+// creates meanwhile skips, one by one, the inodes freed in the last 30 seconds, and
+// removing them after the run cost more still (docs/DESIGN.md).
 func (t *Txn) removeDiscarded() {
 	if len(t.discarded) == 0 {
 		return

@@ -1,0 +1,32 @@
+// Command fyne-floor is the smallest Fyne program: one window holding one label. The
+// wizard's benchmark (scripts/bench-wizard.sh) starts it beside the wizard, under the
+// same X server, to print what any Fyne window costs on the machine (start-up, resident
+// memory) apart from what the wizard adds. It writes the time of its first frame into
+// the file OMFLOW_WIZARD_FIRST_FRAME names, as the wizard does.
+package main
+
+import (
+	"os"
+	"strconv"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"omflow-upgrade/wizard"
+)
+
+func main() {
+	a := app.New()
+	w := a.NewWindow("floor")
+	w.Resize(fyne.NewSize(960, 660))
+	w.SetContent(container.NewStack(widget.NewLabel("OMFLOW"), wizard.NewFrameProbe(func() {
+		if path := os.Getenv("OMFLOW_WIZARD_FIRST_FRAME"); path != "" {
+			now := time.Now().UnixNano()
+			go os.WriteFile(path, []byte(strconv.FormatInt(now, 10)+"\n"), 0o644)
+		}
+	})))
+	w.ShowAndRun()
+}
