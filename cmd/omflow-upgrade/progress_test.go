@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"omflow-upgrade/internal/testneed"
 	"omflow-upgrade/upgrade"
 )
 
@@ -95,7 +96,7 @@ func finishedBar(screen string, n int) bool {
 
 func TestProgressBarOnATerminal(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (apt-get install tmux)")
+		testneed.Missing(t, "tmux (apt-get install tmux)")
 	}
 	const n = 3000
 	f := newFixture(t, "1.1.6.1")
@@ -147,7 +148,7 @@ func TestProgressBarOnATerminal(t *testing.T) {
 // a line of its own.
 func TestProgressBarOnATerminalWhenApplyFails(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (apt-get install tmux)")
+		testneed.Missing(t, "tmux (apt-get install tmux)")
 	}
 	f := newFixture(t, "1.1.6.1")
 	src := filepath.Join(f.dir, "broken", "server")

@@ -13,6 +13,7 @@ import (
 
 	"aead.dev/minisign"
 
+	"omflow-upgrade/internal/testneed"
 	"omflow-upgrade/upgrade/outcome"
 )
 
@@ -276,11 +277,11 @@ func TestReadList(t *testing.T) {
 func TestMinisignInterop(t *testing.T) {
 	mini, err := exec.LookPath("minisign")
 	if err != nil {
-		t.Skip("minisign not installed (apt-get install minisign)")
+		testneed.Missing(t, "minisign (apt-get install minisign)")
 	}
 	tarBin, err := exec.LookPath("tar")
 	if err != nil {
-		t.Skip("tar not installed")
+		testneed.Missing(t, "tar (apt-get install tar)")
 	}
 	run := func(name string, args ...string) {
 		t.Helper()
