@@ -384,21 +384,9 @@ func FuzzOpen(f *testing.F) {
 	}
 	// the same package as one gzip stream, as an older pack wrote it (pack now writes
 	// blocks, blocks.go): both readers are fuzzed
-	b, err := os.ReadFile(goodPackage(f, k, filepath.Join(f.TempDir(), "u.tar.gz")))
-	if err != nil {
-		f.Fatal(err)
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		f.Fatal(err)
-	}
-	tarBytes, err := io.ReadAll(zr)
-	if err != nil {
-		f.Fatal(err)
-	}
 	var plain bytes.Buffer
 	zw := gzip.NewWriter(&plain)
-	zw.Write(tarBytes)
+	zw.Write(goodTarStream(f, k))
 	zw.Close()
 	f.Add(plain.Bytes())
 	f.Add([]byte("PK\x03\x04"))
@@ -412,25 +400,31 @@ func FuzzOpen(f *testing.F) {
 	})
 }
 
+// goodTarStream is the tar stream inside goodPackage's .tar.gz.
+func goodTarStream(t testing.TB, k testKey) []byte {
+	t.Helper()
+	b, err := os.ReadFile(goodPackage(t, k, filepath.Join(t.TempDir(), "u.tar.gz")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tarBytes, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tarBytes
+}
+
 // FuzzOpenTar mutates packages inside the gzip layer: the tar stream itself (headers,
 // names, sizes, link targets, the manifest), which FuzzOpen's mutations of the compressed
 // bytes rarely reach. Whatever the archive holds, Open refuses it as unusable input or
 // opens a package whose manifest validates; it never panics.
 func FuzzOpenTar(f *testing.F) {
 	k := newKey(f)
-	b, err := os.ReadFile(goodPackage(f, k, filepath.Join(f.TempDir(), "u.tar.gz")))
-	if err != nil {
-		f.Fatal(err)
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		f.Fatal(err)
-	}
-	tarBytes, err := io.ReadAll(zr)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(tarBytes)
+	f.Add(goodTarStream(f, k))
 	f.Fuzz(func(t *testing.T, tarStream []byte) {
 		var gz bytes.Buffer
 		w := newBlockWriter(&gz, 1) // as pack writes it

@@ -59,6 +59,8 @@ func (t *Txn) apply(ctx context.Context) error {
 		}
 	}
 	made := make(map[string]bool)
+	d := newDirs()
+	defer d.close()
 	total := int64(len(t.j.Ops))
 	for i, op := range t.j.Ops {
 		t.opt.hook("op", i)
@@ -73,9 +75,9 @@ func (t *Txn) apply(ctx context.Context) error {
 				}
 				made[dir] = true
 			}
-			keep := os.Rename
+			keep := d.rename
 			if op.Kind == Replace {
-				keep = keepOriginal
+				keep = func(target, backup string) error { return keepOriginal(d, target, backup) }
 			}
 			if err := keep(target, backup); err != nil {
 				return fmt.Errorf("back up %q: %w", target, err)
@@ -83,7 +85,7 @@ func (t *Txn) apply(ctx context.Context) error {
 		}
 		t.opt.hook("op-mid", i)
 		if op.Kind == Replace || op.Kind == Add {
-			if err := os.Rename(staged, target); err != nil {
+			if err := d.rename(staged, target); err != nil {
 				return fmt.Errorf("put %q in place: %w", target, err)
 			}
 		}

@@ -11,11 +11,11 @@ import "os"
 // original is renamed away as for a Delete. Either way the state stays readable from
 // the file system: backup present means the original must go back (renaming a link
 // over its twin is a no-op that rename reports as success).
-func keepOriginal(target, backup string) error {
-	if err := os.Link(target, backup); err == nil {
+func keepOriginal(d *dirs, target, backup string) error {
+	if err := d.link(target, backup); err == nil {
 		return nil
 	} else if _, serr := os.Lstat(backup); serr == nil {
 		return err
 	}
-	return os.Rename(target, backup)
+	return d.rename(target, backup)
 }
