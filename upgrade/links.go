@@ -15,6 +15,7 @@ import (
 // installLinks is the installation's own links, as pkg.CheckLinks asks for them: a
 // package is checked against what is on disk, not only against itself. A Windows
 // junction counts as a link.
+//
 // Each path is looked at once per tree: a package's files share a few hundred folders,
 // asked about once for every file below them.
 func installLinks(root string) pkg.LinkTree {

@@ -12,8 +12,9 @@ import (
 // dirs links and renames files between folders through descriptors of the folders: the
 // apply loop moves every file of an update (20,000 for a large one) between a few hundred
 // folders while OMFLOW is stopped, and resolving both whole paths of every call cost about
-// half of that time. The loop goes folder by folder, so a handful of descriptors, the
-// most recently used, serve it; each folder is resolved as its path would have been.
+// a fifth of that time (docs/DESIGN.md). The loop goes folder by folder, so a handful of
+// descriptors, the most recently used, serve it; each folder is resolved once, as its
+// path would have been.
 type dirs struct {
 	open []dirFD // most recently used first
 }
