@@ -2,10 +2,10 @@ package txn
 
 import "os"
 
-// dirs links and renames by path on Windows (dirs_unix.go says why Unix does otherwise).
+// dirs renames by path on Windows, where keepOriginal renames too (dirs_unix.go says
+// why Unix goes through descriptors of the folders).
 type dirs struct{}
 
 func newDirs() *dirs                       { return &dirs{} }
 func (*dirs) rename(from, to string) error { return os.Rename(from, to) }
-func (*dirs) link(from, to string) error   { return os.Link(from, to) }
 func (*dirs) close()                       {}
