@@ -97,6 +97,10 @@ var (
 	ErrAlreadyRunning    = errors.New("the service is already running")
 	ErrSCMNotAvailable   = errors.New("no Windows service control manager on this system")
 	ErrServiceNotStarted = errors.New("the service stopped while starting")
+	// ErrStartTimeout is StartService's ERROR_SERVICE_REQUEST_TIMEOUT: the service's
+	// process did not answer the start in time (it may have ended at once: Wine says so
+	// for a service that gives up while starting). Its status tells what became of it.
+	ErrStartTimeout = errors.New("the service did not answer the start request in time")
 )
 
 // SCM is the part of the Windows service control manager the upgrade uses. Each call
@@ -513,6 +517,10 @@ func (m *SCMManager) startOne(ctx context.Context, name string, cfg ServiceConfi
 			switch {
 			case errors.Is(err, ErrServiceDisabled):
 				return 0, disabledError(name)
+			case errors.Is(err, ErrStartTimeout):
+				// Its status says whether it stopped (and with which exit code) or is
+				// still starting: the poll goes on as after an accepted request.
+				m.opt.Logf("service %q: %v", name, err)
 			case err != nil && !errors.Is(err, ErrAlreadyRunning):
 				return 0, m.wrap(name, "start", err)
 			}

@@ -28,6 +28,9 @@ type fakeService struct {
 	// startDisabled: StartService answers ERROR_SERVICE_DISABLED although the start
 	// type read earlier was not Disabled (changed in between).
 	startDisabled bool
+	// startTimesOut: StartService answers ERROR_SERVICE_REQUEST_TIMEOUT, the service
+	// having ended with failExit before it answered (as Wine reports such a service).
+	startTimesOut bool
 }
 
 type fakeSCM struct {
@@ -129,6 +132,10 @@ func (f *fakeSCM) Start(name string) error {
 		return fmt.Errorf("StartService: %w", ErrServiceDisabled)
 	case s.status.State != StateStopped:
 		return fmt.Errorf("StartService: %w", ErrAlreadyRunning)
+	}
+	if s.startTimesOut {
+		s.status = ServiceStatus{State: StateStopped, Win32ExitCode: 1066, ServiceSpecificExitCode: s.failExit}
+		return fmt.Errorf("StartService: %w", ErrStartTimeout)
 	}
 	s.status = ServiceStatus{State: StateStartPending}
 	s.polls = s.startPolls
@@ -378,6 +385,13 @@ func TestSCMErrors(t *testing.T) {
 		{name: "service stops while starting", op: "start",
 			setup: func(f *fakeSCM) { f.svcs[strings.ToLower(server)].failExit = 3 },
 			is:    ErrServiceNotStarted, msg: []string{`"OMFLOWServer"`, "service-specific exit code 3"},
+			calls: []string{"start " + server}},
+		{name: "service ends before it answers the start", op: "start",
+			setup: func(f *fakeSCM) {
+				f.svcs[strings.ToLower(server)].failExit = 3
+				f.svcs[strings.ToLower(server)].startTimesOut = true
+			},
+			is: ErrServiceNotStarted, msg: []string{`"OMFLOWServer"`, "service-specific exit code 3"},
 			calls: []string{"start " + server}},
 		{name: "disabled service", op: "start",
 			setup: func(f *fakeSCM) { f.svcs[strings.ToLower(server)].cfg.StartType = StartDisabled },

@@ -169,6 +169,8 @@ func scmErr(err error) error {
 			kind = ErrServiceNotActive
 		case windows.ERROR_SERVICE_ALREADY_RUNNING:
 			kind = ErrAlreadyRunning
+		case windows.ERROR_SERVICE_REQUEST_TIMEOUT:
+			kind = ErrStartTimeout
 		}
 	}
 	if kind == nil {
