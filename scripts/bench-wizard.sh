@@ -3,7 +3,7 @@
 # demo installation and package, each measured from starting the process to its first
 # frame (the wizard writes the time it drew it into the file OMFLOW_WIZARD_FIRST_FRAME
 # names) and, 3 s later, the resident memory of the idle wizard (its first screen shown,
-# the installation and package read behind it), each start paired with one of the
+# the installation and package read behind it), each start paired with a start of the
 # smallest Fyne program (scripts/fyne-floor: one window, one label) under the same X
 # server, which is what any Fyne window costs here; then the size of the Linux program and,
 # when mingw-w64 is installed, of the Windows .exe. Each figure as min / median / max and
