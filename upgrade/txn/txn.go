@@ -161,16 +161,22 @@ func Begin(ctx context.Context, stateDir, root string, opt Options) (*Txn, error
 	}
 	if len(t.discarded) > 0 && t.checkSpace(opt.NeedBytes) != nil {
 		// The run needs the room they take: they go before anything is written.
-		for _, p := range t.discarded {
-			t.opt.logf("removing %s, the files an earlier rollback took out, first: the update needs their room", p)
-			if err := removeAll(p); err != nil {
-				t.opt.logf("remove %s: %v", p, err)
-			}
-		}
+		t.opt.logf("the update needs the room of the files earlier rollbacks took out: they go first")
+		t.removeFolders(t.discarded)
 		t.discarded = nil
 	}
 	t.removeDiscarded()
 	return t, nil
+}
+
+// removeFolders removes the folders earlier rollbacks put aside, logging what fails.
+func (t *Txn) removeFolders(dirs []string) {
+	for _, p := range dirs {
+		t.opt.logf("removing %s, the files an earlier rollback took out", p)
+		if err := removeAll(p); err != nil {
+			t.opt.logf("remove %s: %v", p, err)
+		}
+	}
 }
 
 // removeDiscarded removes the folders earlier rollbacks put aside, on a goroutine beside
@@ -188,12 +194,7 @@ func (t *Txn) removeDiscarded() {
 	dirs := t.discarded
 	go func() {
 		defer close(done)
-		for _, p := range dirs {
-			t.opt.logf("removing %s, the files an earlier rollback took out", p)
-			if err := removeAll(p); err != nil {
-				t.opt.logf("remove %s: %v", p, err)
-			}
-		}
+		t.removeFolders(dirs)
 	}()
 }
 
