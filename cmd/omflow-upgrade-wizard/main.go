@@ -19,13 +19,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/container"
 
 	"omflow-upgrade/app"
 	"omflow-upgrade/assets"
@@ -138,7 +136,7 @@ func run(args []string) int {
 	cfg.DeferLoad = true
 	<-fonts
 	wz := app.New(w, cfg)
-	w.SetContent(reportFirstFrame(wz.Content()))
+	w.SetContent(wizard.ReportFirstFrame(wz.Content(), os.Getenv(firstFrameEnv)))
 	a.Run()
 	return 0
 }
@@ -171,16 +169,3 @@ func bundledPackage() (path string, cleanup func()) {
 // firstFrameEnv names a file that gets the time (Unix nanoseconds) when the window has
 // drawn its first frame: scripts/bench-wizard.sh measures the start-up with it.
 const firstFrameEnv = "OMFLOW_WIZARD_FIRST_FRAME"
-
-// reportFirstFrame is content, with a probe over it that writes the time of the first
-// frame into the file firstFrameEnv names, when it names one.
-func reportFirstFrame(content fyne.CanvasObject) fyne.CanvasObject {
-	path := os.Getenv(firstFrameEnv)
-	if path == "" {
-		return content
-	}
-	return container.NewStack(content, wizard.NewFrameProbe(func() {
-		now := time.Now().UnixNano()
-		go os.WriteFile(path, []byte(strconv.FormatInt(now, 10)+"\n"), 0o644)
-	}))
-}

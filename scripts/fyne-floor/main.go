@@ -7,12 +7,9 @@ package main
 
 import (
 	"os"
-	"strconv"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
 	"omflow-upgrade/wizard"
@@ -22,11 +19,6 @@ func main() {
 	a := app.New()
 	w := a.NewWindow("floor")
 	w.Resize(fyne.NewSize(960, 660))
-	w.SetContent(container.NewStack(widget.NewLabel("OMFLOW"), wizard.NewFrameProbe(func() {
-		if path := os.Getenv("OMFLOW_WIZARD_FIRST_FRAME"); path != "" {
-			now := time.Now().UnixNano()
-			go os.WriteFile(path, []byte(strconv.FormatInt(now, 10)+"\n"), 0o644)
-		}
-	})))
+	w.SetContent(wizard.ReportFirstFrame(widget.NewLabel("OMFLOW"), os.Getenv("OMFLOW_WIZARD_FIRST_FRAME")))
 	w.ShowAndRun()
 }
