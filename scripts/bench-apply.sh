@@ -14,16 +14,9 @@ cd "$(dirname "$0")/.."
 . scripts/lib-stats.sh
 . scripts/lib-payload.sh
 files=${1:-20000}; size_mb=${2:-300}; runs=${3:-5}
-work=$(mktemp -d "${TMPDIR:-/tmp}/omflow-bench.XXXXXX")
-BIN="$work/omflow-upgrade"
+bench_setup bench-apply "$files" "$size_mb"
 root="$work/omflow"
-cleanup() { [ -x "$root/server/omflow_server" ] && "$root/server/omflow_server" stop >/dev/null 2>&1; rm -rf "$work"; }
-[ "${KEEP:-0}" = 1 ] || trap cleanup EXIT
-CGO_ENABLED=0 go build -o "$BIN" ./cmd/omflow-upgrade
-payload "$work" "$files" "$size_mb"
-echo "on $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
-ms() { echo $(( ($2 - $1) / 1000000 )); }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 declare -a t_apply t_tar t_tarsync t_rollback r_apply r_rollback downtime
 settle_for "$work"

@@ -11,15 +11,8 @@ cd "$(dirname "$0")/.."
 . scripts/lib-stats.sh
 . scripts/lib-payload.sh
 files=${1:-20000}; size_mb=${2:-300}; runs=${3:-5}
-work=$(mktemp -d "${TMPDIR:-/tmp}/omflow-bench-check.XXXXXX")
-BIN="$work/omflow-upgrade"
-cleanup() { [ -x "$work/omflow/server/omflow_server" ] && "$work/omflow/server/omflow_server" stop >/dev/null 2>&1; rm -rf "$work"; }
-[ "${KEEP:-0}" = 1 ] || trap cleanup EXIT
-CGO_ENABLED=0 go build -o "$BIN" ./cmd/omflow-upgrade
-payload "$work" "$files" "$size_mb"
-echo "on $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_setup bench-check "$files" "$size_mb"
 
-ms() { echo $(( ($2 - $1) / 1000000 )); }
 hash_payload() { (cd "$work/src" && find . -type f -print0 | xargs -0 sha256sum >/dev/null); }
 declare -a t_check t_sum t_gunzip ratio
 # One of each first, not counted: the package and the payload in the page cache for both.

@@ -36,3 +36,22 @@ PY
 	"$BIN" pack -key "$work/keys/omflow-upgrade.key" -version 1.1.6.3 -out "$work/update.tar.gz" "$work/src" >/dev/null
 	echo "package: $files files, $(du -sm "$work/src" | cut -f1) MB of payload, $(du -m "$work/update.tar.gz" | cut -f1) MB compressed"
 }
+
+# bench_setup NAME FILES SIZE_MB makes the benchmark's private folder $work (removed on
+# exit, its demo's service stopped first, unless KEEP=1), builds the command into $BIN
+# and lays out the update with payload; then prints the machine's cores and load.
+bench_setup() {
+	work=$(mktemp -d "${TMPDIR:-/tmp}/omflow-$1.XXXXXX")
+	BIN="$work/omflow-upgrade"
+	[ "${KEEP:-0}" = 1 ] || trap bench_cleanup EXIT
+	CGO_ENABLED=0 go build -o "$BIN" ./cmd/omflow-upgrade
+	payload "$work" "$2" "$3"
+	echo "on $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+bench_cleanup() {
+	[ -x "$work/omflow/server/omflow_server" ] && "$work/omflow/server/omflow_server" stop >/dev/null 2>&1
+	rm -rf "$work"
+}
+
+# ms START END: the milliseconds between two `date +%s%N` readings.
+ms() { echo $(( ($2 - $1) / 1000000 )); }
