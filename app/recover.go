@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
 	"omflow-upgrade/upgrade"
@@ -17,10 +16,7 @@ type recoverPanel struct {
 	// changed redraws the screen the panel is on (its Next depends on the panel).
 	changed func()
 
-	box            *fyne.Container
-	title, message *widget.Label
-	button         *widget.Button
-	result         *widget.Label
+	actionPanel
 
 	running bool
 	done    *upgrade.RunReport
@@ -29,15 +25,9 @@ type recoverPanel struct {
 
 func newRecoverPanel(a *App, changed func()) *recoverPanel {
 	p := &recoverPanel{a: a, changed: changed}
-	p.title = bold("")
+	p.actionPanel = newActionPanel(p.run)
 	p.title.Importance = widget.WarningImportance
-	p.message = wrapped("")
-	p.button = widget.NewButton("", p.run)
 	p.button.Importance = widget.HighImportance
-	p.result = wrapped("")
-	p.box = container.NewVBox(widget.NewSeparator(), p.title, p.message,
-		container.NewHBox(p.button), p.result)
-	p.box.Hide()
 	return p
 }
 

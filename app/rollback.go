@@ -21,10 +21,7 @@ import (
 type rollbackPanel struct {
 	a *App
 
-	box            *fyne.Container
-	title, message *widget.Label
-	button         *widget.Button
-	result         *widget.Label
+	actionPanel
 
 	running  bool
 	done     *upgrade.RunReport
@@ -34,12 +31,7 @@ type rollbackPanel struct {
 
 func newRollbackPanel(a *App) *rollbackPanel {
 	p := &rollbackPanel{a: a}
-	p.title = bold("")
-	p.message = wrapped("")
-	p.button = widget.NewButton("", func() { p.run(upgrade.DataRefuse) })
-	p.result = wrapped("")
-	p.box = container.NewVBox(widget.NewSeparator(), p.title, p.message, container.NewHBox(p.button), p.result)
-	p.box.Hide()
+	p.actionPanel = newActionPanel(func() { p.run(upgrade.DataRefuse) })
 	return p
 }
 

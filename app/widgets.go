@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
 	"omflow-upgrade/wizard"
@@ -22,6 +23,23 @@ func bold(text string) *widget.Label {
 	l := wrapped(text)
 	l.TextStyle.Bold = true
 	return l
+}
+
+// actionPanel is the look of a first-screen panel that offers one action (recovering
+// an interrupted run, rolling back the last update): a title, a message, the action's
+// button and, below, what became of it. It starts hidden.
+type actionPanel struct {
+	box            *fyne.Container
+	title, message *widget.Label
+	button         *widget.Button
+	result         *widget.Label
+}
+
+func newActionPanel(tapped func()) actionPanel {
+	p := actionPanel{title: bold(""), message: wrapped(""), button: widget.NewButton("", tapped), result: wrapped("")}
+	p.box = container.NewVBox(widget.NewSeparator(), p.title, p.message, container.NewHBox(p.button), p.result)
+	p.box.Hide()
+	return p
 }
 
 // setImportance changes a label's importance and redraws it.
