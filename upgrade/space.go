@@ -3,12 +3,12 @@ package upgrade
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"strings"
 
 	"omflow-upgrade/upgrade/install"
 	"omflow-upgrade/upgrade/pkg"
+	"omflow-upgrade/upgrade/txn"
 )
 
 // spaceNeeded is what an update writes next to the installation before it can rename
@@ -47,7 +47,7 @@ func (s spaceNeeded) String() string {
 func neededSpace(ctx context.Context, in *install.Installation, p *pkg.Package, logf func(string, ...any)) spaceNeeded {
 	var s spaceNeeded
 	if p.Legacy != nil {
-		s.backup = treeSize(in.Root, in.StateDir())
+		s.backup = txn.TreeBytes(in.Root, in.StateDir())
 		return s
 	}
 	if p.Manifest == nil {
@@ -58,35 +58,16 @@ func neededSpace(ctx context.Context, in *install.Installation, p *pkg.Package, 
 		if size, ok := fileSize(in, db.path); ok {
 			s.database = size
 			if p.Manifest.Schema != "" || p.Manifest.TouchesMigrations() {
-				s.project = treeSize(in.ProjectDir(), "")
+				s.project = txn.TreeBytes(in.ProjectDir(), "")
 			}
 		}
 	}
 	if needsPythonMove(ctx, in, p.Manifest, logf) != nil {
-		s.python = treeSize(in.PythonDir(), "")
+		s.python = txn.TreeBytes(in.PythonDir(), "")
 		if in.Layout == install.Windows {
 			// Python311\ is installed already: what it gets is the old packages again.
-			s.python = treeSize(filepath.Join(in.PythonDir(), "Lib", "site-packages"), "")
+			s.python = txn.TreeBytes(filepath.Join(in.PythonDir(), "Lib", "site-packages"), "")
 		}
 	}
 	return s
-}
-
-// treeSize is the size of the regular files below dir, leaving out the folder skip.
-func treeSize(dir, skip string) int64 {
-	var n int64
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		switch {
-		case err != nil:
-			return nil
-		case d.IsDir() && p == skip:
-			return filepath.SkipDir
-		case d.Type().IsRegular():
-			if info, err := d.Info(); err == nil {
-				n += info.Size()
-			}
-		}
-		return nil
-	})
-	return n
 }

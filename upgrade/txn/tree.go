@@ -84,7 +84,7 @@ func (t *Txn) PrepareTree(ctx context.Context, p Plan) error {
 	}
 	var total int64
 	for _, n := range names {
-		total += treeBytes(filepath.Join(t.root, n))
+		total += TreeBytes(filepath.Join(t.root, n), "")
 	}
 	if err := t.checkSpace(total); err != nil {
 		return err

@@ -198,11 +198,17 @@ func (t *Txn) removeDiscarded() {
 	}()
 }
 
-// treeBytes is the size of the files below dir (0 when it cannot be read).
-func treeBytes(dir string) int64 {
+// TreeBytes is the size of the regular files below dir, leaving out the folder skip
+// ("" for none); what cannot be read counts 0.
+func TreeBytes(dir, skip string) int64 {
 	var n int64
-	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return nil
+		case d.IsDir() && p == skip:
+			return filepath.SkipDir
+		case d.Type().IsRegular():
 			if fi, err := d.Info(); err == nil {
 				n += fi.Size()
 			}
@@ -272,7 +278,7 @@ func (t *Txn) cleanOrphans() {
 			removeTree(p)
 		case e.IsDir() && strings.HasPrefix(e.Name(), discardedPrefix):
 			t.discarded = append(t.discarded, p)
-			t.freeing += treeBytes(p)
+			t.freeing += TreeBytes(p, "")
 		}
 	}
 	ents, _ = os.ReadDir(t.backupsDir())
