@@ -20,19 +20,24 @@ type ConfigCopies struct {
 	Base map[string][]byte
 }
 
-// maxConfig bounds a config file read into memory.
-const maxConfig = 16 << 20
+func newConfigCopies() *ConfigCopies {
+	return &ConfigCopies{New: map[string][]byte{}, Base: map[string][]byte{}}
+}
 
-// ReadConfigs reads the config files of an opened package (and their base copies) into
-// memory, each checked against the manifest, writing nothing: the read-only check needs
-// them to say what a merge would do.
-func (p *Package) ReadConfigs(ctx context.Context) (*ConfigCopies, error) {
-	out := &ConfigCopies{New: map[string][]byte{}, Base: map[string][]byte{}}
-	if p.Manifest == nil {
-		return out, nil
+// add files a config member's content under its root-relative path.
+func (c *ConfigCopies) add(member string, b []byte) {
+	if rel, ok := strings.CutPrefix(member, payloadPrefix); ok {
+		c.New[rel] = b
+	} else if rel, ok := strings.CutPrefix(member, basePrefix); ok {
+		c.Base[rel] = b
 	}
+}
+
+// configMembers are the archive members holding config files (their base copies too),
+// with what the manifest says they are.
+func configMembers(m *Manifest) map[string]Blob {
 	want := map[string]Blob{}
-	for _, f := range p.Manifest.Files {
+	for _, f := range m.Files {
 		if f.Kind != KindConfig || f.Link != "" {
 			continue
 		}
@@ -41,6 +46,37 @@ func (p *Package) ReadConfigs(ctx context.Context) (*ConfigCopies, error) {
 			want[basePrefix+f.Path] = *f.Base
 		}
 	}
+	return want
+}
+
+// keptConfigs are the config members Open keeps as it reads them, so that ReadConfigs
+// need not read the package again; nil when one is larger than ReadConfigs takes (it
+// then refuses it, reading the package itself).
+func keptConfigs(m *Manifest) map[string]Blob {
+	want := configMembers(m)
+	for _, b := range want {
+		if b.Size > maxConfig {
+			return nil
+		}
+	}
+	return want
+}
+
+// maxConfig bounds a config file read into memory.
+const maxConfig = 16 << 20
+
+// ReadConfigs reads the config files of an opened package (and their base copies) into
+// memory, each checked against the manifest, writing nothing: the read-only check needs
+// them to say what a merge would do.
+func (p *Package) ReadConfigs(ctx context.Context) (*ConfigCopies, error) {
+	if p.configs != nil { // Open read them on its way through the whole package
+		return p.configs, nil
+	}
+	out := newConfigCopies()
+	if p.Manifest == nil {
+		return out, nil
+	}
+	want := configMembers(p.Manifest)
 	if len(want) == 0 {
 		return out, nil
 	}
@@ -65,11 +101,7 @@ func (p *Package) ReadConfigs(ctx context.Context) (*ConfigCopies, error) {
 		if int64(buf.Len()) != blob.Size || hex.EncodeToString(h.Sum(nil)) != blob.SHA256 {
 			return fmt.Errorf("member %q does not match the manifest", e.name)
 		}
-		if rel, ok := strings.CutPrefix(e.name, payloadPrefix); ok {
-			out.New[rel] = buf.Bytes()
-		} else if rel, ok := strings.CutPrefix(e.name, basePrefix); ok {
-			out.Base[rel] = buf.Bytes()
-		}
+		out.add(e.name, buf.Bytes())
 		return nil
 	})
 	if err != nil {

@@ -162,6 +162,7 @@ type Package struct {
 
 	manifestRaw []byte
 	opts        Options
+	configs     *ConfigCopies // the config members, when Open read the whole package
 }
 
 // Version is the version the package installs.
@@ -220,6 +221,8 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 		keys     = map[string][]byte{}
 		parsed   *Manifest // the manifest, once read
 		parseErr error
+		keep     map[string]Blob // config members kept as they pass (keptConfigs)
+		configs  = newConfigCopies()
 	)
 	err = walkArchive(ctx, f, format, opts.limits(), func(e *entry) error {
 		if opts.HeadOnly && p.manifestRaw != nil && sig != nil && !headMember(e.name) {
@@ -241,6 +244,7 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 			if len(members) == 0 { // parsed once, here, when it comes first as pack puts it
 				if parsed, parseErr = ParseManifest(b); parseErr == nil {
 					exp = expect(parsed)
+					keep = keptConfigs(parsed)
 				}
 			}
 		case e.name == SignatureName:
@@ -266,9 +270,17 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 				head = &prefix{max: n}
 				w = io.MultiWriter(h, head)
 			}
+			var config *bytes.Buffer
+			if _, ok := keep[e.name]; ok {
+				config = new(bytes.Buffer)
+				w = io.MultiWriter(w, config)
+			}
 			n, err := e.copyTo(w)
 			if err != nil {
 				return err
+			}
+			if config != nil {
+				configs.add(e.name, config.Bytes())
 			}
 			m.blob = Blob{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}
 			if head != nil {
@@ -309,7 +321,13 @@ func open(ctx context.Context, file string, opts Options) (*Package, error) {
 			return nil, err
 		}
 	}
-	return p, exp.complete(members)
+	if err := exp.complete(members); err != nil {
+		return nil, err
+	}
+	if keep != nil { // every member checked against the manifest: so are these copies
+		p.configs = configs
+	}
+	return p, nil
 }
 
 // errHeadRead ends a HeadOnly walk once the manifest and its signature are read.
