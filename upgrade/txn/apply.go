@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -61,11 +62,22 @@ func (t *Txn) apply(ctx context.Context) error {
 	made := make(map[string]bool)
 	d := newDirs()
 	defer d.close()
+	swaps, swapped := swapsOf(t.j), make(map[string]bool)
 	total := int64(len(t.j.Ops))
 	for i, op := range t.j.Ops {
 		t.opt.hook("op", i)
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("cancelled after %d of %d files: %w", i, total, err)
+		}
+		if dir := path.Dir(op.Path); swaps[dir] != nil {
+			if !swapped[dir] {
+				if err := t.moveFolderIn(dir, swaps[dir], len(swapped)); err != nil {
+					return err
+				}
+				swapped[dir] = true
+			}
+			t.opt.progress(int64(i+1), total)
+			continue
 		}
 		target, backup, staged := t.paths(op)
 		if op.Kind == Replace || op.Kind == Delete {
@@ -164,6 +176,18 @@ func (t *Txn) rollback(ctx context.Context) (left []Op, err error) {
 			errs = append(errs, fmt.Errorf("make folder %q again: %w", p, err))
 		}
 	}
+	// Folders moved whole go back whole, newest first; their files need nothing more.
+	// One that cannot is left as it is, its files named for recover or by hand.
+	swaps := swapsOf(t.j)
+	for i := len(t.j.Swaps) - 1; i >= 0; i-- {
+		rel := t.j.Swaps[i]
+		t.opt.hook("rollback-swap", i)
+		if err := t.moveFolderBack(rel, swaps[rel], i); err != nil {
+			errs = append(errs, fmt.Errorf("put folder %q back: %w", rel, err))
+			continue
+		}
+		swaps[rel] = nil
+	}
 	// An undo's staged copies are a kept backup's originals: they go back into it, so
 	// that the backup can still be undone, instead of being dropped.
 	restage := t.j.Kind == KindUndo
@@ -171,6 +195,13 @@ func (t *Txn) rollback(ctx context.Context) (left []Op, err error) {
 	for k := n - 1; k >= 0; k-- {
 		op := t.j.Ops[k]
 		t.opt.hook("rollback-op", n-1-k)
+		if f, swapped := swaps[path.Dir(op.Path)]; swapped {
+			if f != nil {
+				left = append(left, op) // its folder could not go back
+			}
+			t.opt.progress(int64(n-k), int64(n))
+			continue
+		}
 		target, backup, staged := t.paths(op)
 		switch op.Kind {
 		case Replace, Delete:

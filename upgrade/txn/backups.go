@@ -165,6 +165,7 @@ func BeginUndo(ctx context.Context, stateDir, root string, opt Options) (*Txn, e
 		return nil, err
 	}
 	j.RmDirs = old.MkDirs
+	t.planSwaps(j)
 	if err := t.writeFirstJournal(j); err != nil {
 		t.Close()
 		return nil, err

@@ -91,6 +91,9 @@ func helperMain(mode string) error {
 		if err := json.Unmarshal(b, &ops); err != nil {
 			return err
 		}
+		if os.Getenv("TXN_ONE_BY_ONE") == "1" {
+			folderSwaps = false
+		}
 		opt := Options{Command: "apply (crash helper)", Hook: func(p string, i int) {
 			if p == "op" && i == failAt {
 				cancel()
@@ -255,120 +258,137 @@ func TestCrash(t *testing.T) {
 		want   result // the tree recovery must give
 		// pending is whether a journal must be found after the crash.
 		pending bool
+		// only: the case's point is reached only when files move one by one ("files")
+		// or when folders move whole ("folders"); "" for both.
+		only string
 	}{
-		{"before the journal", "journal", 0, -1, false, old, false},
-		{"after the journal", "prepared", 0, -1, false, old, true},
-		{"at op 0", "op", 0, -1, false, old, true},
-		{"at op 1", "op", 1, -1, false, old, true},
-		{"at op N/2", "op", n / 2, -1, false, old, true},
-		{"inside a replace", "op-mid", 0, -1, false, old, true},
-		{"inside a delete", "op-mid", 1, -1, false, old, true},
-		{"inside an add", "op-mid", 2, -1, false, old, true},
-		{"inside op N-1", "op-mid", n - 1, -1, false, old, true},
-		{"at op N-1", "op", n - 1, -1, false, old, true},
-		{"after applied, rolled back", "applied", 0, -1, false, old, true},
-		{"after applied, finished", "applied", 0, -1, true, new, true},
-		{"rollback, first op", "rollback-op", 0, n / 2, false, old, true},
-		{"rollback, middle", "rollback-op", n / 4, n / 2, true, old, true},
-		{"rollback, last op", "rollback-op", n - 1, n / 2, false, old, true},
-		{"commit journaled", "commit", 0, -1, false, new, true},
-		{"commit, before the journal goes", "commit-cleanup", 0, -1, false, new, true},
+		{"before the journal", "journal", 0, -1, false, old, false, ""},
+		{"after the journal", "prepared", 0, -1, false, old, true, ""},
+		{"at op 0", "op", 0, -1, false, old, true, ""},
+		{"at op 1", "op", 1, -1, false, old, true, ""},
+		{"at op N/2", "op", n / 2, -1, false, old, true, ""},
+		{"inside a replace", "op-mid", 0, -1, false, old, true, "files"},
+		{"inside a delete", "op-mid", 1, -1, false, old, true, "files"},
+		{"inside an add", "op-mid", 2, -1, false, old, true, ""},
+		{"inside op N-1", "op-mid", n - 1, -1, false, old, true, ""},
+		{"at op N-1", "op", n - 1, -1, false, old, true, ""},
+		{"after applied, rolled back", "applied", 0, -1, false, old, true, ""},
+		{"after applied, finished", "applied", 0, -1, true, new, true, ""},
+		{"rollback, first op", "rollback-op", 0, n / 2, false, old, true, ""},
+		{"rollback, middle", "rollback-op", n / 4, n / 2, true, old, true, ""},
+		{"rollback, last op", "rollback-op", n - 1, n / 2, false, old, true, ""},
+		{"between a folder's two moves", "swap-mid", 0, -1, false, old, true, "folders"},
+		{"between the third folder's moves", "swap-mid", 2, -1, false, old, true, "folders"},
+		{"carrying into the second folder", "swap-carry", 1, -1, false, old, true, "folders"},
+		{"rollback, carrying back", "rollback-swap-carry", 3, n / 2, false, old, true, "folders"},
+		{"rollback, between a folder's moves back", "rollback-swap-mid", 1, n / 2, false, old, true, "folders"},
+		{"rollback, after the folders, finish refused", "rollback-op", 0, n / 2, true, old, true, "folders"},
+		{"commit journaled", "commit", 0, -1, false, new, true, ""},
+		{"commit, before the journal goes", "commit-cleanup", 0, -1, false, new, true, ""},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			root := t.TempDir()
-			if err := copyTree(base.root, root); err != nil {
-				t.Fatal(err)
+	for _, moves := range []string{"folders", "files"} {
+		for _, c := range cases {
+			if c.only != "" && c.only != moves {
+				continue // its point is not on this way of moving
 			}
-			if d := diffTrees(snapshot(t, root), oldTree); d != "" {
-				t.Fatalf("fixture copy differs:\n%s", d)
-			}
-			state := filepath.Join(root, ".omflow-upgrade")
-			env := []string{"TXN_ROOT=" + root, "TXN_STATE=" + state, "TXN_PAYLOAD=" + payload, "TXN_OPS=" + opsFile,
-				"TXN_POINT=" + c.point, "TXN_AT=" + strconv.Itoa(c.at), "TXN_FAIL_AT=" + strconv.Itoa(c.failAt)}
-			cmd := helperCmd(t, "crash", env...)
-			out, err := cmd.CombinedOutput()
-			ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
-			if !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-				t.Fatalf("helper did not die by SIGKILL at %s %d: %v\n%s", c.point, c.at, err, out)
-			}
-
-			j, err := Pending(state)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if (j != nil) != c.pending {
-				t.Fatalf("Pending after the crash: %v, want pending %v", j != nil, c.pending)
-			}
-			if j != nil && (j.From != "1.1.6.1" || j.To != "1.1.6.3" || string(j.Data) != `{"service":"omflow_server"}`) {
-				t.Errorf("pending journal: %s -> %s, data %s", j.From, j.To, j.Data)
-			}
-
-			if c.pending {
-				// A new run must not start on top of an interrupted one.
-				_, err := Begin(t.Context(), state, root, Options{})
-				var refused *outcome.RefusedError
-				if !errors.As(err, &refused) || refused.Reason != "interrupted-run" {
-					t.Fatalf("Begin with a run pending: %v, want refused interrupted-run", err)
-				}
-			}
-			tx, err := Resume(t.Context(), state, root, Options{})
-			if err != nil {
-				t.Fatalf("Resume: %v", err)
-			}
-			if tx != nil {
-				jj := tx.Journal()
-				switch {
-				case jj.Phase == PhaseCommitted:
-					_, err = tx.Commit(t.Context())
-				case c.finish && jj.CanFinish():
-					_, err = tx.Commit(t.Context())
-				default:
-					err = tx.Rollback(t.Context(), nil)
-				}
-				if err != nil {
-					t.Fatalf("recovery: %v", err)
-				}
-				if err := tx.Close(); err != nil {
-					t.Fatal(err)
-				}
-			} else {
-				// No journal: nothing changed; the next run cleans the dead run's staging.
-				if _, err := recoverAll(t.Context(), state, root, Options{}); err != nil {
-					t.Fatal(err)
-				}
-				tx, err := Begin(t.Context(), state, root, Options{})
-				if err != nil {
-					t.Fatalf("Begin after a crash before the journal: %v", err)
-				}
-				tx.Close()
-			}
-
-			got := snapshot(t, root)
-			want, name := oldTree, "old"
-			if c.want == new {
-				want, name = newTree, "new"
-			}
-			if d := diffTrees(got, want); d != "" {
-				t.Fatalf("after recovery the tree is not the %s tree:\n%s", name, d)
-			}
-			if l := leftovers(t, state); len(l) > 0 {
-				t.Errorf("left in the state folder: %v", l)
-			}
-			bs, _ := Backups(state)
-			if (c.want == new) != (len(bs) == 1) {
-				t.Errorf("kept backups %+v, want one only after a finished update", bs)
-			}
-			if c.want == new {
-				// And the kept backup undoes it to the old tree.
-				if _, err := undoLast(t.Context(), state, root, Options{}); err != nil {
+			t.Run(moves+"/"+c.name, func(t *testing.T) {
+				root := t.TempDir()
+				if err := copyTree(base.root, root); err != nil {
 					t.Fatal(err)
 				}
 				if d := diffTrees(snapshot(t, root), oldTree); d != "" {
-					t.Fatalf("undo after recovery:\n%s", d)
+					t.Fatalf("fixture copy differs:\n%s", d)
 				}
-			}
-		})
+				state := filepath.Join(root, ".omflow-upgrade")
+				env := []string{"TXN_ROOT=" + root, "TXN_STATE=" + state, "TXN_PAYLOAD=" + payload, "TXN_OPS=" + opsFile,
+					"TXN_POINT=" + c.point, "TXN_AT=" + strconv.Itoa(c.at), "TXN_FAIL_AT=" + strconv.Itoa(c.failAt)}
+				if moves == "files" {
+					env = append(env, "TXN_ONE_BY_ONE=1")
+				}
+				cmd := helperCmd(t, "crash", env...)
+				out, err := cmd.CombinedOutput()
+				ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+				if !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+					t.Fatalf("helper did not die by SIGKILL at %s %d: %v\n%s", c.point, c.at, err, out)
+				}
+
+				j, err := Pending(state)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if (j != nil) != c.pending {
+					t.Fatalf("Pending after the crash: %v, want pending %v", j != nil, c.pending)
+				}
+				if j != nil && (j.From != "1.1.6.1" || j.To != "1.1.6.3" || string(j.Data) != `{"service":"omflow_server"}`) {
+					t.Errorf("pending journal: %s -> %s, data %s", j.From, j.To, j.Data)
+				}
+
+				if c.pending {
+					// A new run must not start on top of an interrupted one.
+					_, err := Begin(t.Context(), state, root, Options{})
+					var refused *outcome.RefusedError
+					if !errors.As(err, &refused) || refused.Reason != "interrupted-run" {
+						t.Fatalf("Begin with a run pending: %v, want refused interrupted-run", err)
+					}
+				}
+				tx, err := Resume(t.Context(), state, root, Options{})
+				if err != nil {
+					t.Fatalf("Resume: %v", err)
+				}
+				if tx != nil {
+					jj := tx.Journal()
+					switch {
+					case jj.Phase == PhaseCommitted:
+						_, err = tx.Commit(t.Context())
+					case c.finish && jj.CanFinish():
+						_, err = tx.Commit(t.Context())
+					default:
+						err = tx.Rollback(t.Context(), nil)
+					}
+					if err != nil {
+						t.Fatalf("recovery: %v", err)
+					}
+					if err := tx.Close(); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					// No journal: nothing changed; the next run cleans the dead run's staging.
+					if _, err := recoverAll(t.Context(), state, root, Options{}); err != nil {
+						t.Fatal(err)
+					}
+					tx, err := Begin(t.Context(), state, root, Options{})
+					if err != nil {
+						t.Fatalf("Begin after a crash before the journal: %v", err)
+					}
+					tx.Close()
+				}
+
+				got := snapshot(t, root)
+				want, name := oldTree, "old"
+				if c.want == new {
+					want, name = newTree, "new"
+				}
+				if d := diffTrees(got, want); d != "" {
+					t.Fatalf("after recovery the tree is not the %s tree:\n%s", name, d)
+				}
+				if l := leftovers(t, state); len(l) > 0 {
+					t.Errorf("left in the state folder: %v", l)
+				}
+				bs, _ := Backups(state)
+				if (c.want == new) != (len(bs) == 1) {
+					t.Errorf("kept backups %+v, want one only after a finished update", bs)
+				}
+				if c.want == new {
+					// And the kept backup undoes it to the old tree.
+					if _, err := undoLast(t.Context(), state, root, Options{}); err != nil {
+						t.Fatal(err)
+					}
+					if d := diffTrees(snapshot(t, root), oldTree); d != "" {
+						t.Fatalf("undo after recovery:\n%s", d)
+					}
+				}
+			})
+		}
 	}
 }
 

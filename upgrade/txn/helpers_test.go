@@ -142,6 +142,14 @@ func writeTree(t testing.TB, root string, files map[string]file) {
 	}
 }
 
+// filesOneByOne makes the test's runs move every file alone, as on Windows: the test is
+// about the moves of single files (swap.go moves most of a fixture's folders whole).
+func filesOneByOne(t testing.TB) {
+	was := folderSwaps
+	folderSwaps = false
+	t.Cleanup(func() { folderSwaps = was })
+}
+
 // fixture is an installation with an update to apply: the old tree, the new payload and
 // the ops between them.
 type fixture struct {

@@ -86,6 +86,8 @@ type Journal struct {
 	MkDirs []Dir `json:"mkdirs,omitempty"`
 	RmDirs []Dir `json:"rmdirs,omitempty"`
 	Ops    []Op  `json:"ops,omitempty"`
+	// Swaps are the folders whose ops move them whole (swap.go), root-relative.
+	Swaps []string `json:"swaps,omitempty"`
 	// Tree marks a full-tree run: a legacy patch's (KindTree) or the undo of one.
 	Tree bool `json:"tree,omitempty"`
 	// Entries are the root's top-level names saved by a full-tree backup.

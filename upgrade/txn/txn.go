@@ -395,6 +395,7 @@ func (t *Txn) Prepare(ctx context.Context, p Plan) error {
 	if err := t.keepOwners(ctx, j.Ops); err != nil {
 		return err
 	}
+	t.planSwaps(j)
 	// The staged copies must be on disk before they are renamed into place, or a power
 	// cut could leave empty files under their final names. Doing it here, while the
 	// service still runs, keeps Apply to renames.

@@ -182,6 +182,7 @@ func TestApplyFailureRollsBack(t *testing.T) {
 			makeReadOnly(t, filepath.Join(f.root, "server", "app3"))
 		}, func(n int) int { return 5 }},
 	}
+	filesOneByOne(t) // TestFolderMoveFailureRollsBack fails folder moves
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t, 60)
@@ -354,6 +355,17 @@ func TestCloseRollsBack(t *testing.T) {
 // A rollback that cannot finish says which files are left and how to finish by hand;
 // recover finishes it once the cause is gone.
 func TestRollbackFailsThenRecover(t *testing.T) {
+	for _, oneByOne := range []bool{false, true} {
+		t.Run(fmt.Sprintf("files one by one %v", oneByOne), func(t *testing.T) {
+			if oneByOne {
+				filesOneByOne(t)
+			}
+			testRollbackFailsThenRecover(t)
+		})
+	}
+}
+
+func testRollbackFailsThenRecover(t *testing.T) {
 	f := newFixture(t, 60)
 	v1 := snapshot(t, f.root)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -364,7 +376,8 @@ func TestRollbackFailsThenRecover(t *testing.T) {
 		switch {
 		case point == "op" && i == 40:
 			cancel()
-		case point == "rollback-op" && i == 0:
+		case (point == "rollback-op" || point == "rollback-swap") && undo == nil:
+			// Folders moved whole go back first, then single files.
 			undo = makeReadOnly(t, blocked)
 		}
 	}}

@@ -1,0 +1,276 @@
+package txn
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+)
+
+// Folder swaps. A folder whose files an update replaces nearly all of moves as a whole:
+// the live folder goes to the backup and the staged one takes its place, two renames
+// instead of two per file; what the update does not touch there (an unchanged file,
+// __pycache__) is carried from the old folder into the new, one rename each. A swap is
+// planned before the journal (Journal.Swaps) only where it leaves exactly what the
+// file-by-file moves would leave (docs/DESIGN.md, "Folder swaps"):
+//   - no op lies deeper down in the folder, which is not the root, nor one the run makes
+//     or removes;
+//   - the live folder is a plain folder on its parent's file system (not a mount point,
+//     no extended attribute but its security label), every file the update replaces or
+//     deletes is there, and none of them is a folder;
+//   - the staged folder holds exactly the files the update brings there, and has been
+//     given the live folder's owner, group, mode and label;
+//   - it saves renames.
+//
+// Every op keeps its place in the journal, and each file's state still reads from the
+// file system as after a move of its own (the original at its backup path, the new file
+// at its target, the staged copy gone), so CanFinish, an undo and the manual steps see
+// no difference. Only the rollback moves a swapped folder back whole.
+
+// folderOps is what an update's ops do in one folder: the names of the files it takes
+// away (replaced or deleted: they go to the backup with the old folder), those it brings
+// (added or replaced: they come with the staged folder), and the renames it would take
+// file by file.
+type folderOps struct {
+	old, new map[string]bool
+	renames  int
+}
+
+// opsByFolder groups ops by their folder.
+func opsByFolder(ops []Op) map[string]*folderOps {
+	by := make(map[string]*folderOps)
+	for _, op := range ops {
+		dir, name := path.Split(op.Path)
+		dir = path.Clean(dir)
+		f := by[dir]
+		if f == nil {
+			f = &folderOps{old: map[string]bool{}, new: map[string]bool{}}
+			by[dir] = f
+		}
+		if op.Kind != Add {
+			f.old[name] = true
+			f.renames++
+		}
+		if op.Kind != Delete {
+			f.new[name] = true
+			f.renames++
+		}
+	}
+	return by
+}
+
+// swapsOf is the ops of each folder j swaps, by folder; nil when it swaps none.
+func swapsOf(j *Journal) map[string]*folderOps {
+	if len(j.Swaps) == 0 {
+		return nil
+	}
+	by := opsByFolder(j.Ops)
+	sw := make(map[string]*folderOps, len(j.Swaps))
+	for _, rel := range j.Swaps {
+		sw[rel] = by[rel]
+	}
+	return sw
+}
+
+// folderPaths are one swapped folder's three places: live, in the backup, staged.
+func (t *Txn) folderPaths(rel string) (live, backup, staged string) {
+	return t.paths(Op{Path: rel})
+}
+
+// planSwaps chooses the folders j swaps whole (see above) and gives their staged
+// folders the live ones' attributes. It changes nothing outside the staging folder.
+func (t *Txn) planSwaps(j *Journal) {
+	if !folderSwaps {
+		return
+	}
+	skip := map[string]bool{".": true}
+	for _, op := range j.Ops {
+		for d := path.Dir(path.Dir(op.Path)); d != "."; d = path.Dir(d) {
+			skip[d] = true
+		}
+	}
+	for _, d := range slices.Concat(j.MkDirs, j.RmDirs) {
+		skip[d.Path] = true
+	}
+	staging := filepath.Join(t.stateDir, j.Staging)
+	by := opsByFolder(j.Ops)
+	for _, rel := range slices.Sorted(mapKeys(by)) {
+		if skip[rel] {
+			continue
+		}
+		if err := t.swappable(rel, by[rel], staging); err != nil {
+			continue
+		}
+		j.Swaps = append(j.Swaps, rel)
+	}
+	if len(j.Swaps) > 0 {
+		t.opt.logf("%d folder(s) move whole, their files replaced", len(j.Swaps))
+	}
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// errNoSwap: the folder moves file by file.
+var errNoSwap = errors.New("not swapped")
+
+// swappable checks the folder rel (its ops f, its staged copy under staging) and gives
+// the staged folder the live one's attributes; errNoSwap when it is moved file by file.
+func (t *Txn) swappable(rel string, f *folderOps, staging string) error {
+	live := filepath.Join(t.root, filepath.FromSlash(rel))
+	staged := filepath.Join(staging, filepath.FromSlash(rel))
+	fi, err := os.Lstat(live)
+	if err != nil || !fi.IsDir() || !plainFolder(live) || checkWritable(filepath.Dir(live)) != nil {
+		return errNoSwap
+	}
+	if pfi, err := os.Lstat(filepath.Dir(live)); err != nil || !sameDevice(fi, pfi) {
+		return errNoSwap
+	}
+	ents, err := os.ReadDir(live)
+	if err != nil {
+		return errNoSwap
+	}
+	found, carried := 0, 0
+	for _, e := range ents {
+		switch {
+		case f.old[e.Name()] && e.IsDir():
+			return errNoSwap
+		case f.old[e.Name()]:
+			found++
+		case f.new[e.Name()]:
+			return errNoSwap // an add whose target exists is a replace (preflight)
+		default:
+			carried++
+		}
+	}
+	if found != len(f.old) || 2+carried >= f.renames {
+		return errNoSwap
+	}
+	sents, err := os.ReadDir(staged)
+	if err != nil || len(sents) != len(f.new) {
+		return errNoSwap
+	}
+	for _, e := range sents {
+		if !f.new[e.Name()] || e.IsDir() {
+			return errNoSwap
+		}
+	}
+	return t.giveFolder(staged, live, fi)
+}
+
+// moveFolderIn moves the folder rel whole (Apply): the live folder into the backup, the
+// staged one into its place, then what the update does not touch back into it.
+// k counts the folders moved before it (for tests' hooks).
+func (t *Txn) moveFolderIn(rel string, f *folderOps, k int) error {
+	live, backup, staged := t.folderPaths(rel)
+	// Every staged copy must be there, as a file's own move would require.
+	sents, err := os.ReadDir(staged)
+	if err != nil {
+		return fmt.Errorf("put folder %q in place: %w", live, err)
+	}
+	found := 0
+	for _, e := range sents {
+		if f.new[e.Name()] && !e.IsDir() {
+			found++
+		}
+	}
+	if found != len(f.new) {
+		return fmt.Errorf("put folder %q in place: %d of its %d staged files are gone from %q", live, len(f.new)-found, len(f.new), staged)
+	}
+	if err := os.MkdirAll(filepath.Dir(backup), 0o755); err != nil {
+		return fmt.Errorf("back up folder %q: %w", live, err)
+	}
+	if err := os.Rename(live, backup); err != nil {
+		return fmt.Errorf("back up folder %q: %w", live, err)
+	}
+	t.opt.hook("swap-mid", k)
+	if err := os.Rename(staged, live); err != nil {
+		return fmt.Errorf("put folder %q in place: %w", live, err)
+	}
+	ents, err := os.ReadDir(backup)
+	if err != nil {
+		return fmt.Errorf("carry what the update keeps into %q: %w", live, err)
+	}
+	found = 0
+	for _, e := range ents {
+		if f.old[e.Name()] {
+			found++
+		}
+	}
+	if found != len(f.old) {
+		// One went away since Prepare; a file's own move would have failed too.
+		return fmt.Errorf("back up folder %q: %d of the %d files the update replaces or deletes are gone", live, len(f.old)-found, len(f.old))
+	}
+	for _, e := range ents {
+		if f.old[e.Name()] {
+			continue
+		}
+		t.opt.hook("swap-carry", k)
+		if err := os.Rename(filepath.Join(backup, e.Name()), filepath.Join(live, e.Name())); err != nil {
+			return fmt.Errorf("carry %q into the new folder: %w", filepath.Join(live, e.Name()), err)
+		}
+	}
+	return nil
+}
+
+// moveFolderBack puts the folder rel back whole (rollback), from whatever point its swap
+// reached, so that it can be repeated after a crash: what was carried goes back to the
+// old folder, the new folder to where it was staged, the old folder to its place.
+// Nothing moves when the state is not one a swap (or a file-by-file rollback after it)
+// leaves.
+// k is its place in the journal's swaps (for tests' hooks).
+func (t *Txn) moveFolderBack(rel string, f *folderOps, k int) error {
+	live, backup, staged := t.folderPaths(rel)
+	if has, err := exists(backup); err != nil || !has {
+		return err // never swapped, or back already
+	}
+	if has, err := exists(live); err != nil {
+		return err
+	} else if has {
+		if has, err := exists(staged); err != nil || has {
+			return errors.Join(err, fmt.Errorf("folder %q: both the new folder %q and the staged one %q exist", rel, live, staged))
+		}
+		ents, err := os.ReadDir(live)
+		if err != nil {
+			return err
+		}
+		// Back to the old folder: what was carried, and an original that a file-by-file
+		// rollback already put back (the swap took every one of them into the backup).
+		var carried []string
+		for _, e := range ents {
+			inBackup, err := exists(filepath.Join(backup, e.Name()))
+			switch {
+			case err != nil:
+				return err
+			case f.new[e.Name()] && (!f.old[e.Name()] || inBackup):
+				continue // a new file
+			case inBackup:
+				return fmt.Errorf("%q is both in the new folder and in the backup %q", e.Name(), backup)
+			}
+			carried = append(carried, e.Name())
+		}
+		for _, name := range carried {
+			t.opt.hook("rollback-swap-carry", k)
+			if err := os.Rename(filepath.Join(live, name), filepath.Join(backup, name)); err != nil {
+				return err
+			}
+		}
+		if err := os.MkdirAll(filepath.Dir(staged), 0o755); err != nil {
+			return err
+		}
+		if err := os.Rename(live, staged); err != nil {
+			return err
+		}
+		t.opt.hook("rollback-swap-mid", k)
+	}
+	return os.Rename(backup, live)
+}
