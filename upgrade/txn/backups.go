@@ -160,7 +160,7 @@ func BeginUndo(ctx context.Context, stateDir, root string, opt Options) (*Txn, e
 		}
 		ops = append(ops, op)
 	}
-	if err := t.preflight(ctx, j, ops); err != nil {
+	if _, err := t.preflight(ctx, j, ops); err != nil {
 		t.Close()
 		return nil, err
 	}

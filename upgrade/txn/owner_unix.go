@@ -48,10 +48,11 @@ type keeper struct {
 }
 
 // keepOwners gives the staged copy of each Add and Replace of ops the owner, group,
-// mode and label it must have in place. A failure is an error before any change.
-func (t *Txn) keepOwners(ctx context.Context, ops []Op) error {
+// mode and label it must have in place; stats are what preflight read of them. A
+// failure is an error before any change.
+func (t *Txn) keepOwners(ctx context.Context, ops []Op, stats []opStat) error {
 	k := &keeper{t: t, dirs: map[string]*folder{}, siblings: map[[2]string][]byte{}}
-	for _, op := range ops {
+	for i, op := range ops {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -64,48 +65,47 @@ func (t *Txn) keepOwners(ctx context.Context, ops []Op) error {
 			}
 		}
 		_, _, staged := t.paths(op)
-		sfi, err := os.Lstat(staged)
-		if err != nil {
-			return fmt.Errorf("staged copy of %q: %w", op.Path, err)
-		}
-		a, err := k.wanted(op, sfi)
+		a, err := k.wanted(op, stats[i])
 		if err != nil {
 			return err
 		}
-		if err := t.give(staged, sfi, a); err != nil {
+		if err := t.give(staged, stats[i].staged, a); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// wanted is what the staged copy of op (sfi) is given.
-func (k *keeper) wanted(op Op, sfi fs.FileInfo) (attrs, error) {
-	ref := ""
+// wanted is what the staged copy of op (s, as preflight read it) is given.
+func (k *keeper) wanted(op Op, s opStat) (attrs, error) {
+	sfi := s.staged
 	if op.Like != "" {
 		p := filepath.Join(k.t.root, filepath.FromSlash(op.Like))
 		if ok, _ := exists(p); ok {
-			ref = p
-		} else {
-			k.t.opt.logf("%s: %s, whose owner and mode it takes, is gone: it gets its folder's", op.Path, op.Like)
+			fi, err := os.Lstat(p)
+			if err != nil {
+				return attrs{}, fmt.Errorf("check %q: %w", p, err)
+			}
+			label, err := getLabel(p, false)
+			return keptAttrs(fi, sfi, label), err
 		}
+		k.t.opt.logf("%s: %s, whose owner and mode it takes, is gone: it gets its folder's", op.Path, op.Like)
 	}
-	if ref == "" && op.Kind == Replace {
-		ref = filepath.Join(k.t.root, filepath.FromSlash(op.Path))
+	if op.Kind == Replace {
+		return keptAttrs(s.target, sfi, s.label), s.labelErr
 	}
-	if ref == "" {
-		return k.newFile(op.Path)
-	}
-	fi, err := os.Lstat(ref)
-	if err != nil {
-		return attrs{}, fmt.Errorf("check %q: %w", ref, err)
-	}
+	return k.newFile(op.Path)
+}
+
+// keptAttrs is what a staged copy (sfi) replacing or standing in for ref (fi, labelled
+// label) is given: ref's owner, group and label, and the mode keptMode says.
+func keptAttrs(fi, sfi fs.FileInfo, label []byte) attrs {
 	a := ownerOf(fi)
 	if fi.Mode().IsRegular() && sfi.Mode().IsRegular() {
 		a.setPerm, a.perm = true, keptMode(fi.Mode(), sfi.Mode())
 	}
-	a.label, err = getLabel(ref, false)
-	return a, err
+	a.label = label
+	return a
 }
 
 // newFile is what a new file at rel gets: the owner and group of its folder, the label
@@ -282,14 +282,11 @@ func KeepAttrs(dst, like string) error {
 	if err != nil {
 		return err
 	}
-	a := ownerOf(fi)
-	if fi.Mode().IsRegular() && dfi.Mode().IsRegular() {
-		a.setPerm, a.perm = true, keptMode(fi.Mode(), dfi.Mode())
-	}
-	if a.label, err = getLabel(like, false); err != nil {
+	label, err := getLabel(like, false)
+	if err != nil {
 		return err
 	}
-	return (&Txn{}).give(dst, dfi, a)
+	return (&Txn{}).give(dst, dfi, keptAttrs(fi, dfi, label))
 }
 
 // ownerState: the run said once that it may not give files their owner or label.

@@ -8,7 +8,7 @@ import "context"
 // staged copy carries the ACL it inherited in the staging folder, itself inheriting
 // from the installation's root. Owners, modes and labels are not set (owner.go).
 
-func (t *Txn) keepOwners(context.Context, []Op) error {
+func (t *Txn) keepOwners(context.Context, []Op, []opStat) error {
 	t.owners = ownerState{} // nothing to say: nothing is set
 	return nil
 }
@@ -22,3 +22,6 @@ func KeepAttrs(dst, like string) error { return nil }
 
 // ownerState is empty: Windows files keep the ACL they inherit (see KeepAttrs).
 type ownerState struct{}
+
+// getLabel: no label is read on Windows.
+func getLabel(string, bool) ([]byte, error) { return nil, nil }

@@ -388,11 +388,12 @@ func (t *Txn) Prepare(ctx context.Context, p Plan) error {
 	}
 	j := &Journal{Format: 1, ID: t.id, Kind: KindApply, Root: t.root, From: p.From, To: p.To,
 		Started: time.Now().UTC(), Staging: "staging-" + t.id, Data: p.Data}
-	if err := t.preflight(ctx, j, p.Ops); err != nil {
+	stats, err := t.preflight(ctx, j, p.Ops)
+	if err != nil {
 		return err
 	}
 	// Owners, modes and labels now, while the service runs (owner.go).
-	if err := t.keepOwners(ctx, j.Ops); err != nil {
+	if err := t.keepOwners(ctx, j.Ops, stats); err != nil {
 		return err
 	}
 	t.planSwaps(j)
@@ -423,7 +424,9 @@ func refuse(reason outcome.Reason, err error) error {
 	return &outcome.RefusedError{Reason: reason, Err: err}
 }
 
-func (t *Txn) preflight(ctx context.Context, j *Journal, ops []Op) error {
+// preflight checks ops against the tree and journals in j those that remain (see
+// Prepare); it returns what it read of each of them.
+func (t *Txn) preflight(ctx context.Context, j *Journal, ops []Op) ([]opStat, error) {
 	stateRel, _ := filepath.Rel(t.root, t.stateDir)
 	stateRel = filepath.ToSlash(stateRel)
 	staging := filepath.Join(t.stateDir, j.Staging)
@@ -437,29 +440,31 @@ func (t *Txn) preflight(ctx context.Context, j *Journal, ops []Op) error {
 	mk := make(map[string]bool)     // folders to create
 	var need int64
 	out := make([]Op, 0, len(ops))
-	for _, op := range ops {
+	stats := t.statOps(ctx, ops, staging)
+	kept := stats[:0]
+	for i, op := range ops {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		if err := checkRel(op.Path); err != nil {
-			return outcome.Unusable(err)
+			return nil, outcome.Unusable(err)
 		}
 		// Case-blind: on Windows (and macOS) .OMFLOW-UPGRADE is the same folder.
 		if p := strings.ToLower(op.Path); p == strings.ToLower(stateRel) || strings.HasPrefix(p, strings.ToLower(stateRel)+"/") {
-			return outcome.Unusable(fmt.Errorf("path %q is inside the upgrade's state folder", op.Path))
+			return nil, outcome.Unusable(fmt.Errorf("path %q is inside the upgrade's state folder", op.Path))
 		}
 		if seen[op.Path] {
-			return outcome.Unusable(fmt.Errorf("path %q appears twice in the update", op.Path))
+			return nil, outcome.Unusable(fmt.Errorf("path %q appears twice in the update", op.Path))
 		}
 		seen[op.Path] = true
 		target := filepath.Join(t.root, filepath.FromSlash(op.Path))
-		fi, err := os.Lstat(target)
+		fi, err := stats[i].target, stats[i].targetErr
 		present := err == nil
 		if err != nil && !isNotExist(err) {
-			return refuse(outcome.ReasonTarget, fmt.Errorf("check %q: %w", target, err))
+			return nil, refuse(outcome.ReasonTarget, fmt.Errorf("check %q: %w", target, err))
 		}
 		if present && !(fi.Mode().IsRegular() || fi.Mode()&fs.ModeSymlink != 0) {
-			return refuse(outcome.ReasonTarget, fmt.Errorf("%q is a %s, the update expects a file there", target, kindOf(fi)))
+			return nil, refuse(outcome.ReasonTarget, fmt.Errorf("%q is a %s, the update expects a file there", target, kindOf(fi)))
 		}
 		switch op.Kind {
 		case Add, Replace:
@@ -471,18 +476,18 @@ func (t *Txn) preflight(ctx context.Context, j *Journal, ops []Op) error {
 				op.Kind = Add
 			}
 			if err := t.checkDir(t.root, path.Dir(op.Path), dirsOK, mk); err != nil {
-				return err
+				return nil, err
 			}
 			src := filepath.Join(staging, filepath.FromSlash(op.Path))
-			sfi, err := os.Lstat(src)
+			sfi, err := stats[i].staged, stats[i].stagedErr
 			if err != nil {
-				return refuse(outcome.ReasonStaging, fmt.Errorf("staged copy of %q: %w", op.Path, err))
+				return nil, refuse(outcome.ReasonStaging, fmt.Errorf("staged copy of %q: %w", op.Path, err))
 			}
 			if !sfi.Mode().IsRegular() && sfi.Mode()&fs.ModeSymlink == 0 {
-				return refuse(outcome.ReasonStaging, fmt.Errorf("staged copy %q is a %s", src, kindOf(sfi)))
+				return nil, refuse(outcome.ReasonStaging, fmt.Errorf("staged copy %q is a %s", src, kindOf(sfi)))
 			}
 			if err := t.checkDir(staging, path.Dir(op.Path), dirsOK, nil); err != nil {
-				return err
+				return nil, err
 			}
 		case Delete:
 			if !present {
@@ -490,13 +495,14 @@ func (t *Txn) preflight(ctx context.Context, j *Journal, ops []Op) error {
 				continue
 			}
 			if err := t.checkDir(t.root, path.Dir(op.Path), dirsOK, mk); err != nil {
-				return err
+				return nil, err
 			}
 		default:
-			return outcome.Unusable(fmt.Errorf("path %q: unknown action %q", op.Path, op.Kind))
+			return nil, outcome.Unusable(fmt.Errorf("path %q: unknown action %q", op.Path, op.Kind))
 		}
 		need += int64(len(op.Path)) + 64
 		out = append(out, op)
+		kept = append(kept, stats[i])
 	}
 	j.Ops = out
 	for d := range mk {
@@ -504,7 +510,7 @@ func (t *Txn) preflight(ctx context.Context, j *Journal, ops []Op) error {
 	}
 	// Parents first: a parent's path sorts before its children's.
 	sort.Slice(j.MkDirs, func(a, b int) bool { return j.MkDirs[a].Path < j.MkDirs[b].Path })
-	return t.checkSpace(need)
+	return kept, t.checkSpace(need)
 }
 
 // checkDir checks that files can be renamed into and out of base/rel, or, when it does
