@@ -265,7 +265,7 @@ func (a *applier) run(ctx context.Context) (err error) {
 		}
 	}
 	return a.startAndCommit(ctx, down, func() error {
-		return writeRecord(t.BackupDir(), a.p.Manifest, a.incoming)
+		return writeRecord(t.BackupDir(), a.p.ManifestBytes(), a.incoming)
 	})
 }
 

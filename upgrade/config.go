@@ -75,16 +75,13 @@ func recordedBases(in *install.Installation) map[string][]byte {
 // package's copy of each config file.
 const recordDir = "record"
 
-// writeRecord keeps the record of an update in its backup folder.
-func writeRecord(dir string, m *pkg.Manifest, incoming map[string][]byte) error {
-	b, err := m.Marshal()
-	if err != nil {
-		return err
-	}
+// writeRecord keeps the record of an update in its backup folder: the manifest as it
+// was signed (manifest, its bytes) and the package's config files.
+func writeRecord(dir string, manifest []byte, incoming map[string][]byte) error {
 	if err := os.MkdirAll(filepath.Join(dir, recordDir), 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, recordDir, pkg.ManifestName), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, recordDir, pkg.ManifestName), manifest, 0o644); err != nil {
 		return err
 	}
 	for rel, c := range incoming {

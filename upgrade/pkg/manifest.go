@@ -183,7 +183,6 @@ func (m *Manifest) Marshal() ([]byte, error) {
 }
 
 var (
-	sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	pyVersion = regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,2}$`)
 )
 
@@ -285,10 +284,24 @@ func (b Blob) validate() error {
 	if b.Size < 0 {
 		return fmt.Errorf("size %d", b.Size)
 	}
-	if !sha256Hex.MatchString(b.SHA256) {
+	if !isSHA256Hex(b.SHA256) {
 		return fmt.Errorf("sha256 %q: want 64 lower-case hex digits", b.SHA256)
 	}
 	return nil
+}
+
+// isSHA256Hex tells a SHA-256 in 64 lower-case hex digits (checked for every file of a
+// manifest: by hand, a regular expression cost a fifth of reading a large one).
+func isSHA256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // CheckPath accepts a root-relative, slash-separated, clean path that stays inside the

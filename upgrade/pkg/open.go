@@ -173,6 +173,9 @@ func (p *Package) Version() string {
 	return p.Manifest.Version
 }
 
+// ManifestBytes is the manifest as signed (nil for a legacy patch).
+func (p *Package) ManifestBytes() []byte { return p.manifestRaw }
+
 // member is what a walk saw of one archive member.
 type member struct {
 	typ  entryType

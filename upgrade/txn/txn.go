@@ -123,10 +123,9 @@ type Txn struct {
 	resumed        bool       // reopened by Resume
 	rollbackTried  bool       // a rollback began (and may have stopped half-way)
 	owners         ownerState // what the run said of owners and labels (owner_unix.go)
-	// discarded are earlier rollbacks' folders of taken-out files, freeing their bytes;
-	// cleaning is closed once removeDiscarded has removed them.
+	// discarded are earlier rollbacks' folders of taken-out files; cleaning is closed once
+	// removeDiscarded has removed them.
 	discarded []string
-	freeing   int64
 	cleaning  chan struct{}
 }
 
@@ -151,16 +150,26 @@ func Begin(ctx context.Context, stateDir, root string, opt Options) (*Txn, error
 			Err: fmt.Errorf("an interrupted %s run %s (%s -> %s, phase %s) waits for recover", j.Kind, j.ID, j.From, j.To, j.Phase)}
 	}
 	t.cleanOrphans()
-	if err := t.checkSpace(opt.NeedBytes - t.freeing); err != nil {
-		t.lock.release()
-		return nil, err
+	// The room the folders earlier rollbacks put aside take counts as free: they go
+	// before anything is written when the run needs it, beside its work otherwise.
+	// Their size is summed (a walk of their files) only in the first case.
+	first := false
+	if err := t.checkSpace(opt.NeedBytes); err != nil {
+		var freeing int64
+		for _, p := range t.discarded {
+			freeing += TreeBytes(p, "")
+		}
+		if len(t.discarded) == 0 || t.checkSpace(opt.NeedBytes-freeing) != nil {
+			t.lock.release()
+			return nil, err
+		}
+		first = true
 	}
 	if err := os.MkdirAll(t.StagingDir(), 0o755); err != nil {
 		t.lock.release()
 		return nil, fmt.Errorf("create staging folder %q: %w", t.StagingDir(), err)
 	}
-	if len(t.discarded) > 0 && t.checkSpace(opt.NeedBytes) != nil {
-		// The run needs the room they take: they go before anything is written.
+	if first {
 		t.opt.logf("the update needs the room of the files earlier rollbacks took out: they go first")
 		t.removeFolders(t.discarded)
 		t.discarded = nil
@@ -278,7 +287,6 @@ func (t *Txn) cleanOrphans() {
 			removeTree(p)
 		case e.IsDir() && strings.HasPrefix(e.Name(), discardedPrefix):
 			t.discarded = append(t.discarded, p)
-			t.freeing += TreeBytes(p, "")
 		}
 	}
 	ents, _ = os.ReadDir(t.backupsDir())
