@@ -159,9 +159,17 @@ type folderCursor struct {
 	made map[string]bool
 	dir  string
 	sub  *os.Root
+	fd   *os.File // sub itself, opened by create where it writes through descriptors
 }
 
-func (c *folderCursor) open(name string) (*os.File, error) {
+// memberFile is a file being extracted: an *os.File, or on Linux its bare descriptor.
+type memberFile interface {
+	io.Writer
+	Chmod(fs.FileMode) error
+	Close() error
+}
+
+func (c *folderCursor) open(name string) (memberFile, error) {
 	dir := path.Dir(name)
 	if dir != c.dir || c.sub == nil {
 		c.close()
@@ -177,10 +185,14 @@ func (c *folderCursor) open(name string) (*os.File, error) {
 		}
 		c.dir, c.sub = dir, sub
 	}
-	return c.sub.OpenFile(path.Base(name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	return c.create(path.Base(name))
 }
 
 func (c *folderCursor) close() {
+	if c.fd != nil {
+		c.fd.Close()
+		c.fd = nil
+	}
 	if c.sub != nil {
 		c.sub.Close()
 		c.sub = nil
