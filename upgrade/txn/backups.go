@@ -41,7 +41,8 @@ func Backups(stateDir string) ([]Backup, error) {
 	return out, nil
 }
 
-// keptJournals reads the journals of committed backups, newest first.
+// keptJournals reads the journals of committed backups, newest first, without their
+// files (readJournalHead).
 func keptJournals(stateDir string) ([]*Journal, error) {
 	dir := filepath.Join(stateDir, "backups")
 	ents, err := os.ReadDir(dir)
@@ -56,7 +57,7 @@ func keptJournals(stateDir string) ([]*Journal, error) {
 		if !e.IsDir() {
 			continue
 		}
-		j, err := readJournal(filepath.Join(dir, e.Name(), journalName))
+		j, err := readJournalHead(filepath.Join(dir, e.Name(), journalName))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // a run in progress, or the leftovers of one never committed
 		}
@@ -139,6 +140,10 @@ func BeginUndo(ctx context.Context, stateDir, root string, opt Options) (*Txn, e
 	if old == nil {
 		t.Close()
 		return nil, &outcome.RefusedError{Reason: outcome.ReasonNothingToUndo, Err: errors.New("no kept backup left to undo")}
+	}
+	if old, err = readJournal(filepath.Join(t.backupsDir(), old.ID, journalName)); err != nil {
+		t.Close()
+		return nil, err
 	}
 	if old.Tree {
 		if err := t.prepareTreeUndo(old); err != nil {

@@ -120,18 +120,41 @@ const journalName = "journal.json"
 func journalPath(stateDir string) string { return filepath.Join(stateDir, journalName) }
 
 func readJournal(path string) (*Journal, error) {
+	j := new(Journal)
+	return j, decodeJournal(path, j, j)
+}
+
+// readJournalHead reads a journal without its files (Ops, Swaps): what listing, pruning
+// and choosing a backup need, at a fraction of the cost for a large update (the list
+// is still scanned, not built).
+func readJournalHead(path string) (*Journal, error) {
+	var h struct {
+		*Journal
+		Ops   skipped `json:"ops"`
+		Swaps skipped `json:"swaps"`
+	}
+	h.Journal = new(Journal)
+	return h.Journal, decodeJournal(path, &h, h.Journal)
+}
+
+// skipped is a JSON value read past.
+type skipped struct{}
+
+func (*skipped) UnmarshalJSON([]byte) error { return nil }
+
+// decodeJournal reads the journal at path into v, which fills j.
+func decodeJournal(path string, v any, j *Journal) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	j := new(Journal)
-	if err := json.Unmarshal(b, j); err != nil {
-		return nil, fmt.Errorf("journal %q: %w", path, err)
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("journal %q: %w", path, err)
 	}
 	if j.ID == "" || j.Kind == "" {
-		return nil, fmt.Errorf("journal %q: no run id or kind", path)
+		return fmt.Errorf("journal %q: no run id or kind", path)
 	}
-	return j, nil
+	return nil
 }
 
 func writeJournal(path string, j *Journal) error {
