@@ -186,6 +186,22 @@ func (t *Txn) moveFolderIn(rel string, f *folderOps, k int) error {
 	if found != len(f.new) {
 		return fmt.Errorf("put folder %q in place: %d of its %d staged files are gone from %q", live, len(f.new)-found, len(f.new), staged)
 	}
+	// And every original, before anything moves: a rollback takes a name the update
+	// replaces that is missing from the backup for an original put back.
+	ents, err := os.ReadDir(live)
+	if err != nil {
+		return fmt.Errorf("back up folder %q: %w", live, err)
+	}
+	found = 0
+	for _, e := range ents {
+		if f.old[e.Name()] && !e.IsDir() {
+			found++
+		}
+	}
+	if found != len(f.old) {
+		// One went away since Prepare; a file's own move would have failed too.
+		return fmt.Errorf("back up folder %q: %d of the %d files the update replaces or deletes are gone", live, len(f.old)-found, len(f.old))
+	}
 	if err := os.MkdirAll(filepath.Dir(backup), 0o755); err != nil {
 		return fmt.Errorf("back up folder %q: %w", live, err)
 	}
@@ -196,19 +212,8 @@ func (t *Txn) moveFolderIn(rel string, f *folderOps, k int) error {
 	if err := os.Rename(staged, live); err != nil {
 		return fmt.Errorf("put folder %q in place: %w", live, err)
 	}
-	ents, err := os.ReadDir(backup)
-	if err != nil {
+	if ents, err = os.ReadDir(backup); err != nil {
 		return fmt.Errorf("carry what the update keeps into %q: %w", live, err)
-	}
-	found = 0
-	for _, e := range ents {
-		if f.old[e.Name()] {
-			found++
-		}
-	}
-	if found != len(f.old) {
-		// One went away since Prepare; a file's own move would have failed too.
-		return fmt.Errorf("back up folder %q: %d of the %d files the update replaces or deletes are gone", live, len(f.old)-found, len(f.old))
 	}
 	for _, e := range ents {
 		if f.old[e.Name()] {
