@@ -3,6 +3,7 @@ package txn
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -14,7 +15,7 @@ import (
 // instead of two per file; what the update does not touch there (an unchanged file,
 // __pycache__) is carried from the old folder into the new, one rename each. A swap is
 // planned before the journal (Journal.Swaps) only where it leaves exactly what the
-// file-by-file moves would leave (docs/DESIGN.md, "Folder swaps"):
+// file-by-file moves would leave (docs/DESIGN.md, "Folder moves"):
 //   - no op lies deeper down in the folder, which is not the root, nor one the run makes
 //     or removes;
 //   - the live folder is a plain folder on its parent's file system (not a mount point,
@@ -96,7 +97,7 @@ func (t *Txn) planSwaps(j *Journal) {
 	}
 	staging := filepath.Join(t.stateDir, j.Staging)
 	by := opsByFolder(j.Ops)
-	for _, rel := range slices.Sorted(mapKeys(by)) {
+	for _, rel := range slices.Sorted(maps.Keys(by)) {
 		if skip[rel] {
 			continue
 		}
@@ -107,16 +108,6 @@ func (t *Txn) planSwaps(j *Journal) {
 	}
 	if len(j.Swaps) > 0 {
 		t.opt.logf("%d folder(s) move whole, their files replaced", len(j.Swaps))
-	}
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
 	}
 }
 
@@ -172,35 +163,15 @@ func (t *Txn) swappable(rel string, f *folderOps, staging string) error {
 // k counts the folders moved before it (for tests' hooks).
 func (t *Txn) moveFolderIn(rel string, f *folderOps, k int) error {
 	live, backup, staged := t.folderPaths(rel)
-	// Every staged copy must be there, as a file's own move would require.
-	sents, err := os.ReadDir(staged)
-	if err != nil {
-		return fmt.Errorf("put folder %q in place: %w", live, err)
+	// Every staged copy must be there, as a file's own move would require, and every
+	// original, before anything moves: a rollback takes a name the update replaces that
+	// is missing from the backup for an original put back.
+	if n, err := filesNamed(staged, f.new); err != nil || n != len(f.new) {
+		return errors.Join(err, fmt.Errorf("put folder %q in place: %d of its %d staged files are gone from %q", live, len(f.new)-n, len(f.new), staged))
 	}
-	found := 0
-	for _, e := range sents {
-		if f.new[e.Name()] && !e.IsDir() {
-			found++
-		}
-	}
-	if found != len(f.new) {
-		return fmt.Errorf("put folder %q in place: %d of its %d staged files are gone from %q", live, len(f.new)-found, len(f.new), staged)
-	}
-	// And every original, before anything moves: a rollback takes a name the update
-	// replaces that is missing from the backup for an original put back.
-	ents, err := os.ReadDir(live)
-	if err != nil {
-		return fmt.Errorf("back up folder %q: %w", live, err)
-	}
-	found = 0
-	for _, e := range ents {
-		if f.old[e.Name()] && !e.IsDir() {
-			found++
-		}
-	}
-	if found != len(f.old) {
+	if n, err := filesNamed(live, f.old); err != nil || n != len(f.old) {
 		// One went away since Prepare; a file's own move would have failed too.
-		return fmt.Errorf("back up folder %q: %d of the %d files the update replaces or deletes are gone", live, len(f.old)-found, len(f.old))
+		return errors.Join(err, fmt.Errorf("back up folder %q: %d of the %d files the update replaces or deletes are gone", live, len(f.old)-n, len(f.old)))
 	}
 	if err := os.MkdirAll(filepath.Dir(backup), 0o755); err != nil {
 		return fmt.Errorf("back up folder %q: %w", live, err)
@@ -212,7 +183,8 @@ func (t *Txn) moveFolderIn(rel string, f *folderOps, k int) error {
 	if err := os.Rename(staged, live); err != nil {
 		return fmt.Errorf("put folder %q in place: %w", live, err)
 	}
-	if ents, err = os.ReadDir(backup); err != nil {
+	ents, err := os.ReadDir(backup)
+	if err != nil {
 		return fmt.Errorf("carry what the update keeps into %q: %w", live, err)
 	}
 	for _, e := range ents {
@@ -225,6 +197,18 @@ func (t *Txn) moveFolderIn(rel string, f *folderOps, k int) error {
 		}
 	}
 	return nil
+}
+
+// filesNamed counts the files (not folders) of dir among names.
+func filesNamed(dir string, names map[string]bool) (int, error) {
+	ents, err := os.ReadDir(dir)
+	n := 0
+	for _, e := range ents {
+		if names[e.Name()] && !e.IsDir() {
+			n++
+		}
+	}
+	return n, err
 }
 
 // moveFolderBack puts the folder rel back whole (rollback), from whatever point its swap
