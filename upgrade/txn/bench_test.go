@@ -10,8 +10,17 @@ import (
 
 // BenchmarkApply20000 applies an update of 20,000 small files (half replaced, half new,
 // in 200 folders): Prepare (preflight and journal), Apply and Commit, the part between
-// service stop and start. Building the trees is not timed.
+// service stop and start. Building the trees is not timed. It runs twice: with the folders
+// moved whole where they can be (swap.go), and every file moved alone (as on Windows).
 func BenchmarkApply20000(b *testing.B) {
+	b.Run("folders", benchmarkApply20000)
+	b.Run("files one by one", func(b *testing.B) {
+		filesOneByOne(b)
+		benchmarkApply20000(b)
+	})
+}
+
+func benchmarkApply20000(b *testing.B) {
 	const n = 20000
 	content := make([]byte, 2048)
 	for i := range content {
