@@ -166,12 +166,16 @@ func (t *Txn) moveFolderIn(rel string, f *folderOps, k int) error {
 	// Every staged copy must be there, as a file's own move would require, and every
 	// original, before anything moves: a rollback takes a name the update replaces that
 	// is missing from the backup for an original put back.
-	if n, err := filesNamed(staged, f.new); err != nil || n != len(f.new) {
-		return errors.Join(err, fmt.Errorf("put folder %q in place: %d of its %d staged files are gone from %q", live, len(f.new)-n, len(f.new), staged))
+	if n, err := filesNamed(staged, f.new); err != nil {
+		return fmt.Errorf("put folder %q in place: %w", live, err)
+	} else if n != len(f.new) {
+		return fmt.Errorf("put folder %q in place: %d of its %d staged files are gone from %q", live, len(f.new)-n, len(f.new), staged)
 	}
-	if n, err := filesNamed(live, f.old); err != nil || n != len(f.old) {
+	if n, err := filesNamed(live, f.old); err != nil {
+		return fmt.Errorf("back up folder %q: %w", live, err)
+	} else if n != len(f.old) {
 		// One went away since Prepare; a file's own move would have failed too.
-		return errors.Join(err, fmt.Errorf("back up folder %q: %d of the %d files the update replaces or deletes are gone", live, len(f.old)-n, len(f.old)))
+		return fmt.Errorf("back up folder %q: %d of the %d files the update replaces or deletes are gone", live, len(f.old)-n, len(f.old))
 	}
 	if err := os.MkdirAll(filepath.Dir(backup), 0o755); err != nil {
 		return fmt.Errorf("back up folder %q: %w", live, err)
@@ -183,25 +187,30 @@ func (t *Txn) moveFolderIn(rel string, f *folderOps, k int) error {
 	if err := os.Rename(staged, live); err != nil {
 		return fmt.Errorf("put folder %q in place: %w", live, err)
 	}
-	ents, err := os.ReadDir(backup)
+	err := carry(backup, live, func(name string, inLive bool) (bool, error) {
+		if f.old[name] {
+			return false, nil
+		}
+		if inLive {
+			return false, fmt.Errorf("%q is both in the old folder and in the new one", name)
+		}
+		return true, nil
+	}, func() { t.opt.hook("swap-carry", k) })
 	if err != nil {
 		return fmt.Errorf("carry what the update keeps into %q: %w", live, err)
-	}
-	for _, e := range ents {
-		if f.old[e.Name()] {
-			continue
-		}
-		t.opt.hook("swap-carry", k)
-		if err := os.Rename(filepath.Join(backup, e.Name()), filepath.Join(live, e.Name())); err != nil {
-			return fmt.Errorf("carry %q into the new folder: %w", filepath.Join(live, e.Name()), err)
-		}
 	}
 	return nil
 }
 
-// filesNamed counts the files (not folders) of dir among names.
+// filesNamed counts the files (not folders) of dir among names; a link at dir's name
+// is an error.
 func filesNamed(dir string, names map[string]bool) (int, error) {
-	ents, err := os.ReadDir(dir)
+	d, err := openFolder(dir)
+	if err != nil {
+		return 0, err
+	}
+	defer d.Close()
+	ents, err := d.ReadDir(-1)
 	n := 0
 	for _, e := range ents {
 		if names[e.Name()] && !e.IsDir() {
@@ -214,8 +223,8 @@ func filesNamed(dir string, names map[string]bool) (int, error) {
 // moveFolderBack puts the folder rel back whole (rollback), from whatever point its swap
 // reached, so that it can be repeated after a crash: what was carried goes back to the
 // old folder, the new folder to where it was staged, the old folder to its place.
-// Nothing moves when the state is not one a swap (or a file-by-file rollback after it)
-// leaves.
+// It stops at the first entry that does not fit a state a swap (or a file-by-file
+// rollback after it) leaves.
 // k is its place in the journal's swaps (for tests' hooks).
 func (t *Txn) moveFolderBack(rel string, f *folderOps, k int) error {
 	live, backup, staged := t.folderPaths(rel)
@@ -228,30 +237,19 @@ func (t *Txn) moveFolderBack(rel string, f *folderOps, k int) error {
 		if has, err := exists(staged); err != nil || has {
 			return errors.Join(err, fmt.Errorf("folder %q: both the new folder %q and the staged one %q exist", rel, live, staged))
 		}
-		ents, err := os.ReadDir(live)
-		if err != nil {
-			return err
-		}
 		// Back to the old folder: what was carried, and an original that a file-by-file
 		// rollback already put back (the swap took every one of them into the backup).
-		var carried []string
-		for _, e := range ents {
-			inBackup, err := exists(filepath.Join(backup, e.Name()))
+		err := carry(live, backup, func(name string, inBackup bool) (bool, error) {
 			switch {
-			case err != nil:
-				return err
-			case f.new[e.Name()] && (!f.old[e.Name()] || inBackup):
-				continue // a new file
+			case f.new[name] && (!f.old[name] || inBackup):
+				return false, nil // a new file
 			case inBackup:
-				return fmt.Errorf("%q is both in the new folder and in the backup %q", e.Name(), backup)
+				return false, fmt.Errorf("%q is both in the new folder and in the backup %q", name, backup)
 			}
-			carried = append(carried, e.Name())
-		}
-		for _, name := range carried {
-			t.opt.hook("rollback-swap-carry", k)
-			if err := os.Rename(filepath.Join(live, name), filepath.Join(backup, name)); err != nil {
-				return err
-			}
+			return true, nil
+		}, func() { t.opt.hook("rollback-swap-carry", k) })
+		if err != nil {
+			return err
 		}
 		if err := os.MkdirAll(filepath.Dir(staged), 0o755); err != nil {
 			return err

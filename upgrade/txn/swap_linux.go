@@ -58,3 +58,55 @@ func (t *Txn) giveFolder(staged, live string, fi fs.FileInfo) error {
 	}
 	return nil
 }
+
+// carry moves entries from the folder from into the folder to, each under its own name:
+// pick says, for each entry of from (inTo: to has one of that name), whether it moves;
+// hook runs before each move. Both folders are opened once, never through a link planted
+// at their names, and every entry is listed and moved relative to them: the service's
+// account, which may own the folders' parent, cannot turn a folder the run lists into
+// someone else's between the listing and the renames. An error stops at that entry; what
+// moved stays moved, so a rollback can repeat the call.
+func carry(from, to string, pick func(name string, inTo bool) (bool, error), hook func()) error {
+	src, err := openFolder(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := openFolder(to)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	ents, err := src.ReadDir(-1)
+	if err != nil {
+		return err
+	}
+	var st unix.Stat_t
+	for _, e := range ents {
+		err := unix.Fstatat(int(dst.Fd()), e.Name(), &st, unix.AT_SYMLINK_NOFOLLOW)
+		if err != nil && err != unix.ENOENT {
+			return &os.PathError{Op: "lstat", Path: to + "/" + e.Name(), Err: err}
+		}
+		move, err := pick(e.Name(), err == nil)
+		if err != nil {
+			return err
+		}
+		if !move {
+			continue
+		}
+		hook()
+		if err := unix.Renameat(int(src.Fd()), e.Name(), int(dst.Fd()), e.Name()); err != nil {
+			return &os.LinkError{Op: "rename", Old: from + "/" + e.Name(), New: to + "/" + e.Name(), Err: err}
+		}
+	}
+	return nil
+}
+
+// openFolder opens the folder dir itself: a link at its name is refused.
+func openFolder(dir string) (*os.File, error) {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: dir, Err: err}
+	}
+	return os.NewFile(uintptr(fd), dir), nil
+}

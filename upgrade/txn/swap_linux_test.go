@@ -161,27 +161,40 @@ func TestFolderSwapFailures(t *testing.T) {
 	cases := []struct {
 		name    string
 		breakIt func(t *testing.T, f *fixture, tx *Txn)
-		// gone is the file the breakage took out of the old tree.
-		gone string
 	}{
 		{"a staged copy gone", func(t *testing.T, f *fixture, tx *Txn) {
 			if err := os.Remove(filepath.Join(tx.StagingDir(), "server/a/y.py")); err != nil {
 				t.Fatal(err)
 			}
-		}, ""},
+		}},
 		{"an original gone", func(t *testing.T, f *fixture, tx *Txn) {
 			if err := os.Remove(filepath.Join(f.root, "server/e/sub/2.py")); err != nil {
 				t.Fatal(err)
 			}
-		}, "server/e/sub/2.py"},
+		}},
+		// The service's account owns server/: it swaps a folder for a link to a copy
+		// elsewhere, which holds every file the update expects there.
+		{"a link planted at the folder's name", func(t *testing.T, f *fixture, tx *Txn) {
+			elsewhere := filepath.Join(t.TempDir(), "elsewhere")
+			if err := os.Rename(filepath.Join(f.root, "server/a"), elsewhere); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(elsewhere, filepath.Join(f.root, "server/a")); err != nil {
+				t.Fatal(err)
+			}
+			f.elsewhere = elsewhere
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := swapFixture(t)
-			want := snapshot(t, f.root)
 			tx := f.prepared(t)
 			c.breakIt(t, f, tx)
-			delete(want, c.gone)
+			want := snapshot(t, f.root)
+			var wantElsewhere map[string]entry
+			if f.elsewhere != "" {
+				wantElsewhere = snapshot(t, f.elsewhere)
+			}
 			err := tx.Apply(t.Context())
 			var failed *outcome.FailedError
 			if !errors.As(err, &failed) || !failed.RolledBack {
@@ -190,6 +203,11 @@ func TestFolderSwapFailures(t *testing.T) {
 			t.Logf("the administrator reads: %v", err)
 			if d := diffTrees(snapshot(t, f.root), want); d != "" {
 				t.Fatalf("tree after the failed Apply:\n%s", d)
+			}
+			if f.elsewhere != "" {
+				if d := diffTrees(snapshot(t, f.elsewhere), wantElsewhere); d != "" {
+					t.Fatalf("the folder the link leads to changed:\n%s", d)
+				}
 			}
 		})
 	}

@@ -2,7 +2,10 @@
 
 package txn
 
-import "io/fs"
+import (
+	"io/fs"
+	"os"
+)
 
 // folderSwaps: only Linux moves folders whole (swap_linux.go says why).
 var folderSwaps = false
@@ -10,3 +13,9 @@ var folderSwaps = false
 func plainFolder(string) bool                             { return false }
 func sameDevice(fs.FileInfo, fs.FileInfo) bool            { return false }
 func (*Txn) giveFolder(string, string, fs.FileInfo) error { return errNoSwap }
+
+func carry(string, string, func(string, bool) (bool, error), func()) error {
+	return errNoSwap
+}
+
+func openFolder(string) (*os.File, error) { return nil, errNoSwap }
