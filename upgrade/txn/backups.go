@@ -165,7 +165,7 @@ func BeginUndo(ctx context.Context, stateDir, root string, opt Options) (*Txn, e
 		}
 		ops = append(ops, op)
 	}
-	if _, err := t.preflight(ctx, j, ops); err != nil {
+	if _, err := t.preflight(ctx, j, ops, false); err != nil {
 		t.Close()
 		return nil, err
 	}

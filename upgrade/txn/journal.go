@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -128,13 +129,48 @@ func readJournal(path string) (*Journal, error) {
 // and choosing a backup need, at a fraction of the cost for a large update (the list
 // is still scanned, not built).
 func readJournalHead(path string) (*Journal, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	heads.Lock()
+	c, ok := heads.m[path]
+	heads.Unlock()
+	if ok && os.SameFile(c.fi, fi) && c.fi.ModTime().Equal(fi.ModTime()) && c.fi.Size() == fi.Size() {
+		j := c.j
+		return &j, nil
+	}
 	var h struct {
 		*Journal
 		Ops   skipped `json:"ops"`
 		Swaps skipped `json:"swaps"`
 	}
 	h.Journal = new(Journal)
-	return h.Journal, decodeJournal(path, &h, h.Journal)
+	if err := decodeJournal(path, &h, h.Journal); err != nil {
+		return nil, err
+	}
+	heads.Lock()
+	if heads.m == nil {
+		heads.m = map[string]journalHead{}
+	}
+	heads.m[path] = journalHead{fi, *h.Journal}
+	heads.Unlock()
+	return h.Journal, nil
+}
+
+// heads are the journal heads this process has read, by path, with the file as it was
+// then: listing, choosing and pruning backups read the same few journals several times
+// in one run, and a journal is only ever replaced by a rename (writeFileAtomic), which
+// the file's identity shows. A head handed out is a copy; its slices are shared and
+// must not be changed.
+var heads struct {
+	sync.Mutex
+	m map[string]journalHead
+}
+
+type journalHead struct {
+	fi fs.FileInfo
+	j  Journal
 }
 
 // skipped is a JSON value read past.

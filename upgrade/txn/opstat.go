@@ -22,8 +22,10 @@ type opStat struct {
 }
 
 // statOps reads the opStat of each of ops, in order; staging is the folder of staged
-// copies. It stops early when ctx ends (the caller checks ctx).
-func (t *Txn) statOps(ctx context.Context, ops []Op, staging string) []opStat {
+// copies; labels says whether to read the targets' labels (an undo gives no attributes:
+// its staged copies are the originals). It stops early when ctx ends (the caller checks
+// ctx).
+func (t *Txn) statOps(ctx context.Context, ops []Op, staging string, labels bool) []opStat {
 	out := make([]opStat, len(ops))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -39,7 +41,7 @@ func (t *Txn) statOps(ctx context.Context, ops []Op, staging string) []opStat {
 				s.target, s.targetErr = os.Lstat(filepath.Join(t.root, rel))
 				if op.Kind != Delete {
 					s.staged, s.stagedErr = os.Lstat(filepath.Join(staging, rel))
-					if s.targetErr == nil {
+					if labels && s.targetErr == nil {
 						s.label, s.labelErr = getLabel(filepath.Join(t.root, rel), false)
 					}
 				}

@@ -396,7 +396,7 @@ func (t *Txn) Prepare(ctx context.Context, p Plan) error {
 	}
 	j := &Journal{Format: 1, ID: t.id, Kind: KindApply, Root: t.root, From: p.From, To: p.To,
 		Started: time.Now().UTC(), Staging: "staging-" + t.id, Data: p.Data}
-	stats, err := t.preflight(ctx, j, p.Ops)
+	stats, err := t.preflight(ctx, j, p.Ops, true)
 	if err != nil {
 		return err
 	}
@@ -433,8 +433,8 @@ func refuse(reason outcome.Reason, err error) error {
 }
 
 // preflight checks ops against the tree and journals in j those that remain (see
-// Prepare); it returns what it read of each of them.
-func (t *Txn) preflight(ctx context.Context, j *Journal, ops []Op) ([]opStat, error) {
+// Prepare); it returns what it read of each of them (their targets' labels when labels).
+func (t *Txn) preflight(ctx context.Context, j *Journal, ops []Op, labels bool) ([]opStat, error) {
 	stateRel, _ := filepath.Rel(t.root, t.stateDir)
 	stateRel = filepath.ToSlash(stateRel)
 	staging := filepath.Join(t.stateDir, j.Staging)
@@ -448,7 +448,7 @@ func (t *Txn) preflight(ctx context.Context, j *Journal, ops []Op) ([]opStat, er
 	mk := make(map[string]bool)     // folders to create
 	var need int64
 	out := make([]Op, 0, len(ops))
-	stats := t.statOps(ctx, ops, staging)
+	stats := t.statOps(ctx, ops, staging, labels)
 	kept := stats[:0]
 	for i, op := range ops {
 		if err := ctx.Err(); err != nil {

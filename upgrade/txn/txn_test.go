@@ -483,3 +483,23 @@ func TestRollbackRemakesRemovedFolder(t *testing.T) {
 		t.Fatal("no original in server/app0 to check")
 	}
 }
+
+// Listing backups twice in one process reads a kept journal again once it was replaced
+// (readJournalHead remembers the heads it read): an undo in between shows.
+func TestBackupsSeeAnUndoSinceTheLastListing(t *testing.T) {
+	f := newFixture(t, 8)
+	if _, err := f.applyAll(t, "1", "2", Options{}); err != nil {
+		t.Fatal(err)
+	}
+	bs, err := Backups(f.state)
+	if err != nil || len(bs) != 1 || bs[0].Undone {
+		t.Fatalf("Backups after the update: %+v, %v", bs, err)
+	}
+	if _, err := undoLast(t.Context(), f.state, f.root, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	bs, err = Backups(f.state)
+	if err != nil || len(bs) != 1 || !bs[0].Undone {
+		t.Fatalf("Backups after the undo: %+v, %v, want the backup undone", bs, err)
+	}
+}
