@@ -81,13 +81,16 @@ func carry(from, to string, pick func(name string, inTo bool) (bool, error), hoo
 	if err != nil {
 		return err
 	}
-	var st unix.Stat_t
+	inTo, err := dst.Readdirnames(-1)
+	if err != nil {
+		return err
+	}
+	there := make(map[string]bool, len(inTo))
+	for _, name := range inTo {
+		there[name] = true
+	}
 	for _, e := range ents {
-		err := unix.Fstatat(int(dst.Fd()), e.Name(), &st, unix.AT_SYMLINK_NOFOLLOW)
-		if err != nil && err != unix.ENOENT {
-			return &os.PathError{Op: "lstat", Path: to + "/" + e.Name(), Err: err}
-		}
-		move, err := pick(e.Name(), err == nil)
+		move, err := pick(e.Name(), there[e.Name()])
 		if err != nil {
 			return err
 		}
