@@ -154,7 +154,6 @@ func filesOneByOne(t testing.TB) {
 // the ops between them.
 type fixture struct {
 	root, state string
-	elsewhere   string          // a folder outside the root a test links to, or ""
 	old, new    map[string]file // the trees before and after
 	ops         []Op
 }

@@ -159,22 +159,25 @@ func TestFolderSwapsUndone(t *testing.T) {
 // move would, and the tree comes back.
 func TestFolderSwapFailures(t *testing.T) {
 	cases := []struct {
-		name    string
-		breakIt func(t *testing.T, f *fixture, tx *Txn)
+		name string
+		// breakIt returns the folder outside the root it links to, or "".
+		breakIt func(t *testing.T, f *fixture, tx *Txn) string
 	}{
-		{"a staged copy gone", func(t *testing.T, f *fixture, tx *Txn) {
+		{"a staged copy gone", func(t *testing.T, f *fixture, tx *Txn) string {
 			if err := os.Remove(filepath.Join(tx.StagingDir(), "server/a/y.py")); err != nil {
 				t.Fatal(err)
 			}
+			return ""
 		}},
-		{"an original gone", func(t *testing.T, f *fixture, tx *Txn) {
+		{"an original gone", func(t *testing.T, f *fixture, tx *Txn) string {
 			if err := os.Remove(filepath.Join(f.root, "server/e/sub/2.py")); err != nil {
 				t.Fatal(err)
 			}
+			return ""
 		}},
 		// The service's account owns server/: it swaps a folder for a link to a copy
 		// elsewhere, which holds every file the update expects there.
-		{"a link planted at the folder's name", func(t *testing.T, f *fixture, tx *Txn) {
+		{"a link planted at the folder's name", func(t *testing.T, f *fixture, tx *Txn) string {
 			elsewhere := filepath.Join(t.TempDir(), "elsewhere")
 			if err := os.Rename(filepath.Join(f.root, "server/a"), elsewhere); err != nil {
 				t.Fatal(err)
@@ -182,18 +185,18 @@ func TestFolderSwapFailures(t *testing.T) {
 			if err := os.Symlink(elsewhere, filepath.Join(f.root, "server/a")); err != nil {
 				t.Fatal(err)
 			}
-			f.elsewhere = elsewhere
+			return elsewhere
 		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := swapFixture(t)
 			tx := f.prepared(t)
-			c.breakIt(t, f, tx)
+			elsewhere := c.breakIt(t, f, tx)
 			want := snapshot(t, f.root)
 			var wantElsewhere map[string]entry
-			if f.elsewhere != "" {
-				wantElsewhere = snapshot(t, f.elsewhere)
+			if elsewhere != "" {
+				wantElsewhere = snapshot(t, elsewhere)
 			}
 			err := tx.Apply(t.Context())
 			var failed *outcome.FailedError
@@ -204,8 +207,8 @@ func TestFolderSwapFailures(t *testing.T) {
 			if d := diffTrees(snapshot(t, f.root), want); d != "" {
 				t.Fatalf("tree after the failed Apply:\n%s", d)
 			}
-			if f.elsewhere != "" {
-				if d := diffTrees(snapshot(t, f.elsewhere), wantElsewhere); d != "" {
+			if elsewhere != "" {
+				if d := diffTrees(snapshot(t, elsewhere), wantElsewhere); d != "" {
 					t.Fatalf("the folder the link leads to changed:\n%s", d)
 				}
 			}
