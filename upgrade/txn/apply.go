@@ -178,15 +178,14 @@ func (t *Txn) rollback(ctx context.Context) (left []Op, err error) {
 	}
 	// Folders moved whole go back whole, newest first; their files need nothing more.
 	// One that cannot is left as it is, its files named for recover or by hand.
-	swaps := swapsOf(t.j)
+	swaps, stuck := swapsOf(t.j), make(map[string]bool)
 	for i := len(t.j.Swaps) - 1; i >= 0; i-- {
 		rel := t.j.Swaps[i]
 		t.opt.hook("rollback-swap", i)
 		if err := t.moveFolderBack(rel, swaps[rel], i); err != nil {
 			errs = append(errs, fmt.Errorf("put folder %q back: %w", rel, err))
-			continue
+			stuck[rel] = true
 		}
-		swaps[rel] = nil
 	}
 	// An undo's staged copies are a kept backup's originals: they go back into it, so
 	// that the backup can still be undone, instead of being dropped.
@@ -195,8 +194,8 @@ func (t *Txn) rollback(ctx context.Context) (left []Op, err error) {
 	for k := n - 1; k >= 0; k-- {
 		op := t.j.Ops[k]
 		t.opt.hook("rollback-op", n-1-k)
-		if f, swapped := swaps[path.Dir(op.Path)]; swapped {
-			if f != nil {
+		if dir := path.Dir(op.Path); swaps[dir] != nil {
+			if stuck[dir] {
 				left = append(left, op) // its folder could not go back
 			}
 			t.opt.progress(int64(n-k), int64(n))

@@ -38,11 +38,12 @@ func (t *Txn) statOps(ctx context.Context, ops []Op, staging string, labels bool
 				}
 				op, s := ops[i], &out[i]
 				rel := filepath.FromSlash(op.Path)
-				s.target, s.targetErr = os.Lstat(filepath.Join(t.root, rel))
+				target := filepath.Join(t.root, rel)
+				s.target, s.targetErr = os.Lstat(target)
 				if op.Kind != Delete {
 					s.staged, s.stagedErr = os.Lstat(filepath.Join(staging, rel))
 					if labels && s.targetErr == nil {
-						s.label, s.labelErr = getLabel(filepath.Join(t.root, rel), false)
+						s.label, s.labelErr = getLabel(target, false)
 					}
 				}
 			}

@@ -101,58 +101,54 @@ func (t *Txn) planSwaps(j *Journal) {
 		if skip[rel] {
 			continue
 		}
-		if err := t.swappable(rel, by[rel], staging); err != nil {
-			continue
+		if t.swappable(rel, by[rel], staging) {
+			j.Swaps = append(j.Swaps, rel)
 		}
-		j.Swaps = append(j.Swaps, rel)
 	}
 	if len(j.Swaps) > 0 {
 		t.opt.logf("%d folder(s) move whole, their files replaced", len(j.Swaps))
 	}
 }
 
-// errNoSwap: the folder moves file by file.
-var errNoSwap = errors.New("not swapped")
-
 // swappable checks the folder rel (its ops f, its staged copy under staging) and gives
-// the staged folder the live one's attributes; errNoSwap when it is moved file by file.
-func (t *Txn) swappable(rel string, f *folderOps, staging string) error {
+// the staged folder the live one's attributes; false when it is moved file by file.
+func (t *Txn) swappable(rel string, f *folderOps, staging string) bool {
 	live := filepath.Join(t.root, filepath.FromSlash(rel))
 	staged := filepath.Join(staging, filepath.FromSlash(rel))
 	fi, err := os.Lstat(live)
 	if err != nil || !fi.IsDir() || !plainFolder(live) || checkWritable(filepath.Dir(live)) != nil {
-		return errNoSwap
+		return false
 	}
 	if pfi, err := os.Lstat(filepath.Dir(live)); err != nil || !sameDevice(fi, pfi) {
-		return errNoSwap
+		return false
 	}
 	ents, err := os.ReadDir(live)
 	if err != nil {
-		return errNoSwap
+		return false
 	}
 	found, carried := 0, 0
 	for _, e := range ents {
 		switch {
 		case f.old[e.Name()] && e.IsDir():
-			return errNoSwap
+			return false
 		case f.old[e.Name()]:
 			found++
 		case f.new[e.Name()]:
-			return errNoSwap // an add whose target exists is a replace (preflight)
+			return false // an add whose target exists is a replace (preflight)
 		default:
 			carried++
 		}
 	}
 	if found != len(f.old) || 2+carried >= f.renames {
-		return errNoSwap
+		return false
 	}
 	sents, err := os.ReadDir(staged)
 	if err != nil || len(sents) != len(f.new) {
-		return errNoSwap
+		return false
 	}
 	for _, e := range sents {
 		if !f.new[e.Name()] || e.IsDir() {
-			return errNoSwap
+			return false
 		}
 	}
 	return t.giveFolder(staged, live, fi)

@@ -36,27 +36,27 @@ func sameDevice(a, b fs.FileInfo) bool {
 }
 
 // giveFolder gives the staged folder the owner, group, mode and label of the live one
-// (fi), or returns errNoSwap when it could not: the folder then moves file by file.
-func (t *Txn) giveFolder(staged, live string, fi fs.FileInfo) error {
+// (fi); false when it could not: the folder then moves file by file.
+func (t *Txn) giveFolder(staged, live string, fi fs.FileInfo) bool {
 	a := ownerOf(fi)
 	a.setPerm, a.perm = true, fi.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
 	label, err := getLabel(live, false)
 	if err != nil {
-		return errNoSwap
+		return false
 	}
 	a.label = label
 	sfi, err := os.Lstat(staged)
 	if err != nil || t.give(staged, sfi, a) != nil {
-		return errNoSwap
+		return false
 	}
 	got, err := os.Lstat(staged)
 	if err != nil || got.Mode() != fi.Mode() || ownerOf(got).uid != a.uid || ownerOf(got).gid != a.gid {
-		return errNoSwap
+		return false
 	}
 	if gl, err := getLabel(staged, false); err != nil || !bytes.Equal(gl, label) {
-		return errNoSwap
+		return false
 	}
-	return nil
+	return true
 }
 
 // carry moves entries from the folder from into the folder to, each under its own name:
